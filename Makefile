@@ -1,0 +1,32 @@
+# The two commands of the README:  `make simulate`  and  `make test`.
+# Both set up everything first (system packages, a pinned virtualenv); set-up runs once.
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium
+
+.PHONY: setup simulate test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/runtime.txt requirements/dev.txt
+	./tools/install-system-packages $(APT_PACKAGES)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet --no-deps -r requirements/runtime.txt -r requirements/dev.txt
+	# systemd-python has no wheels: built here from source against libsystemd-dev
+	$(VENV)/bin/pip install --quiet systemd-python==235
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+simulate: setup
+	$(VENV)/bin/kiosk simulate --usb-dir booth-usb --screenshots booth-screens
+
+test: setup
+	$(VENV)/bin/python -m pytest
+
+bench: setup
+	$(VENV)/bin/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) booth-usb booth-screens
