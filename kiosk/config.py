@@ -1,0 +1,152 @@
+"""Typed configuration: booth settings, calibrated thresholds, device and calibration values.
+
+One TOML file (default /etc/kiosk/kiosk.toml, or $KIOSK_CONFIG) with one table per section.
+Every field has a safe default and a comment saying what it is for. A missing file gives the
+defaults; a broken file or a bad value falls back to the default for what is broken and is
+reported as a warning (shown on screen and logged), never as a crash: a booth must start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk import standard
+from kiosk.checks.thresholds import Thresholds
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+
+
+@dataclass
+class BoothSettings:
+    booth_id: str = "booth1"                 # names the export folder on the USB stick
+    backdrop: str = "blue"                   # which reference colour is installed: blue|white|grey
+    filename_template: str = standard.DEFAULT_FILENAME_TEMPLATE
+    key_file: str = "/etc/kiosk/registrar.key"   # registrar's key for the identity in the COM segment
+    identity_scheme: str = "aesgcm-v1"       # entry point in group kiosk.identity_schemes
+    state_dir: str = "/var/lib/kiosk"        # spool and calibration (systemd StateDirectory)
+    language: str = "zh"                     # zh|en: the screen's first language
+    roster_file: str = "/var/lib/kiosk/roster.csv"
+
+
+@dataclass
+class SessionSettings:
+    max_retakes: int = 3                     # retakes allowed before the booth asks for help
+    idle_timeout_s: float = 60.0             # no input on a screen for this long: back to attract
+    steady_pass_s: float = 1.0               # everything passes for this long: capture by itself
+    countdown_s: int = 3
+    burst_frames: int = 3
+
+
+@dataclass
+class ExportSettings:
+    retention_days: float = 7.0              # exported items are purged from the SD card after this
+    usb_mount_root: str = "/media/kiosk"     # where the automount puts sticks
+
+
+@dataclass
+class DeviceSettings:
+    camera: str = "auto"                     # auto|picamera|webcam|fake
+    lights: str = "auto"                     # auto|gpio|mock
+    buttons: str = "auto"                    # auto|gpio|mock
+    light_left_pin: int = 12                 # hardware PWM0 (GPIO12)
+    light_right_pin: int = 13                # hardware PWM1 (GPIO13)
+    light_pwm_hz: int = 20000                # far above any rolling-shutter banding frequency
+    confirm_button_pin: int = 5
+    retake_button_pin: int = 6
+    capture_timeout_s: float = 5.0           # a camera that does not answer in time is an error
+
+
+@dataclass
+class TechnicianSettings:
+    pin: str = "2468"                        # PIN for technician mode; change it at install
+
+
+@dataclass
+class Config:
+    booth: BoothSettings = field(default_factory=BoothSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+    devices: DeviceSettings = field(default_factory=DeviceSettings)
+    technician: TechnicianSettings = field(default_factory=TechnicianSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    warnings: list[str] = field(default_factory=list)   # what was wrong with the file, if anything
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read the config file; anything missing or broken falls back to its default, with a warning."""
+    if path is None:
+        path = os.environ.get("KIOSK_CONFIG", DEFAULT_PATH)
+    path = Path(path)
+    config = Config()
+    if not path.exists():
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        config.warnings.append(f"config {path} unreadable, using defaults: {exc}")
+        log.warning(config.warnings[-1])
+        return config
+    for f in dataclasses.fields(Config):
+        if f.name == "warnings" or f.name not in data:
+            continue
+        section = getattr(config, f.name)
+        _apply(section, data[f.name], f"{f.name}", config.warnings)
+    for key in set(data) - {f.name for f in dataclasses.fields(Config)}:
+        config.warnings.append(f"config: unknown section [{key}] ignored")
+    for w in config.warnings:
+        log.warning(w)
+    return config
+
+
+def _apply(section, values, where: str, warnings: list[str]) -> None:
+    if not isinstance(values, dict):
+        warnings.append(f"config: [{where}] is not a table, defaults used")
+        return
+    hints = typing.get_type_hints(type(section))
+    names = {f.name for f in dataclasses.fields(section)}
+    for key, value in values.items():
+        if key not in names:
+            warnings.append(f"config: unknown setting {where}.{key} ignored")
+            continue
+        wanted = hints[key]
+        coerced = _coerce(value, wanted)
+        if coerced is None:
+            warnings.append(f"config: {where}.{key} = {value!r} is not a {_type_name(wanted)}; "
+                            f"default {getattr(section, key)!r} used")
+            continue
+        # frozen dataclasses (Thresholds) are replaced field by field
+        object.__setattr__(section, key, coerced)
+
+
+def _coerce(value, wanted):
+    origin = typing.get_origin(wanted)
+    if origin in (typing.Union, types.UnionType):
+        for arm in typing.get_args(wanted):
+            if arm is type(None):
+                continue
+            got = _coerce(value, arm)
+            if got is not None:
+                return got
+        return None
+    if wanted is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if wanted is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if wanted in (str, bool) and isinstance(value, wanted):
+        return value
+    if origin is tuple and isinstance(value, list):
+        return tuple(value)
+    return None
+
+
+def _type_name(t) -> str:
+    return getattr(t, "__name__", str(t))
