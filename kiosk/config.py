@@ -63,6 +63,22 @@ class DeviceSettings:
     confirm_button_pin: int = 5
     retake_button_pin: int = 6
     capture_timeout_s: float = 5.0           # a camera that does not answer in time is an error
+    webcam_index: int = 0                    # OpenCV device number for camera = "webcam"
+    fake_source: str = ""                    # camera = "fake": a folder of photos, a video file,
+                                             # or "" for the scripted scene (a real face that moves
+                                             # from a bad position into a good one)
+    button_bounce_s: float = 0.05            # presses shorter than this are contact bounce
+    technician_hold_s: float = 5.0           # hold both buttons this long: technician mode
+    usb_poll_s: float = 1.0                  # how often the USB mount root is looked at
+    # --- calibration (written by the technician's calibration, read at start) ---
+    light_idle_level: float = 0.15           # panels while nobody is at the booth (0..1)
+    light_preview_level: float = 0.6         # during identify / live guidance
+    light_capture_level: float = 1.0         # during the countdown and the burst
+    light_left_gain: float = 1.0             # balance: each panel's level is multiplied by its
+    light_right_gain: float = 1.0            # gain, so the technician evens out the two cheeks
+    exposure_time_us: int = 10000            # fixed exposure for the 5500 K panels (no auto exposure)
+    analogue_gain: float = 1.0               # fixed sensor gain
+    colour_gains: tuple[float, float] = (2.0, 1.6)   # fixed white balance (red, blue) gains
 
 
 @dataclass
