@@ -44,6 +44,15 @@ class SessionSettings:
     steady_pass_s: float = 1.0               # everything passes for this long: capture by itself
     countdown_s: int = 3
     burst_frames: int = 3
+    guidance_timeout_s: float = 120.0        # live guidance without a capture this long: back to attract
+    hint_hold_s: float = 0.6                 # a new hint must persist this long before it is shown
+    hint_hold_frames: int = 2                # ... and for this many analysed frames (no flicker)
+    capture_timeout_s: float = 45.0          # countdown over, no photo from burst + build: failsafe
+    save_timeout_s: float = 30.0             # spool + USB export not answered: failsafe
+    done_s: float = 12.0                     # the "done" screen stays this long
+    failsafe_s: float = 8.0                  # the failsafe screen recovers by itself after this
+    technician_timeout_s: float = 600.0      # technician mode left alone: back to attract
+    fps: int = 20                            # frame rate of the screen loop
 
 
 @dataclass
