@@ -1,0 +1,392 @@
+"""One draw function per state. Screens only draw: they read a `ScreenModel`, decide nothing.
+
+`buttons(model, layout)` is the single source of the touch targets of a screen; the loop uses
+the same list to turn a touch into an event, so what is drawn is what reacts.
+
+Touch input: the loop handles MOUSEBUTTONUP only. SDL synthesises mouse events from touches
+(one finger = left button), so a touchscreen, a mouse in the simulator window and the tests all
+speak the same event; FINGER events are ignored so no touch is counted twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pygame
+
+from kiosk import standard
+from kiosk.checks.result import Message, Status
+from kiosk.guidance import NO_PERSON
+from kiosk.session import SessionData, State
+from kiosk.ui import overlay, texts, widgets
+from kiosk.ui.fonts import Fonts
+from kiosk.ui.keypad import keypad_buttons
+from kiosk.ui.layout import Button, Layout, bottom_buttons, make_layout
+from kiosk.ui.widgets import ACCENT, BAD, BACKGROUND, DIM, GOOD, TEXT, bilingual, text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScreenModel:
+    """What the screen shows this frame. Built by the loop from the session and the camera."""
+    data: SessionData
+    now: float
+    preview: np.ndarray | None = None      # newest preview frame, RGB, NOT mirrored
+    retakes_left: int = 0
+    can_accept: bool = False
+    technician: Any = None                 # handed to kiosk.technician.screens.draw
+
+    @property
+    def lang(self) -> str:
+        return self.data.language
+
+
+def screen_layout(layout: Layout, state: State) -> Layout:
+    """The keypad needs room: on a portrait screen IDENTIFY gives the preview less height."""
+    if state is State.IDENTIFY and layout.portrait:
+        return make_layout((layout.width, layout.height), preview_share=0.34)
+    return layout
+
+
+def buttons(model: ScreenModel, layout: Layout) -> list[Button]:
+    """The touch targets of the current screen, most specific first."""
+    state = model.data.state
+    layout = screen_layout(layout, state)
+    if state is State.TECHNICIAN:
+        return []
+    out = [Button(layout.language, "language", texts.LANGUAGE_BUTTON, "quiet")]
+    if state is State.ATTRACT:
+        out.append(Button(layout.screen, "confirm", texts.TOUCH_TO_START, "invisible"))
+    elif state is State.IDENTIFY:
+        back = bottom_buttons(layout, [("retake", texts.BACK, "quiet")])
+        out += keypad_buttons(layout, _keypad_area(layout, back[0].rect.top)) + back
+    elif state is State.CONFIRM:
+        out += bottom_buttons(layout, [("retake", texts.NOT_ME, "normal"),
+                                       ("confirm", texts.THATS_ME, "primary")])
+    elif state is State.REMINDERS:
+        out += bottom_buttons(layout, [("retake", texts.BACK, "quiet"),
+                                       ("confirm", texts.READY, "primary")])
+    elif state is State.GUIDANCE:
+        out += bottom_buttons(layout, [("retake", texts.BACK, "quiet")])
+    elif state is State.REVIEW:
+        specs = []
+        if model.retakes_left:
+            specs.append(("retake", texts.RETAKE, "normal"))
+        if model.can_accept:
+            specs.append(("confirm", texts.ACCEPT, "primary"))
+        out += bottom_buttons(layout, specs)
+    elif state is State.DONE:
+        out += bottom_buttons(layout, [("confirm", Message("好的", "OK"), "primary")])
+    return out
+
+
+def _heading_top(layout: Layout) -> int:
+    p = layout.panel
+    return p.y + (0 if layout.portrait else layout.language.bottom)
+
+
+def _keypad_field(layout: Layout) -> pygame.Rect:
+    """Where the typed student number shows: under the heading (two lines of text)."""
+    p = layout.panel
+    top = _heading_top(layout) + int(layout.big * 1.25 + layout.big * 0.75) + layout.pad
+    return pygame.Rect(p.x, top, p.width, int(layout.big * 1.4))
+
+
+def _keypad_area(layout: Layout, bottom: int) -> pygame.Rect:
+    p = layout.panel
+    top = _keypad_field(layout).bottom + layout.pad
+    height = bottom - layout.pad - top
+    width = min(p.width, int(height * 1.1))
+    return pygame.Rect(p.centerx - width // 2, top, width, height)
+
+
+# --- the screens -------------------------------------------------------------------------------
+def draw(surface: pygame.Surface, fonts: Fonts, layout: Layout, model: ScreenModel) -> None:
+    """Draw the whole screen for the model's state."""
+    surface.fill(BACKGROUND)
+    state = model.data.state
+    layout = screen_layout(layout, state)
+    if state is State.TECHNICIAN:
+        draw_technician(surface, fonts, layout, model)
+        return
+    DRAWERS[state](surface, fonts, layout, model)
+    for b in buttons(model, layout):
+        if b.kind != "invisible":
+            widgets.button(surface, fonts, b, model.lang, _button_text(layout, b))
+
+
+def _button_text(layout: Layout, b: Button) -> int:
+    if b.event.startswith("digit:"):
+        return int(min(b.rect.height * 0.6, layout.big))
+    if b.event == "language":
+        return int(b.rect.height * 0.5)
+    return int(min(layout.medium, b.rect.height * 0.42))
+
+
+def _heading(surface, fonts, layout, model, message: Message, *, y: int | None = None) -> int:
+    p = layout.panel
+    top = y if y is not None else _heading_top(layout)
+    width = p.width - (layout.language.width + layout.pad if layout.portrait else 0)
+    return bilingual(surface, fonts, message, model.lang, (p.x, top), layout.big, width)
+
+
+def _notice(surface, fonts, layout, model, y: int, color=BAD) -> int:
+    if model.data.notice is None:
+        return y
+    return bilingual(surface, fonts, model.data.notice, model.lang, (layout.panel.x, y + layout.pad),
+                     layout.medium, layout.panel.width, color)
+
+
+def _preview(surface, layout, model, *, dim: bool = False) -> pygame.Rect | None:
+    """The mirrored camera preview, fitted into the preview area."""
+    frame = model.preview
+    if frame is None:
+        pygame.draw.rect(surface, (30, 36, 52), layout.preview)
+        return None
+    h, w = frame.shape[:2]
+    dest = widgets.fit((w, h), layout.preview)
+    surface.blit(widgets.rgb_surface(frame, dest.size, mirror=True), dest)
+    if dim:
+        shade = pygame.Surface(dest.size, pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 110))
+        surface.blit(shade, dest)
+    return dest
+
+
+def _caption(surface, fonts, layout, model, dest: pygame.Rect, message: Message, *,
+             bottom: bool = False, color=TEXT) -> None:
+    """A message on a dark band across the top (or bottom) of the preview, readable on any scene."""
+    band = pygame.Rect(dest.x, dest.y, dest.width, int(layout.medium * 2.4))
+    if bottom:
+        band.bottom = dest.bottom
+    shade = pygame.Surface(band.size, pygame.SRCALPHA)
+    shade.fill((0, 0, 0, 170))
+    surface.blit(shade, band)
+    bilingual(surface, fonts, message, model.lang, (band.x + layout.pad, band.y + layout.pad // 2),
+              layout.medium, band.width - 2 * layout.pad, color, center=True)
+
+
+def draw_attract(surface, fonts, layout, model):
+    dest = _preview(surface, layout, model, dim=True)
+    if dest is not None:
+        _caption(surface, fonts, layout, model, dest, texts.SHOW_QR)
+    y = _heading(surface, fonts, layout, model, texts.TITLE)
+    p = layout.panel
+    for step in texts.HOW_IT_WORKS:
+        y = bilingual(surface, fonts, step, model.lang, (p.x, y + layout.pad), layout.medium, p.width)
+    bilingual(surface, fonts, texts.TOUCH_TO_START, model.lang, (p.x, y + 2 * layout.pad),
+              layout.medium, p.width, ACCENT)
+
+
+def draw_identify(surface, fonts, layout, model):
+    dest = _preview(surface, layout, model)
+    if dest is not None:
+        _caption(surface, fonts, layout, model, dest, texts.SHOW_QR)
+    p = layout.panel
+    _heading(surface, fonts, layout, model, texts.TYPE_NUMBER)
+    field = _keypad_field(layout)
+    pygame.draw.rect(surface, (36, 44, 62), field, border_radius=8)
+    shown = model.data.keypad or "—"
+    font = fonts.get(layout.big)
+    r = font.get_rect(shown)
+    font.render_to(surface, (field.centerx - r.width // 2, field.centery - r.height // 2), shown,
+                   TEXT if model.data.keypad else DIM)
+    if model.data.notice is not None:
+        # the lookup's answer ("not in the roster", "not a booth QR code") over the preview
+        _caption(surface, fonts, layout, model, dest or layout.preview, model.data.notice,
+                 bottom=True, color=BAD)
+
+
+def draw_confirm(surface, fonts, layout, model):
+    student = model.data.student
+    from kiosk.student import mask_id_number   # H2's masking: one definition of what is shown
+
+    p = layout.panel
+    area = layout.preview
+    y = bilingual(surface, fonts, texts.IS_THIS_YOU, model.lang, (area.x, area.y + layout.pad),
+                  layout.big, area.width)
+    rows = [(texts.NAME, getattr(student, "name", "")),
+            (texts.STUDENT_NUMBER, getattr(student, "student_id", "")),
+            (texts.ID_NUMBER, mask_id_number(getattr(student, "id_number", "")))]
+    for label, value in rows:
+        first, _ = widgets.primary(label, model.lang)
+        y = text(surface, fonts, first, (area.x, y + layout.pad), layout.small, DIM)
+        y = text(surface, fonts, value, (area.x, y), layout.big, TEXT, width=area.width)
+    _notice(surface, fonts, layout, model, p.y + layout.language.bottom)
+
+
+def draw_reminders(surface, fonts, layout, model):
+    area = layout.preview
+    y = bilingual(surface, fonts, texts.BEFORE_WE_START, model.lang, (area.x, area.y + layout.pad),
+                  layout.big, area.width, ACCENT)
+    p = layout.panel
+    target = area if layout.portrait else p
+    if not layout.portrait:
+        y = p.y + layout.language.bottom
+    for item in texts.REMINDERS:
+        first, second = widgets.primary(item, model.lang)
+        y = bilingual(surface, fonts, Message("• " + first, second) if model.lang != "en"
+                      else Message(second, "• " + first), model.lang, (target.x, y + layout.pad),
+                      layout.medium, target.width)
+
+
+def draw_guidance(surface, fonts, layout, model):
+    dest = _preview(surface, layout, model)
+    view = model.data.live
+    if dest is not None:
+        src = getattr(view, "source_size", None) or (model.preview.shape[1], model.preview.shape[0])
+        proj = overlay.Projection(src[0], src[1], dest, mirror=True)
+        plan = getattr(view, "plan", None)
+        box = getattr(plan, "box", None) or overlay.default_box(*src)
+        overlay.draw_guide(surface, overlay.guide_shapes(box, proj), dest,
+                           ready=bool(getattr(view, "all_pass", False)))
+    p = layout.panel
+    y = p.y + layout.language.bottom + layout.pad
+    if view is None:
+        message, color = NO_PERSON, ACCENT
+    else:
+        message = view.message
+        color = GOOD if view.all_pass else ACCENT
+    y = bilingual(surface, fonts, message, model.lang, (p.x, y), int(layout.big * 1.15), p.width,
+                  color)
+    if view is not None and view.all_pass:
+        bar = pygame.Rect(p.x, y + layout.pad, p.width, max(10, layout.pad))
+        pygame.draw.rect(surface, (50, 60, 80), bar, border_radius=bar.height // 2)
+        filled = bar.copy()
+        filled.width = int(bar.width * view.progress)
+        pygame.draw.rect(surface, GOOD, filled, border_radius=bar.height // 2)
+        y = bar.bottom
+    _notice(surface, fonts, layout, model, y + layout.pad)
+
+
+def draw_capture(surface, fonts, layout, model):
+    dest = _preview(surface, layout, model)
+    d = model.data
+    p = layout.panel
+    if not d.burst_started and d.countdown_until is not None:
+        left = max(1, int(np.ceil(d.countdown_until - model.now)))
+        y = bilingual(surface, fonts, texts.STEADY, model.lang, (p.x, _heading_top(layout)),
+                      layout.big, p.width, TEXT, center=True)
+        font = fonts.get(int(min(p.bottom - y, p.width) * 0.6))
+        s = str(left)
+        r = font.get_rect(s)
+        font.render_to(surface, (p.centerx - r.width // 2, (y + p.bottom) // 2 - r.height // 2),
+                       s, ACCENT)
+    else:
+        if dest is not None:
+            pygame.draw.rect(surface, TEXT, dest, max(4, layout.pad // 2))
+        bilingual(surface, fonts, texts.TAKING, model.lang, (p.x, p.centery - layout.big),
+                  layout.big, p.width, TEXT, center=True)
+        bilingual(surface, fonts, texts.CHECKING, model.lang, (p.x, p.centery + layout.big * 2),
+                  layout.medium, p.width, DIM, center=True)
+
+
+def _photo_array(model) -> np.ndarray | None:
+    if model.data.photo_preview is not None:
+        return model.data.photo_preview
+    jpeg = getattr(model.data.photo, "jpeg", None)
+    if not jpeg:
+        return None
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def draw_review(surface, fonts, layout, model):
+    photo = _photo_array(model)
+    if photo is not None:
+        dest = widgets.fit((standard.FRAME_WIDTH, standard.FRAME_HEIGHT), layout.preview)
+        # the photo exactly as saved: never mirrored
+        surface.blit(widgets.rgb_surface(photo, dest.size, mirror=False), dest)
+    p = layout.panel
+    result = model.data.photo
+    verdict = getattr(result, "verdict", None)
+    verdict = getattr(verdict, "value", verdict)
+    if not getattr(result, "ok", False):
+        title, color = texts.FAILED, BAD
+    elif verdict == Status.WARN.value:
+        title, color = texts.WARNED, ACCENT
+    else:
+        title, color = texts.PASSED, GOOD
+    y = _heading(surface, fonts, layout, model, texts.YOUR_PHOTO)
+    y = bilingual(surface, fonts, title, model.lang, (p.x, y + layout.pad), layout.medium, p.width, color)
+    notes = [c for c in (getattr(result, "checks", None) or []) if getattr(c, "status", None)
+             not in (Status.PASS, "pass")]
+    bottom = p.bottom - int(min(layout.width, layout.height) * 0.13) - layout.pad * 3
+    for c in notes[:4]:
+        if y > bottom - layout.small * 2:
+            break
+        mark = "✘ " if getattr(c, "blocking", False) else "• "
+        y = bilingual(surface, fonts, Message(mark + c.message.zh, mark + c.message.en), model.lang,
+                      (p.x, y + layout.pad // 2), layout.small, p.width,
+                      BAD if getattr(c, "blocking", False) else ACCENT)
+    n = model.retakes_left
+    left = Message(texts.RETAKES_LEFT.zh.format(n=n), texts.RETAKES_LEFT.en.format(n=n))
+    y = text(surface, fonts, widgets.primary(left, model.lang)[0], (p.x, min(y + layout.pad, bottom)),
+             layout.small, DIM)
+    _notice(surface, fonts, layout, model, y)
+
+
+def draw_save(surface, fonts, layout, model):
+    p = layout.screen
+    bilingual(surface, fonts, texts.SAVING, model.lang, (p.x, p.centery - layout.big),
+              layout.big, p.width, TEXT, center=True)
+
+
+def draw_done(surface, fonts, layout, model):
+    s = layout.screen
+    y = bilingual(surface, fonts, texts.DONE, model.lang, (s.x, s.y + layout.big * 2), int(layout.big * 1.4),
+                  s.width, GOOD, center=True)
+    saved = model.data.saved
+    if saved is not None:
+        y = bilingual(surface, fonts, saved.message, model.lang, (s.x + layout.pad * 2, y + layout.pad),
+                      layout.medium, s.width - layout.pad * 4, TEXT if saved.exported else ACCENT,
+                      center=True)
+    bilingual(surface, fonts, texts.THANKS, model.lang, (s.x, y + layout.pad * 2), layout.medium,
+              s.width, DIM, center=True)
+
+
+def draw_failsafe(surface, fonts, layout, model):
+    s = layout.screen
+    y = bilingual(surface, fonts, texts.FAILSAFE, model.lang, (s.x, s.y + layout.big * 2), layout.big,
+                  s.width, BAD, center=True)
+    if model.data.failure is not None:
+        y = bilingual(surface, fonts, model.data.failure, model.lang, (s.x + layout.pad * 2, y + layout.pad),
+                      layout.medium, s.width - layout.pad * 4, TEXT, center=True)
+    bilingual(surface, fonts, texts.RECOVERING, model.lang, (s.x, y + layout.pad * 2), layout.medium,
+              s.width, DIM, center=True)
+
+
+def technician_module():
+    """kiosk.technician.screens when installed (it provides ``draw(surface, fonts, layout, model)``)."""
+    try:
+        return importlib.import_module("kiosk.technician.screens")
+    except ImportError:
+        return None
+
+
+def draw_technician(surface, fonts, layout, model):
+    module = technician_module()
+    drawer: Callable | None = getattr(module, "draw", None) if module else None
+    if drawer is not None:
+        drawer(surface, fonts, layout, model)
+        return
+    s = layout.screen
+    y = bilingual(surface, fonts, texts.TECHNICIAN, model.lang, (s.x, s.y + layout.big * 2), layout.big,
+                  s.width, ACCENT, center=True)
+    bilingual(surface, fonts, texts.TECHNICIAN_MISSING, model.lang, (s.x, y + layout.pad), layout.medium,
+              s.width, DIM, center=True)
+
+
+DRAWERS = {
+    State.ATTRACT: draw_attract, State.IDENTIFY: draw_identify, State.CONFIRM: draw_confirm,
+    State.REMINDERS: draw_reminders, State.GUIDANCE: draw_guidance, State.CAPTURE: draw_capture,
+    State.REVIEW: draw_review, State.SAVE: draw_save, State.DONE: draw_done,
+    State.FAILSAFE: draw_failsafe,
+}

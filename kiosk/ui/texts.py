@@ -1,0 +1,48 @@
+"""Every fixed text the screens show, bilingual, in one place (and glyph-checked by the tests)."""
+
+from __future__ import annotations
+
+from kiosk.checks.result import Message
+
+TITLE = Message("毕业照自助拍摄", "Graduation photo booth")
+HOW_IT_WORKS = (
+    Message("① 出示手机二维码，或输入学号", "① Show the QR code on your phone, or type your student number"),
+    Message("② 按屏幕提示站好，自动拍照", "② Follow the guide on the screen: the photo is taken by itself"),
+    Message("③ 确认照片，保存到U盘", "③ Check your photo; it is saved to the USB stick"),
+)
+TOUCH_TO_START = Message("点击屏幕或按绿色按钮开始", "Touch the screen or press the green button to start")
+SHOW_QR = Message("请把二维码对准镜头", "Hold your QR code up to the camera")
+TYPE_NUMBER = Message("或输入学号", "or type your student number")
+IS_THIS_YOU = Message("请确认您的信息", "Is this you?")
+NAME = Message("姓名", "Name")
+STUDENT_NUMBER = Message("学号", "Student number")
+ID_NUMBER = Message("身份证号", "ID number")
+THATS_ME = Message("是我", "That's me")
+NOT_ME = Message("不是我", "Not me")
+BEFORE_WE_START = Message("拍照前请注意", "Before the photo")
+REMINDERS = (
+    Message("擦干净眼镜，避免反光", "Clean your glasses; no reflections"),
+    Message("摘下耳环、项链等饰品", "Take off earrings and necklaces"),
+    Message("头发不要遮住眉毛和耳朵", "Keep your hair off your eyebrows and ears"),
+    Message("请摘下帽子", "No hat or cap"),
+)
+READY = Message("准备好了", "I'm ready")
+BACK = Message("返回", "Back")
+STEADY = Message("保持不动…", "Hold still…")
+TAKING = Message("正在拍照…", "Taking the photo…")
+CHECKING = Message("正在检查照片…", "Checking the photo…")
+YOUR_PHOTO = Message("您的照片", "Your photo")
+ACCEPT = Message("确认使用", "Use this photo")
+RETAKE = Message("重拍", "Retake")
+RETAKES_LEFT = Message("还可重拍 {n} 次", "{n} retakes left")
+PASSED = Message("符合标准", "Meets the standard")
+WARNED = Message("符合标准（有提示）", "Meets the standard (with notes)")
+FAILED = Message("不符合标准", "Does not meet the standard")
+SAVING = Message("正在保存照片…", "Saving your photo…")
+DONE = Message("完成！", "Done!")
+THANKS = Message("谢谢，祝毕业快乐！", "Thank you, and congratulations!")
+FAILSAFE = Message("抱歉，出了点问题", "Sorry, something went wrong")
+RECOVERING = Message("系统正在自动恢复，请稍候", "The booth is recovering by itself, please wait")
+TECHNICIAN = Message("技术人员模式", "Technician mode")
+TECHNICIAN_MISSING = Message("技术人员界面未安装", "Technician screens are not installed")
+LANGUAGE_BUTTON = Message("EN", "中文")
