@@ -1,0 +1,429 @@
+"""Analysis of one RGB frame: every measurement the checks need, computed once.
+
+The only module of the program that calls a model. An :class:`Analyzer` owns mediapipe 0.10.18's
+legacy solutions, which ship inside the wheel (nothing is downloaded):
+
+* FaceMesh with ``refine_landmarks=True``: 478 landmarks including both irises;
+* SelfieSegmentation (general model): the person's silhouette, hair included;
+* Pose with ``model_complexity=1``: the shoulders (lite and heavy would need a download);
+* FaceDetection ``model_selection=1`` (full range): counts faces FaceMesh's short-range detector
+  misses, small or far away.
+
+Use one Analyzer per thread and reuse it::
+
+    analyzer = Analyzer()
+    analysis = analyzer.analyze(rgb)            # any size, RGB uint8
+    analysis.face.yaw, analysis.head_top_y, analysis.people_count
+    analyzer.close()
+
+Coordinates are always pixels of the frame that was passed in, even when the models ran on a
+smaller copy (a 4056×3040 still is analysed at :data:`WORK_LONG_SIDE` and mapped back).
+
+Direction conventions (all in the PERSON's frame, so they hold whether or not the screen mirrors
+the preview):
+
+* ``yaw`` > 0: the head is turned to the person's own left (their nose points to the camera's
+  right, i.e. the right side of an un-mirrored image). Fix: "turn a little to your right".
+* ``pitch`` > 0: chin up, looking above the camera. Fix: "lower your chin".
+* ``roll`` > 0: the head leans toward the person's left shoulder (the right side of an
+  un-mirrored image goes down). Fix: "tilt your head a little toward your right shoulder".
+* "left"/"right" landmarks (``left_pupil``, ``cheek_left``, ``shoulders[0]``) are the person's own
+  left, which is the right-hand side of an un-mirrored camera image.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# mediapipe logs through absl/glog to stderr; keep the booth's journal readable.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: The models run on a copy whose long side is at most this many pixels. FaceMesh works on a
+#: 192 px face crop and SelfieSegmentation on 256×256, so more resolution only costs time;
+#: 1280 keeps a booth-distance face (≥ 300 px in a 4056-wide still) well above 100 px.
+WORK_LONG_SIDE = 1280
+
+#: Assumed horizontal field of view of the camera, for the head-pose solve. The pose angles
+#: depend only weakly on it for a face near the optical axis; 40° is between a webcam (~60°)
+#: and the booth's HQ camera with a 16 mm lens (~22°).
+ASSUMED_HFOV_DEG = 40.0
+
+# --- FaceMesh landmark indices (0.10.x topology) ------------------------------------------------
+# "R" = the person's right (left side of an un-mirrored image), "L" = the person's left.
+RIGHT_IRIS_CENTER, LEFT_IRIS_CENTER = 468, 473
+RIGHT_IRIS_RING, LEFT_IRIS_RING = (469, 470, 471, 472), (474, 475, 476, 477)
+RIGHT_EYE = {"outer": 33, "inner": 133, "top": 159, "bottom": 145}
+LEFT_EYE = {"outer": 263, "inner": 362, "top": 386, "bottom": 374}
+RIGHT_EYE_RING = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
+LEFT_EYE_RING = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
+CHEEK_RIGHT, CHEEK_LEFT = 234, 454
+MOUTH = {"top_inner": 13, "bottom_inner": 14, "right": 61, "left": 291,
+         "top_outer": 0, "bottom_outer": 17}
+RIGHT_BROW_MID, LEFT_BROW_MID = 105, 334
+FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
+             377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67,
+             109)
+
+# Canonical face model (mediapipe's canonical_face_model.obj, centimetres, x to the person's
+# left, y up, z toward the viewer) for landmarks that barely move with expression. Points of the
+# person's left half are the mirror images of the right half.
+_CANONICAL_RIGHT_AND_MIDLINE = {
+    1: (0.000, -1.127, 7.476), 4: (0.000, -0.463, 7.587), 6: (0.000, 2.473, 5.789),
+    10: (0.000, 8.262, 4.482), 152: (0.000, -9.403, 4.264), 168: (0.000, 3.271, 5.236),
+    199: (0.000, -7.942, 5.181), 33: (-4.446, 2.664, 3.173), 133: (-1.856, 2.585, 3.758),
+    61: (-2.456, -4.343, 4.284), 127: (-7.743, 2.365, -2.005), 93: (-7.542, -1.049, -2.431),
+    132: (-7.271, -2.891, -2.252),
+}
+_MIRROR = {33: 263, 133: 362, 61: 291, 127: 356, 93: 323, 132: 361}
+
+
+def _canonical_points() -> tuple[np.ndarray, np.ndarray]:
+    idx, pts = [], []
+    for i, (x, y, z) in _CANONICAL_RIGHT_AND_MIDLINE.items():
+        idx.append(i)
+        pts.append((x, y, z))
+        if i in _MIRROR:
+            idx.append(_MIRROR[i])
+            pts.append((-x, y, z))
+    # To OpenCV's camera convention (x right, y down, z away from the camera): a face with
+    # rotation identity then looks straight into the camera.
+    model = np.array(pts, dtype=np.float64) * np.array([1.0, -1.0, -1.0])
+    return np.array(idx), model
+
+
+POSE_LANDMARKS, POSE_MODEL = _canonical_points()
+
+
+@dataclass
+class FaceGeometry:
+    """The main face: landmarks and what is derived from them, in frame pixels."""
+
+    landmarks: np.ndarray            # (478, 2) float32, x/y pixels
+    depth: np.ndarray                # (478,) FaceMesh relative z, in the same pixel scale
+    right_pupil: tuple[float, float]  # the person's right eye (left in an un-mirrored image)
+    left_pupil: tuple[float, float]
+    eye_line_y: float                # mean y of both pupils
+    cheek_right: tuple[float, float]  # face contour at cheek level (landmark 234)
+    cheek_left: tuple[float, float]   # (landmark 454)
+    face_center_x: float             # midpoint of the two cheek points
+    face_width: float                # cheek to cheek
+    yaw: float                       # degrees, + = turned to the person's left
+    pitch: float                     # degrees, + = chin up
+    roll: float                      # degrees, + = leaning toward the person's left shoulder
+    pose_error_px: float             # RMS reprojection error of the pose solve
+    box: tuple[float, float, float, float]   # x0, y0, x1, y1 of all landmarks
+
+    def point(self, index: int) -> np.ndarray:
+        return self.landmarks[index]
+
+    def eye_points(self, side: str) -> np.ndarray:
+        """The 16-point contour of one eye: ``side`` is "right" or "left" (the person's)."""
+        return self.landmarks[list(RIGHT_EYE_RING if side == "right" else LEFT_EYE_RING)]
+
+    def oval(self) -> np.ndarray:
+        return self.landmarks[list(FACE_OVAL)]
+
+
+@dataclass
+class Analysis:
+    """Everything the checks need about one frame. Pure data: no model is called from here."""
+
+    image: np.ndarray                # the RGB frame analysed (not copied)
+    people_count: int                # faces (full range) + person blobs without a face
+    face: FaceGeometry | None
+    head_top_y: float | None         # top of the silhouette above the face (hair included)
+    shoulders: tuple[tuple[float, float], tuple[float, float]] | None  # (person's left, right)
+    faces: list[tuple[float, float, float, float]] = field(default_factory=list)  # FaceDetection boxes
+    mask_small: np.ndarray | None = None   # float32 person mask at analysis resolution
+    head_top_clipped: bool = False   # the silhouette reaches the top edge: head top not visible
+    source_size: tuple[int, int] | None = None   # (w, h) of the still this frame previews
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    _mask_full: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the analysed frame."""
+        return self.image.shape[1], self.image.shape[0]
+
+    @property
+    def person_mask(self) -> np.ndarray:
+        """float32 H×W in [0, 1], the person's silhouette at frame resolution (computed once)."""
+        if self._mask_full is None:
+            h, w = self.image.shape[:2]
+            if self.mask_small is None:
+                self._mask_full = np.zeros((h, w), np.float32)
+            elif self.mask_small.shape == (h, w):
+                self._mask_full = self.mask_small
+            else:
+                self._mask_full = cv2.resize(self.mask_small, (w, h), interpolation=cv2.INTER_LINEAR)
+        return self._mask_full
+
+    def mask_in(self, box: tuple[float, float, float, float], out_size: tuple[int, int]) -> np.ndarray:
+        """The person mask of the source box ``(x0, y0, x1, y1)`` resampled to ``out_size`` (w, h)."""
+        if self.mask_small is None:
+            return np.zeros((out_size[1], out_size[0]), np.float32)
+        s = self.mask_small.shape[1] / self.image.shape[1]
+        x0, y0, x1, y1 = box
+        sx = out_size[0] / ((x1 - x0) * s)
+        sy = out_size[1] / ((y1 - y0) * s)
+        m = np.array([[sx, 0, -x0 * s * sx], [0, sy, -y0 * s * sy]], dtype=np.float64)
+        return cv2.warpAffine(self.mask_small, m, out_size, flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+
+class Analyzer:
+    """Owns the mediapipe models; create once, call :meth:`analyze` for every frame.
+
+    ``video=True`` lets FaceMesh and Pose track between consecutive frames (faster for a live
+    preview stream); keep the default for unrelated images (stills, files).
+    Not thread-safe: use one Analyzer per thread.
+    """
+
+    def __init__(self, *, video: bool = False) -> None:
+        import mediapipe as mp  # heavy import: only when an Analyzer is made
+
+        static = not video
+        self._face_mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static, max_num_faces=2, refine_landmarks=True,
+            min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=static, model_complexity=1, enable_segmentation=False,
+            min_detection_confidence=0.5)
+        self._detector = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=0.5)
+        self._closed = False
+
+    def __enter__(self) -> Analyzer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the models. Safe to call twice."""
+        if self._closed:
+            return
+        for model in (self._face_mesh, self._segmenter, self._pose, self._detector):
+            model.close()
+        self._closed = True
+
+    def analyze(self, rgb: np.ndarray, *, shoulders: bool = True,
+                source_size: tuple[int, int] | None = None) -> Analysis:
+        """Analyse one RGB uint8 frame (H×W×3, any size).
+
+        ``shoulders=False`` skips Pose (about half of the time of a preview frame); a live
+        preview can run it on every few frames only. ``source_size`` (w, h): this frame is a
+        scaled-down preview of a still of that size (the crop planner then knows how many
+        camera pixels a crop really has).
+        """
+        if self._closed:
+            raise RuntimeError("Analyzer is closed")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 H×W×3 image, got {rgb.dtype} {rgb.shape}")
+        import time
+
+        times: dict[str, float] = {}
+        t0 = time.perf_counter()
+        h, w = rgb.shape[:2]
+        scale = min(1.0, WORK_LONG_SIDE / max(h, w))
+        if scale < 1.0:
+            work = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        else:
+            work = np.ascontiguousarray(rgb)
+        wh, ww = work.shape[:2]
+        inv = 1.0 / scale
+        t = time.perf_counter()
+        times["resize"] = (t - t0) * 1e3
+
+        work.flags.writeable = False
+        mesh = self._face_mesh.process(work)
+        t1 = time.perf_counter()
+        times["face_mesh"] = (t1 - t) * 1e3
+        seg = self._segmenter.process(work)
+        mask = np.asarray(seg.segmentation_mask, dtype=np.float32)
+        t2 = time.perf_counter()
+        times["segmentation"] = (t2 - t1) * 1e3
+        det = self._detector.process(work)
+        t3 = time.perf_counter()
+        times["face_detection"] = (t3 - t2) * 1e3
+        shoulder_pts = None
+        if shoulders:
+            pose = self._pose.process(work)
+            shoulder_pts = _shoulders(pose, ww, wh, inv)
+            times["pose"] = (time.perf_counter() - t3) * 1e3
+        t4 = time.perf_counter()
+
+        faces = _detections(det, ww, wh, inv)
+        face = _main_face(mesh, ww, wh, inv, (w, h))
+        head_top, clipped = (None, False)
+        if face is not None:
+            head_top, clipped = _head_top(mask, face, scale)
+        people = _count_people(mask, faces, face, scale)
+        times["geometry"] = (time.perf_counter() - t4) * 1e3
+        times["total"] = (time.perf_counter() - t0) * 1e3
+        return Analysis(image=rgb, people_count=people, face=face, head_top_y=head_top,
+                        shoulders=shoulder_pts, faces=faces, mask_small=mask,
+                        head_top_clipped=clipped, source_size=source_size, timings_ms=times)
+
+
+# --- helpers (pure functions of model outputs) -------------------------------------------------
+
+def _detections(det, ww: int, wh: int, inv: float) -> list[tuple[float, float, float, float]]:
+    boxes = []
+    for d in det.detections or []:
+        b = d.location_data.relative_bounding_box
+        x0, y0 = b.xmin * ww * inv, b.ymin * wh * inv
+        boxes.append((x0, y0, x0 + b.width * ww * inv, y0 + b.height * wh * inv))
+    return boxes
+
+
+def _shoulders(pose, ww: int, wh: int, inv: float):
+    if pose.pose_landmarks is None:
+        return None
+    lm = pose.pose_landmarks.landmark
+    left, right = lm[11], lm[12]          # pose's 11/12 are the person's left/right shoulder
+    if min(left.visibility, right.visibility) < 0.5:
+        return None
+    return ((left.x * ww * inv, left.y * wh * inv), (right.x * ww * inv, right.y * wh * inv))
+
+
+def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> FaceGeometry | None:
+    if not mesh.multi_face_landmarks:
+        return None
+    best = None
+    for cand in mesh.multi_face_landmarks:   # the largest face is the person being photographed
+        pts = np.array([(p.x * ww, p.y * wh, p.z * ww) for p in cand.landmark], dtype=np.float64)
+        width = np.ptp(pts[:, 0])
+        if best is None or width > best[0]:
+            best = (width, pts)
+    pts = best[1] * inv
+    return face_geometry(pts[:, :2], pts[:, 2], size)
+
+
+def face_geometry(landmarks: np.ndarray, depth: np.ndarray, size: tuple[int, int]) -> FaceGeometry:
+    """Derive the face geometry from 478 landmarks (pixels) of a frame of ``size`` (w, h).
+
+    Public so that tests can build a face from modified landmarks (e.g. closed eyelids).
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    rp, lp = lm[RIGHT_IRIS_CENTER], lm[LEFT_IRIS_CENTER]
+    cr, cl = lm[CHEEK_RIGHT], lm[CHEEK_LEFT]
+    yaw, pitch, roll, err = head_pose(lm, size)
+    return FaceGeometry(
+        landmarks=lm.astype(np.float32), depth=np.asarray(depth, np.float32),
+        right_pupil=(float(rp[0]), float(rp[1])), left_pupil=(float(lp[0]), float(lp[1])),
+        eye_line_y=float((rp[1] + lp[1]) / 2),
+        cheek_right=(float(cr[0]), float(cr[1])), cheek_left=(float(cl[0]), float(cl[1])),
+        face_center_x=float((cr[0] + cl[0]) / 2), face_width=float(np.hypot(*(cl - cr))),
+        yaw=yaw, pitch=pitch, roll=roll, pose_error_px=err,
+        box=(float(lm[:, 0].min()), float(lm[:, 1].min()), float(lm[:, 0].max()), float(lm[:, 1].max())),
+    )
+
+
+def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Yaw, pitch, roll (degrees) and RMS reprojection error (px) of a face.
+
+    A perspective-n-point solve (cv2.solvePnP) of 20 stable FaceMesh landmarks against
+    mediapipe's canonical 3D face model. The angles are measured relative to the line of sight
+    from the face to the camera, so a face off-centre but looking into the lens reads 0°.
+    Signs: see the module docstring.
+    """
+    w, h = size
+    f = (w / 2) / math.tan(math.radians(ASSUMED_HFOV_DEG) / 2)
+    k = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]], dtype=np.float64)
+    img = np.asarray(landmarks, dtype=np.float64)[POSE_LANDMARKS, :2]
+    # Start from "facing the camera" at the distance the face width implies: the iterative
+    # solver then converges to the right one of the mirror-ambiguous solutions.
+    model_width = np.ptp(POSE_MODEL[:, 0])
+    img_width = max(np.ptp(img[:, 0]), 1.0)
+    z0 = f * model_width / img_width
+    centre = img.mean(axis=0)
+    t0 = np.array([(centre[0] - w / 2) * z0 / f, (centre[1] - h / 2) * z0 / f, z0])
+    rvec = np.zeros((3, 1))
+    tvec = t0.reshape(3, 1)
+    ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, img, k, None, rvec, tvec, useExtrinsicGuess=True,
+                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    if not ok:
+        return float("nan"), float("nan"), float("nan"), float("inf")
+    proj, _ = cv2.projectPoints(POSE_MODEL, rvec, tvec, k, None)
+    err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img) ** 2, axis=1))))
+    r, _ = cv2.Rodrigues(rvec)
+    t = tvec.ravel()
+    fwd = r @ np.array([0.0, 0.0, -1.0])      # where the nose points
+    to_cam = -t / np.linalg.norm(t)           # from the face to the camera
+    yaw = math.degrees(math.atan2(fwd[0], -fwd[2]) - math.atan2(to_cam[0], -to_cam[2]))
+    pitch = math.degrees(math.atan2(-fwd[1], math.hypot(fwd[0], fwd[2]))
+                         - math.atan2(-to_cam[1], math.hypot(to_cam[0], to_cam[2])))
+    side = r @ np.array([1.0, 0.0, 0.0])      # toward the person's left ear
+    roll = math.degrees(math.atan2(side[1], side[0]))
+    return yaw, pitch, roll, err
+
+
+def _component_at(binary: np.ndarray, x: float, y: float) -> np.ndarray | None:
+    n, labels = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
+    h, w = binary.shape
+    xi, yi = int(np.clip(x, 0, w - 1)), int(np.clip(y, 0, h - 1))
+    lab = labels[yi, xi]
+    if lab == 0:
+        return None
+    return labels == lab
+
+
+def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float) -> tuple[float | None, bool]:
+    """Highest point of the person's silhouette above the face (hair included), frame pixels.
+
+    Only the silhouette part connected to the face and within the face's columns counts, so a
+    raised hand or a neighbour does not move the head top.
+    """
+    binary = mask >= 0.5
+    nose = face.landmarks[NOSE_TIP] * scale
+    comp = _component_at(binary, nose[0], nose[1])
+    if comp is None:
+        return None, False
+    x0 = int(max(0, math.floor(face.cheek_right[0] * scale)))
+    x1 = int(min(mask.shape[1], math.ceil(face.cheek_left[0] * scale) + 1))
+    if x1 <= x0:
+        return None, False
+    rows = np.nonzero(comp[:, x0:x1].any(axis=1))[0]
+    if rows.size == 0:
+        return None, False
+    top = int(rows[0])
+    if top >= face.landmarks[FOREHEAD][1] * scale:
+        return None, False
+    return top / scale, top == 0
+
+
+def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float) -> int:
+    """Faces found by the full-range detector plus sizeable person blobs that hold no face."""
+    count = len(faces)
+    if face is not None and not any(_inside(face.landmarks[NOSE_TIP], b) for b in faces):
+        count += 1     # FaceMesh found a face the detector missed
+    binary = (mask >= 0.5).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    min_area = 0.02 * mask.size
+    centres = [((b[0] + b[2]) / 2 * scale, (b[1] + b[3]) / 2 * scale) for b in faces]
+    if face is not None:
+        centres.append(tuple(face.landmarks[NOSE_TIP] * scale))
+    for lab in range(1, n):
+        if stats[lab, cv2.CC_STAT_AREA] < min_area:
+            continue
+        has_face = any(labels[int(np.clip(cy, 0, mask.shape[0] - 1)),
+                              int(np.clip(cx, 0, mask.shape[1] - 1))] == lab for cx, cy in centres)
+        if not has_face:
+            count += 1
+    return count
+
+
+def _inside(p, box) -> bool:
+    return box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]
