@@ -1,61 +1,12 @@
-"""Shared fixtures for the handoff tests: real photos, valid students, a spool."""
+"""Fixtures for the handoff tests (helpers live in handoff_fixtures.py)."""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import pytest
-from PIL import Image
 
-from kiosk.student import Student, id_check_char
-
-
-def make_id_number(region: str = "110105", birth: str = "20020315", seq: int = 123) -> str:
-    """A valid GB 11643 ID-card number (real check character)."""
-    first17 = f"{region}{birth}{seq:03d}"
-    return first17 + id_check_char(first17)
-
-
-def make_student(n: int, name: str = "", **kw) -> Student:
-    return Student(student_id=f"2020{n:06d}", id_number=make_id_number(seq=n % 1000),
-                   name=name or f"张{'一二三四五六七八九十'[n % 10]}{n}", college="计算机学院",
-                   class_name=f"计科{2000 + n % 3}班", **kw)
-
-
-_BASE: np.ndarray | None = None
-
-
-def _base_photo() -> np.ndarray:
-    """The astronaut (a real face) cropped to 3:4 and scaled to 480x640, uniform scale only."""
-    global _BASE
-    if _BASE is None:
-        from skimage import data
-        rgb = data.astronaut()                       # 512x512
-        crop = rgb[:, 64:448]                        # 384 wide x 512 high = 3:4
-        _BASE = np.asarray(Image.fromarray(crop).resize((480, 640), Image.Resampling.LANCZOS))
-    return _BASE
-
-
-def photo_jpeg(variant: int = 0) -> bytes:
-    """A real JPEG 480x640 at 300 dpi; ``variant`` changes global brightness a little so that
-    different students get different bytes (global colour change only)."""
-    rgb = _base_photo().astype(np.int16) + (variant % 17) - 8
-    im = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=75, dpi=(300, 300))
-    return out.getvalue()
-
-
-def record(verdict: str = "pass", warn_ids: tuple[str, ...] = ()) -> dict:
-    checks = [{"id": "file.dimensions", "status": "pass", "value": "480x640", "limit": "480x640",
-               "message": {"zh": "", "en": ""}}]
-    for wid in warn_ids:
-        checks.append({"id": wid, "status": "warn", "value": 1.0, "limit": "x",
-                       "message": {"zh": "请抬高下巴", "en": "Raise your chin a little"}})
-    return {"verdict": verdict, "checks": checks}
+from handoff_fixtures import make_student
 
 
 @pytest.fixture
-def students() -> list[Student]:
+def students():
     return [make_student(i) for i in range(1, 6)]
