@@ -95,7 +95,7 @@ class FakeCamera(Camera):
         """Seconds of film played since :meth:`start`."""
         return self.clock() - self._t0
 
-    def _sensor_frame(self) -> np.ndarray:
+    def _sensor_frame(self, size: tuple[int, int] | None = None) -> np.ndarray:
         """What the sensor sees now — run on the time-limited worker thread."""
         if self.fault == "hung":
             self._unhang.wait()          # a camera that never answers (until closed)
@@ -104,13 +104,13 @@ class FakeCamera(Camera):
             raise OSError("fake camera: read failed")
         if self._source is None:
             raise CameraError(CAMERA_FAILED, "camera not started")
-        return self._source.frame_at(self.elapsed())
+        return self._source.frame_at(self.elapsed(), size)
 
     def preview_frame(self, timeout: float | None = None) -> np.ndarray:
         if self._source is None:
             raise CameraError(CAMERA_FAILED, "preview_frame() before start()")
-        raw = call_with_timeout(self._sensor_frame, self.timeout if timeout is None else timeout,
-                                "preview frame")
+        raw = call_with_timeout(lambda: self._sensor_frame(self.preview_size),
+                                self.timeout if timeout is None else timeout, "preview frame")
         self.frames_served += 1
         # the same source frame asked twice gives the same (cached) preview: cheap at any loop rate
         if self._preview_cache is not None and self._preview_cache[0] is raw:

@@ -25,7 +25,10 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpeg", ".mjpg")
 class FrameSource:
     """Base class: RGB uint8 frames as a function of time since the camera started."""
 
-    def frame_at(self, t: float) -> np.ndarray:
+    def frame_at(self, t: float, size: tuple[int, int] | None = None) -> np.ndarray:
+        """The frame at ``t``. ``size`` (w, h) is a hint: a source that can draw at any size
+        (a composed scene) draws the preview small instead of drawing it big and shrinking it;
+        others ignore it, and the camera downscales."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -36,25 +39,32 @@ class CallableSource(FrameSource):
     """Any ``t -> RGB frame`` function, sampled at a steady ``fps``.
 
     Time is quantised to frames (frame ``int(t * fps)``) and the last few frames are kept, so a
-    slow scene function runs once per camera frame however often the booth asks.
+    slow scene function runs once per camera frame however often the booth asks. A function
+    that also takes ``size=(w, h)`` (like :class:`ScriptedScene`) is asked for that size.
     """
 
-    def __init__(self, fn: Callable[[float], np.ndarray], *, fps: float = 15.0, keep: int = 4) -> None:
+    def __init__(self, fn: Callable[..., np.ndarray], *, fps: float = 15.0, keep: int = 4) -> None:
         self.fn = fn
         self.fps = fps
-        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.sized = bool(getattr(fn, "draws_any_size", False))
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._keep = keep
         self._lock = threading.Lock()
 
-    def frame_at(self, t: float) -> np.ndarray:
+    def frame_at(self, t: float, size: tuple[int, int] | None = None) -> np.ndarray:
         index = max(0, int(t * self.fps))
+        key = (index, tuple(size) if (size and self.sized) else None)
         with self._lock:
-            if index in self._cache:
-                self._cache.move_to_end(index)
-                return self._cache[index]
-        frame = np.ascontiguousarray(self.fn(index / self.fps))
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        if key[1] is not None:
+            frame = self.fn(index / self.fps, size=key[1])
+        else:
+            frame = self.fn(index / self.fps)
+        frame = np.ascontiguousarray(frame)
         with self._lock:
-            self._cache[index] = frame
+            self._cache[key] = frame
             while len(self._cache) > self._keep:
                 self._cache.popitem(last=False)
         return frame
@@ -79,7 +89,7 @@ class PhotoFolderSource(FrameSource):
         self.seconds_each = seconds_each
         self._loaded: dict[int, np.ndarray] = {}
 
-    def frame_at(self, t: float) -> np.ndarray:
+    def frame_at(self, t: float, size: tuple[int, int] | None = None) -> np.ndarray:
         index = int(max(t, 0.0) / self.seconds_each) % len(self.paths)
         if index not in self._loaded:
             from PIL import Image, ImageOps
@@ -110,7 +120,7 @@ class VideoSource(FrameSource):
         self._frame: np.ndarray | None = None
         self._lock = threading.Lock()
 
-    def frame_at(self, t: float) -> np.ndarray:
+    def frame_at(self, t: float, size: tuple[int, int] | None = None) -> np.ndarray:
         wanted = max(0, int(t * self.fps))
         if self.frame_count:
             wanted %= self.frame_count
@@ -156,7 +166,11 @@ class ScriptedScene:
     for :class:`CallableSource`, and so for :class:`hardware.fake_camera.FakeCamera`.
 
     ``compose`` defaults to :func:`hardware.scenes.compose_scene` (imported on first use).
+    Its geometry is in fractions of the frame, so the scene can be drawn at any ``size``
+    with the same framing: the fake camera draws its preview at 640×480 directly.
     """
+
+    draws_any_size = True
 
     def __init__(self, keyframes: Sequence[tuple[float, dict[str, Any]]], *,
                  compose: Callable[..., np.ndarray] | None = None, **common: Any) -> None:
@@ -165,7 +179,7 @@ class ScriptedScene:
         self.keyframes = sorted(((float(t), dict(kw)) for t, kw in keyframes), key=lambda k: k[0])
         self.common = common
         self._compose = compose
-        self._last: tuple[tuple, np.ndarray] | None = None
+        self._held: dict[tuple, np.ndarray] = {}
 
     def arguments_at(self, t: float) -> dict[str, Any]:
         """The ``compose_scene`` arguments at time ``t`` (the common ones included)."""
@@ -185,16 +199,20 @@ class ScriptedScene:
         merged.update(args)
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in merged.items()}
 
-    def __call__(self, t: float) -> np.ndarray:
+    def __call__(self, t: float, size: tuple[int, int] | None = None) -> np.ndarray:
         args = self.arguments_at(t)
+        if size is not None:
+            args["size"] = tuple(size)
         key = tuple(sorted((k, repr(v)) for k, v in args.items()))
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]   # holding still: no need to compose again
+        if key in self._held:
+            return self._held[key]   # holding still: no need to compose again
         compose = self._compose
         if compose is None:
             from hardware.scenes import compose_scene as compose
         frame = compose(**args)
-        self._last = (key, frame)
+        if len(self._held) >= 4:
+            self._held.pop(next(iter(self._held)))
+        self._held[key] = frame
         return frame
 
 

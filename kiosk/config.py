@@ -64,11 +64,12 @@ class ExportSettings:
 @dataclass
 class DeviceSettings:
     camera: str = "auto"                     # auto|picamera|webcam|fake
-    lights: str = "auto"                     # auto|gpio|mock
+    lights: str = "auto"                     # auto|pwm|gpio|mock (pwm: kernel hardware PWM)
     buttons: str = "auto"                    # auto|gpio|mock
     light_left_pin: int = 12                 # hardware PWM0 (GPIO12)
     light_right_pin: int = 13                # hardware PWM1 (GPIO13)
     light_pwm_hz: int = 20000                # far above any rolling-shutter banding frequency
+    light_pwm_chip: int = 0                  # lights = "pwm": /sys/class/pwm/pwmchipN
     confirm_button_pin: int = 5
     retake_button_pin: int = 6
     capture_timeout_s: float = 5.0           # a camera that does not answer in time is an error
