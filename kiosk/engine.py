@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kiosk.checks.result import CheckResult, Message, Status, verdict
-from kiosk.identity import load_scheme
-from kiosk.jpeg import comment_segment, digest_without_comments, encode_within, insert_comment
+from kiosk.identity import DEFAULT_SCHEME, load_scheme
+from kiosk.jpeg import (Encoded, comment_segment, digest_without_comments, encode_within,
+                        insert_comment)
 from kiosk.student import Student, render_filename
 from kiosk.verify import FileReport, verify_bytes, verify_file
 
@@ -112,15 +113,8 @@ def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer
     timings["crop"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    scheme = load_scheme(config.booth.identity_scheme)
-    # The comment's length does not depend on the digest's value: seal a placeholder to know
-    # how many bytes to keep free while searching the quality.
-    reserve = len(comment_segment(scheme.seal(student, key, image_digest=bytes(32),
-                                              captured_at=when)))
-    encoded = encode_within(picture, reserve=reserve)
-    comment = scheme.seal(student, key, image_digest=digest_without_comments(encoded.data),
-                          captured_at=when)
-    jpeg = insert_comment(encoded.data, comment)
+    jpeg, encoded = encode_and_seal(picture, student, key=key, captured_at=when,
+                                    scheme_name=config.booth.identity_scheme)
     timings["encode"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -139,6 +133,26 @@ def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer
     log.info("photo for %s: %s, quality %d, %d bytes, %d encodes", student.masked(),
              result.verdict.value, encoded.quality, len(jpeg), encoded.attempts)
     return result
+
+
+def encode_and_seal(picture: np.ndarray, student: Student, *, key: bytes,
+                    captured_at: dt.datetime | None = None,
+                    scheme_name: str = DEFAULT_SCHEME) -> tuple[bytes, Encoded]:
+    """The finished file for a 480×640 ``picture``: size-searched JPEG + sealed identity comment.
+
+    The identity is sealed with the SHA-256 of the encoded file (without its comment), so the
+    comment vouches for exactly these pixels. Returns the bytes and the size search's outcome.
+    """
+    when = captured_at or dt.datetime.now(dt.timezone.utc)
+    scheme = load_scheme(scheme_name)
+    # The comment's length does not depend on the digest's value: seal a placeholder to know
+    # how many bytes to keep free while searching the quality.
+    reserve = len(comment_segment(scheme.seal(student, key, image_digest=bytes(32),
+                                              captured_at=when)))
+    encoded = encode_within(picture, reserve=reserve)
+    comment = scheme.seal(student, key, image_digest=digest_without_comments(encoded.data),
+                          captured_at=when)
+    return insert_comment(encoded.data, comment), encoded
 
 
 def write_photo(result: PhotoResult, out_dir: str | os.PathLike, template: str, *,

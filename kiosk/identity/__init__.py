@@ -81,11 +81,10 @@ def load_scheme(name: str = DEFAULT_SCHEME) -> IdentityScheme:
     except (ImportError, AttributeError) as exc:
         raise IdentityError(Message(f"身份加密方案{name}无法加载",
                                     f"identity scheme {name} cannot be loaded: {exc}")) from None
-    scheme = cls()
-    if not isinstance(scheme, IdentityScheme):
+    if not (isinstance(cls, type) and issubclass(cls, IdentityScheme)):
         raise IdentityError(Message(f"身份加密方案{name}无效",
                                     f"{target} is not an IdentityScheme"))
-    return scheme
+    return cls()
 
 
 def scheme_for_comment(comment: bytes, default: str = DEFAULT_SCHEME) -> IdentityScheme:
