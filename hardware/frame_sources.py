@@ -247,11 +247,11 @@ def open_source(source: Any, *, fps: float = 15.0) -> FrameSource:
     """
     if isinstance(source, FrameSource):
         return source
-    if source is None or source == "":
-        return CallableSource(student_walks_in(), fps=fps)
     if isinstance(source, np.ndarray):
         frame = source
         return CallableSource(lambda t: frame, fps=fps)
+    if source is None or (isinstance(source, str) and source == ""):
+        return CallableSource(student_walks_in(), fps=fps)
     if callable(source):
         return CallableSource(source, fps=fps)
     if isinstance(source, (str, Path)):
