@@ -53,3 +53,21 @@ def record(verdict: str = "pass", warn_ids: tuple[str, ...] = ()) -> dict:
         checks.append({"id": wid, "status": "warn", "value": 1.0, "limit": "x",
                        "message": {"zh": "请抬高下巴", "en": "Raise your chin a little"}})
     return {"verdict": verdict, "checks": checks}
+
+
+KEY = bytes(range(32))      # a fixed registrar key for tests
+
+
+def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY) -> bytes:
+    """A finished booth file for ``student``: size-searched JPEG with the sealed identity,
+    made by the engine's own encoder from a real face (uniform scale, global brightness only)."""
+    from kiosk.engine import encode_and_seal
+    rgb = _base_photo().astype(np.int16) + (variant % 17) - 8
+    jpeg, _ = encode_and_seal(np.clip(rgb, 0, 255).astype(np.uint8), student, key=key)
+    return jpeg
+
+
+def verifies(data: bytes, student: Student, key: bytes = KEY) -> bool:
+    """The engine's verifier on the file rules (no face models): may it be handed over?"""
+    from kiosk.verify import verify_bytes
+    return verify_bytes(data, key=key, expected=student, analyzer=None, config=None).ok

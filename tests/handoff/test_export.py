@@ -1,0 +1,192 @@
+"""USB export on plain directories: layout, manifests, retakes, names, refusals, resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from handoff_fixtures import KEY, make_student, photo_jpeg, record, sealed_photo, verifies
+from kiosk.export import export_pending
+from kiosk.export.durable import sha256_bytes
+from kiosk.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus
+from kiosk.spool import Spool
+from kiosk.student import Student, mask_id_number
+
+TEMPLATE = "{id_number}.jpg"
+
+
+def ok_status(root: Path, free: int = 10**9, **kw) -> ProbedStatus:
+    values = dict(present=True, mount_point=str(root), free_bytes=free, read_only=False,
+                  fs_type="vfat")
+    values.update(kw)
+    return ProbedStatus(**values)
+
+
+def export(spool, root, **kw):
+    kw.setdefault("status", ok_status(root))
+    return export_pending(spool, root, booth_id="booth1", template=TEMPLATE, **kw)
+
+
+def day_folder(root: Path) -> Path:
+    [folder] = list((root / "grad-photos" / "booth1").iterdir())
+    return folder
+
+
+def test_export_layout_manifests_and_verified_files(tmp_path, students):
+    spool = Spool(tmp_path / "state")
+    for i, s in enumerate(students):
+        warn = ("pose.yaw",) if i == 1 else ()
+        spool.add(s, sealed_photo(s, i), record("warn" if warn else "pass", warn))
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    report = export(spool, usb)
+    assert report.ok and len(report.exported) == len(students) and report.pending == 0
+    folder = day_folder(usb)
+    assert folder.name[:4].isdigit() and len(folder.name) == 10          # YYYY-MM-DD
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted([f"{s.id_number}.jpg" for s in students]
+                           + ["manifest.csv", "manifest.json", "index.html", ".thumbs.json"])
+    for s in students:
+        assert verifies((folder / f"{s.id_number}.jpg").read_bytes(), s)
+    raw = (folder / "manifest.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")                               # BOM for spreadsheets
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:7] == ["学号", "姓名", "身份证号", "学院", "班级", "文件名", "拍摄时间"]
+    assert rows[0][-1] == "SHA-256"
+    by_id = {r[0].strip(): r for r in rows[1:]}
+    s = students[1]
+    assert by_id[s.student_id][1] == s.name and by_id[s.student_id][2].strip() == s.id_number
+    assert "pose.yaw" in by_id[s.student_id][8]
+    doc = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert doc["school_code"] == "10727" and doc["count"] == len(students)
+    for e in doc["photos"]:
+        assert sha256_bytes((folder / e["file"]).read_bytes()) == e["sha256"]
+    page = (folder / "index.html").read_text("utf-8")
+    assert page.count("data:image/jpeg;base64,") == len(students)
+    assert "Content-Security-Policy" in page and "http" not in page.split("<body>")[1]
+    assert page.count('class="card warn"') == 1 and "Raise your chin" in page
+    assert f"身份证号 {mask_id_number(s.id_number)}" in page                # masked on the card
+    # every item is marked exported in the spool with the verified path
+    assert all(i.exported and i.exported["path"].startswith("grad-photos/booth1/")
+               for i in spool.items())
+
+
+def test_second_export_adds_to_the_manifest_and_retake_replaces(tmp_path, students):
+    spool = Spool(tmp_path / "state")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    a, b = students[:2]
+    spool.add(a, photo_jpeg(1), record())
+    assert export(spool, usb).ok
+    spool.add(b, photo_jpeg(2), record())
+    spool.add(a, photo_jpeg(3), record())            # retake of a, after a went to the stick
+    report = export(spool, usb)
+    assert report.ok and len(report.exported) == 2
+    folder = day_folder(usb)
+    doc = json.loads((folder / "manifest.json").read_text("utf-8"))
+    entries = {e["student_id"]: e for e in doc["photos"]}
+    assert set(entries) == {a.student_id, b.student_id}
+    assert entries[a.student_id]["sha256"] == sha256_bytes(photo_jpeg(3))
+    assert [h["sha256"] for h in entries[a.student_id]["history"]] == [sha256_bytes(photo_jpeg(1))]
+    assert (folder / f"{a.id_number}.jpg").read_bytes() == photo_jpeg(3)
+    assert len([p for p in folder.glob("*.jpg")]) == 2
+
+
+def test_names_taken_by_another_student_get_a_second_name(tmp_path):
+    spool = Spool(tmp_path / "state")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    twins = [make_student(1, name="王芳"), make_student(2, name="王芳")]
+    for i, s in enumerate(twins):
+        spool.add(s, photo_jpeg(i), record())
+    report = export_pending(spool, usb, booth_id="booth1", template="{name}.jpg",
+                            status=ok_status(usb))
+    assert report.ok
+    names = sorted(p.name for p in day_folder(usb).glob("*.jpg"))
+    assert names == ["王芳.jpg", f"王芳_{twins[1].student_id}.jpg"]
+
+
+@pytest.mark.parametrize("status, message", [
+    (None, MSG_MISSING),
+    ("ro", MSG_READ_ONLY),
+    ("small", MSG_FULL),
+])
+def test_refusals_keep_everything_pending(tmp_path, students, status, message):
+    spool = Spool(tmp_path / "state")
+    for i, s in enumerate(students):
+        spool.add(s, photo_jpeg(i), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    st_obj = {None: ProbedStatus(False, None, 0, False, None),
+              "ro": ok_status(usb, read_only=True),
+              "small": ok_status(usb, free=30_000)}[status]
+    report = export(spool, usb, status=st_obj)
+    assert report.problem == message and report.message.zh and report.message.en
+    assert report.pending == len(students) and not report.exported
+    assert list(usb.iterdir()) == []
+    assert export(spool, usb).ok                       # a good stick later takes them all
+
+
+def test_unsupported_file_system_named_in_the_message(tmp_path, students):
+    spool = Spool(tmp_path / "state")
+    spool.add(students[0], photo_jpeg(), record())
+    report = export(spool, tmp_path, status=ok_status(tmp_path, fs_type="ntfs"))
+    assert "ntfs" in report.problem.en and "exFAT" in report.problem.en
+    assert report.pending == 1
+
+
+def test_probe_of_a_plain_folder(tmp_path):
+    from kiosk.export import probe
+    st_obj = probe(tmp_path)
+    assert st_obj.present and st_obj.free_bytes > 0 and st_obj.fs_type
+    assert not probe(tmp_path / "absent").present
+
+
+def test_eject_flushes_and_uses_the_overridable_unmount(tmp_path):
+    from kiosk.export import stick
+    calls = []
+    assert stick.eject(str(tmp_path), unmount_fn=calls.append) == stick.MSG_EJECTED
+    assert calls == [str(tmp_path)]
+
+    def busy(_mp):
+        raise OSError(16, "target is busy")
+    assert stick.eject(str(tmp_path), unmount_fn=busy) == stick.MSG_EJECT_FAILED
+    # the real one on a folder that is not a mount point fails cleanly, without a traceback
+    assert stick.eject(str(tmp_path)) == stick.MSG_EJECT_FAILED
+
+
+names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=names, template=st.sampled_from(["{id_number}.jpg", "{name}.jpg",
+                                             "{student_id}_{name}.jpg", "{class_name}/{name}.jpg",
+                                             "../{name}.jpg", "{college}{name}.JPG"]))
+def test_fuzz_names_never_escape_the_export_folder(tmp_path_factory, name, template):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    s = Student(student_id="2020000001", id_number=make_student(1).id_number, name=name,
+                college=name[::-1], class_name=name)
+    spool = Spool(tmp / "state")
+    spool.add(s, photo_jpeg(), record())
+    usb = tmp / "usb"
+    usb.mkdir()
+    report = export_pending(spool, usb, booth_id=name, template=template,
+                            status=ok_status(usb))
+    # every file written lies inside usb/grad-photos/<one safe booth folder>/<date>/
+    for dirpath, dirs, files in os.walk(tmp):
+        for f in files:
+            p = Path(dirpath, f).resolve()
+            assert p.is_relative_to((tmp / "state").resolve()) or \
+                p.parent.parent.parent.parent == usb.resolve(), p
+    if report.exported:
+        assert report.pending == 0
+    else:
+        assert report.skipped and report.pending == 1     # refused name: kept, reported

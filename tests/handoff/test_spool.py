@@ -1,0 +1,118 @@
+"""The spool on the SD card: durable adds, retakes with history, recovery, retention."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from handoff_fixtures import make_student, photo_jpeg, record
+from kiosk.spool import Spool, SpoolError, record_for
+
+
+class Clock:
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_add_then_read_back_after_reopening(tmp_path, students):
+    spool = Spool(tmp_path)
+    ids = [spool.add(s, photo_jpeg(i), record()) for i, s in enumerate(students)]
+    assert ids == sorted(ids) and len(set(ids)) == len(students)
+    again = Spool(tmp_path)                       # a new process after a restart
+    pending = again.pending()
+    assert [p.student for p in pending] == students
+    assert pending[2].read_photo() == photo_jpeg(2)
+
+
+def test_failed_photo_is_refused(tmp_path, students):
+    with pytest.raises(SpoolError):
+        Spool(tmp_path).add(students[0], photo_jpeg(), record(verdict="fail"))
+    assert Spool(tmp_path).pending() == []
+
+
+def test_retake_replaces_the_photo_and_keeps_history(tmp_path, students):
+    spool = Spool(tmp_path)
+    s = students[0]
+    first = spool.add(s, photo_jpeg(1), record())
+    second = spool.add(s, photo_jpeg(2), record(verdict="warn", warn_ids=("pose.yaw",)))
+    pending = spool.pending()
+    assert [p.id for p in pending] == [second]
+    assert not (spool.items_dir / first).exists()         # the earlier photo left the SD card
+    assert [h["item_id"] for h in pending[0].history] == [first]
+    third = spool.add(s, photo_jpeg(3), record())
+    assert [h["item_id"] for h in spool.get(third).history] == [first, second]
+
+
+def test_damaged_photo_is_detected(tmp_path, students):
+    spool = Spool(tmp_path)
+    item_id = spool.add(students[0], photo_jpeg(), record())
+    path = spool.items_dir / item_id / "photo.jpg"
+    data = bytearray(path.read_bytes())
+    data[1000] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(SpoolError):
+        spool.get(item_id).read_photo()
+
+
+def test_recovery_removes_temp_and_trash_and_superseded(tmp_path, students):
+    spool = Spool(tmp_path)
+    s = students[0]
+    older = spool.add(s, photo_jpeg(1), record())
+    # simulate a cut right after the retake was renamed into place, before the old one went:
+    newer_dir = spool.items_dir / "00000099"
+    os.makedirs(newer_dir)
+    doc = json.loads((spool.items_dir / older / "record.json").read_text())
+    doc["id"] = "00000099"
+    (newer_dir / "record.json").write_text(json.dumps(doc))
+    (newer_dir / "photo.jpg").write_bytes(photo_jpeg(1))
+    (spool.items_dir / "~tmp-00000100").mkdir()
+    (spool.items_dir / "~tmp-00000100" / "photo.jpg").write_bytes(b"half")
+    (spool.items_dir / "~trash-00000005").mkdir()
+    (spool.items_dir / newer_dir / "~tmp-abcd.part").write_bytes(b"half")
+    report = spool.recover()
+    assert report.temp_removed == 3
+    assert report.superseded_removed == 1
+    assert report.pending == 1
+    assert sorted(os.listdir(spool.items_dir)) == ["00000099"]
+    assert sorted(os.listdir(newer_dir)) == ["photo.jpg", "record.json"]
+
+
+def test_numbers_never_reused_even_without_the_counter(tmp_path, students):
+    spool = Spool(tmp_path)
+    a = spool.add(students[0], photo_jpeg(), record())
+    (spool.root / "last_seq").unlink()
+    b = spool.add(students[1], photo_jpeg(), record())
+    assert int(b) > int(a)
+
+
+def test_retention_purges_only_old_exported_items(tmp_path, students):
+    clock = Clock()
+    spool = Spool(tmp_path, clock=clock)
+    a = spool.add(students[0], photo_jpeg(), record())
+    b = spool.add(students[1], photo_jpeg(), record())
+    spool.mark_exported(a, path="x/a.jpg", sha256=spool.get(a).sha256)
+    clock.t += 6.9 * 86400
+    assert spool.purge(retention_days=7) == 0
+    clock.t += 0.2 * 86400
+    assert spool.purge(retention_days=7) == 1
+    assert not (spool.items_dir / a).exists()
+    assert [p.id for p in spool.pending()] == [b]          # never purged before export
+    clock.t += 365 * 86400
+    assert spool.purge(retention_days=7) == 0 and spool.get(b).exported is None
+
+
+def test_record_for_an_engine_result():
+    from kiosk.checks.result import CheckResult, Message, Status
+
+    class Result:
+        verdict = Status.WARN
+        checks = [CheckResult("pose.yaw", Status.WARN, 6.0, "|yaw| ≤ 5°", Message("转正", "Turn"))]
+        quality = 87
+    rec = record_for(Result())
+    assert rec["verdict"] == "warn" and rec["quality"] == 87
+    assert rec["checks"][0]["id"] == "pose.yaw" and rec["captured_at"][:2] == "20"
