@@ -1,0 +1,546 @@
+"""The booth's main loop: ``kiosk run`` on the real booth, and the same loop in the simulator.
+
+One thread owns the screen. Each frame it
+
+1. takes the events posted by devices and workers (a thread-safe queue) and pygame's input,
+2. feeds them to the `Session` (the state machine) and starts the jobs it asks for,
+3. lets time pass (timeouts, countdown), applies lights and analysis mode on a state change,
+4. draws the state, and pets the watchdog when the loop ticks *and* camera frames arrive.
+
+It never sleeps: waiting for the next frame is waiting on the event queue, so a button press
+is handled at once. The camera is read, and frames analysed, on worker threads
+(`kiosk.workers`); the loop keeps its frame rate while a frame is being analysed.
+
+Input: keyboard Enter/Space = confirm, Backspace/Esc = retake or back (Backspace erases a digit
+while typing), digits = keypad, L = language, F12 = technician mode, Ctrl+Q = quit. Touch:
+MOUSEBUTTONUP only (SDL synthesises it from a finger), see `kiosk.ui.screens`. Technician mode:
+both big buttons held (hardware.events.BOTH_HELD), F12, or a touch held for
+`TECHNICIAN_HOLD_S` in the top-left corner of the screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk import session as s
+from kiosk.checks.result import Message
+from kiosk.config import Config
+from kiosk.guidance import Candidate, Guide, most_important, pick_best, plan_margin
+from kiosk.session import LIGHTS, ANALYSIS, Session, State
+from kiosk.workers import Jobs, LiveAnalysis, LiveResult, PreviewFeed, camera_message
+
+log = logging.getLogger(__name__)
+
+TECHNICIAN_HOLD_S = 3.0          # hidden gesture: hold the top-left corner this long
+
+MSG_MOVED = Message("拍照时请保持不动，我们再试一次", "Please hold still during the photo: let's try again")
+MSG_NO_ROSTER = Message("名单未加载，请联系工作人员", "The roster is not loaded: please ask the staff")
+MSG_KEPT = Message("照片已安全保存在本机，插入U盘后将自动导出",
+                   "Your photo is kept safely in the booth and will be exported when a USB stick is inserted")
+
+
+def msg_not_on_roster(number: str) -> Message:
+    return Message(f"名单中没有学号 {number}，请检查后重新输入",
+                   f"Student number {number} is not on the roster: please check and type it again")
+
+
+def msg_saved(name: str) -> Message:
+    return Message(f"照片已保存到U盘：{name}", f"Saved to the USB stick: {name}")
+
+
+class EventQueue:
+    """Thread-safe mailbox of the loop: device callbacks and workers only ever call ``post``."""
+
+    def __init__(self) -> None:
+        self._q: "queue.Queue[Any]" = queue.Queue()
+
+    def post(self, event: Any) -> None:
+        self._q.put(event)
+
+    def get(self, timeout: float) -> Any | None:
+        try:
+            return self._q.get(timeout=max(0.0, timeout)) if timeout > 0 else self._q.get_nowait()
+        except queue.Empty:
+            return None
+
+
+class RosterDirectory:
+    """`kiosk.session.Directory` over the registrar's roster and the QR payload formats."""
+
+    def __init__(self, roster) -> None:
+        self.roster = roster
+
+    def from_qr(self, data: bytes):
+        from kiosk.qr_payload import QrPayloadError, identify, parse_qr_payload
+
+        try:
+            return identify(parse_qr_payload(data), self.roster)
+        except QrPayloadError as exc:
+            raise s.LookupFailed(exc.message) from None
+
+    def from_number(self, student_id: str):
+        if self.roster is None:
+            raise s.LookupFailed(MSG_NO_ROSTER)
+        student = self.roster.find(student_id)
+        if student is None:
+            raise s.LookupFailed(msg_not_on_roster(student_id))
+        return student
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    started: float = 0.0
+    all_pass_at: float | None = None      # first "all checks pass" of the visit (bench)
+    saved_at: float | None = None
+    live_frames: int = 0
+
+
+class Booth:
+    """The loop. Build it, ``start()`` it, then ``run()`` (or ``step()`` frame by frame).
+
+    ``devices`` is what :func:`hardware.open_devices` returns (camera, lights, buttons, usb,
+    service); its buttons and USB watcher must post into ``events``.
+    """
+
+    def __init__(self, config: Config, devices, events: EventQueue, *, key: bytes,
+                 directory, spool, surface=None, fonts=None,
+                 clock: Callable[[], float] = time.monotonic,
+                 analyzer_factory: Callable[[], Any] | None = None) -> None:
+        import pygame
+
+        from kiosk.ui.fonts import Fonts
+        from kiosk.ui.layout import make_layout
+
+        self.config = config
+        self.devices = devices
+        self.events = events
+        self.key = key
+        self.spool = spool
+        self.clock = clock
+        self.surface = surface if surface is not None else pygame.display.get_surface()
+        self.fonts = fonts or Fonts()
+        self.layout = make_layout(self.surface.get_size())
+        self.session = Session(config.session, directory, language=config.booth.language,
+                               now=clock())
+        self.guide = Guide(config.session)
+        self.feed = PreviewFeed(devices.camera, events.post)
+        self.live: LiveAnalysis | None = None
+        self.jobs = Jobs(events.post)
+        self.analyzer_factory = analyzer_factory
+        self._job_analyzer = None
+        self.state_listeners: list[Callable[["Booth", State], None]] = []
+        self.frame_listeners: list[Callable[["Booth"], None]] = []
+        self.stats = Stats()
+        self.running = False
+        self._shown_state: State | None = None
+        self._press: tuple[tuple[int, int], float] | None = None
+        self._ready_sent = False
+        self._frame_seq = 0
+        self.model = None
+        self.watchdog = None
+        if getattr(devices, "service", None) is not None:
+            from hardware.service import WatchdogGate
+
+            self.watchdog = WatchdogGate(devices.service)
+
+    # --- life cycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the camera and the workers. A missing camera raises (hardware.CameraError)."""
+        self.devices.camera.start()
+        still = getattr(self.devices.camera, "still_size", None)
+        self.live = LiveAnalysis(self.feed, self.events.post, self.config, still_size=still,
+                                 analyzer_factory=self.analyzer_factory)
+        self.feed.start()
+        self.live.start()
+        self.jobs.start()
+        self.stats.started = self.clock()
+        self.running = True
+        self._on_state(self.session.state)
+
+    def stop(self) -> None:
+        self.running = False
+        service = self.devices.service
+        if service is not None and hasattr(service, "stopping"):
+            service.stopping()
+        for worker in (self.feed, self.live, self.jobs):
+            if worker is not None:
+                worker.stop()
+        for worker in (self.feed, self.live, self.jobs):
+            if worker is not None and worker.is_alive():
+                worker.join(timeout=5)
+        if self._job_analyzer is not None:
+            self._job_analyzer.close()
+
+    def run(self, *, until: Callable[["Booth"], bool] | None = None, max_seconds: float | None = None) -> None:
+        """Run frames until ``until(booth)`` is true, ``max_seconds`` pass, or Ctrl+Q."""
+        t0 = self.clock()
+        while self.running:
+            self.step()
+            if until is not None and until(self):
+                break
+            if max_seconds is not None and self.clock() - t0 > max_seconds:
+                log.warning("run: %.0f s passed, stopping", max_seconds)
+                break
+
+    # --- one frame -----------------------------------------------------------------------
+    def step(self) -> None:
+        import pygame
+
+        period = 1.0 / max(1, self.config.session.fps)
+        deadline = self.clock() + period
+        self._handle_pygame(pygame.event.get())
+        # wait for posted events until the next frame is due: this is the loop's only wait
+        while True:
+            event = self.events.get(deadline - self.clock())
+            if event is None:
+                break
+            self._dispatch(event)
+        self._apply(self.session.tick(self.clock()))
+        self._after_events()
+        self.draw()
+        pygame.display.flip()
+        self.stats.frames += 1
+        self._pet_watchdog()
+        for listener in list(self.frame_listeners):
+            listener(self)
+
+    def draw(self) -> None:
+        from kiosk.ui import screens
+
+        frame, _ = self.feed.latest()
+        self.model = screens.ScreenModel(
+            self.session.data, now=self.clock(), preview=frame,
+            retakes_left=self.session.retakes_left, can_accept=self.session.can_accept,
+            technician=self)
+        screens.draw(self.surface, self.fonts, self.layout, self.model)
+
+    # --- events --------------------------------------------------------------------------
+    def post(self, event: Any) -> None:
+        self.events.post(event)
+
+    def _dispatch(self, event: Any) -> None:
+        now = self.clock()
+        if isinstance(event, LiveResult):
+            self._live_result(event, now)
+            return
+        if event == "usb_inserted":
+            self.jobs.submit(self._export_job)
+            return
+        if event == "usb_removed":
+            return
+        if self.session.state is State.TECHNICIAN and event == s.BACK and \
+                _technician_handler() is None:
+            event = s.TECHNICIAN_EXIT
+        try:
+            self._apply(self.session.handle(event, now))
+        except Exception as exc:                # a handler bug must not kill the booth
+            log.exception("session failed on %r", event)
+            self.session.fail(Message("内部错误", f"Internal error: {exc}"), now)
+        self._after_events()
+
+    def _live_result(self, r: LiveResult, now: float) -> None:
+        if self.live is None or r.generation != self.live.generation or \
+                self.session.state is not State.GUIDANCE:
+            return                               # from an older visit or state: stale
+        self.stats.live_frames += 1
+        view = self.guide.update(r.results, r.plan, now, source_size=r.source_size, people=r.people)
+        if view.all_pass and self.stats.all_pass_at is None:
+            self.stats.all_pass_at = now
+        self._apply(self.session.handle(s.LiveUpdate(view), now))
+        self._after_events()
+
+    def _handle_pygame(self, events) -> None:
+        import pygame
+
+        from kiosk.ui import screens
+        from kiosk.ui.layout import hit
+
+        for ev in events:
+            if ev.type == pygame.QUIT:
+                self.running = False
+            elif self.session.state is State.TECHNICIAN and _technician_handler() is not None:
+                if _technician_handler()(ev, self):
+                    self.events.post(s.TECHNICIAN_EXIT)
+            elif ev.type == pygame.KEYDOWN:
+                self._key(ev)
+            elif ev.type == pygame.MOUSEBUTTONDOWN and ev.button == 1:
+                self._press = (ev.pos, self.clock())
+            elif ev.type == pygame.MOUSEBUTTONUP and ev.button == 1:
+                press, self._press = self._press, None
+                corner = pygame.Rect(0, 0, self.layout.width // 8, self.layout.height // 8)
+                if press and corner.collidepoint(press[0]) and \
+                        self.clock() - press[1] >= TECHNICIAN_HOLD_S:
+                    self.events.post(s.TECHNICIAN_REQUEST)
+                    continue
+                if self.model is None:
+                    continue
+                name = hit(screens.buttons(self.model, self.layout), ev.pos)
+                if name:
+                    self.events.post(_button_event(name))
+
+    def _key(self, ev) -> None:
+        import pygame
+
+        k = ev.key
+        if k == pygame.K_q and ev.mod & pygame.KMOD_CTRL:
+            self.running = False
+        elif k in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
+            self.events.post(s.CONFIRM)
+        elif k == pygame.K_BACKSPACE:
+            typing = self.session.state is State.IDENTIFY and self.session.data.keypad
+            self.events.post(s.ERASE if typing else s.BACK)
+        elif k == pygame.K_ESCAPE:
+            self.events.post(s.BACK)
+        elif k == pygame.K_l:
+            self.events.post(s.LANGUAGE)
+        elif k == pygame.K_F12:
+            self.events.post(s.TECHNICIAN_REQUEST)
+        elif ev.unicode and ev.unicode.isdigit() and ev.unicode.isascii():
+            self.events.post(s.Digit(ev.unicode))
+
+    # --- effects and state changes -------------------------------------------------------
+    def _apply(self, effects: list) -> None:
+        for effect in effects:
+            if isinstance(effect, s.TakeBurst):
+                self.jobs.submit(lambda student=effect.student: self._burst_job(student))
+            elif isinstance(effect, s.SavePhoto):
+                self.jobs.submit(lambda e=effect: self._save_job(e.student, e.photo))
+
+    def _after_events(self) -> None:
+        state = self.session.state
+        if state is not self._shown_state:
+            self._on_state(state)
+
+    def _on_state(self, state: State) -> None:
+        self._shown_state = state
+        lights = self.devices.lights
+        if lights is not None and state in LIGHTS:
+            try:
+                lights.set_mode(LIGHTS[state])
+            except Exception:
+                log.exception("lights failed")
+        if self.live is not None:
+            self.live.set_mode(ANALYSIS.get(state, "off"))
+        if state is State.GUIDANCE:
+            self.guide.reset()
+        if state is State.ATTRACT:
+            self.stats.all_pass_at = None
+        service = self.devices.service
+        if service is not None and hasattr(service, "status"):
+            service.status(f"state: {state.value}")
+        for listener in list(self.state_listeners):
+            listener(self, state)
+
+    def _pet_watchdog(self) -> None:
+        """READY once the screen is up and frames arrive; pet only while both keep happening."""
+        if self.watchdog is None:
+            return
+        self.watchdog.loop_ticked()
+        _, seq = self.feed.latest()
+        if seq != self._frame_seq:
+            self._frame_seq = seq
+            self.watchdog.frame_arrived()
+            if not self._ready_sent:
+                self.devices.service.ready()
+                self._ready_sent = True
+        self.watchdog.maybe_pet()    # frames stopped: no pet, systemd restarts the booth
+
+    # --- jobs (run on the jobs thread) ---------------------------------------------------
+    def _analyzer(self):
+        if self._job_analyzer is None:
+            if self.analyzer_factory is not None:
+                self._job_analyzer = self.analyzer_factory()
+            else:
+                from kiosk.analysis import Analyzer
+
+                self._job_analyzer = Analyzer()
+        return self._job_analyzer
+
+    def _burst_job(self, student) -> Any:
+        """Capture lights, the burst, the best frame that passes, the verified photo."""
+        from kiosk.checks import run_checks
+        from kiosk.crop import plan_crop
+        from kiosk.engine import build_photo
+
+        cfg = self.config
+        camera, lights = self.devices.camera, self.devices.lights
+        self.feed.pause()
+        try:
+            with self.feed.lock:
+                if lights is not None:
+                    lights.set_mode("capture")
+                try:
+                    stills = camera.capture_burst(cfg.session.burst_frames,
+                                                  timeout=cfg.devices.capture_timeout_s)
+                finally:
+                    if lights is not None:
+                        lights.set_mode("preview")
+        except Exception as exc:
+            log.error("burst failed: %s", exc)
+            return s.Failure(camera_message(exc))
+        finally:
+            self.feed.resume()
+        analyzer = self._analyzer()
+        candidates = []
+        for i, rgb in enumerate(stills):
+            analysis = analyzer.analyze(rgb)
+            plan = plan_crop(analysis)
+            results = list(run_checks(analysis, cfg, crop=plan))
+            candidates.append(Candidate(i, results, bool(plan.ok), plan_margin(plan)))
+        best = pick_best(candidates)
+        if best is None:
+            hint = most_important(candidates[0].results,
+                                  None if getattr(plan, "ok", True) else plan.problem)
+            log.info("no frame of the burst passes (%s)", hint.id if hint else "?")
+            return s.CaptureFailed(MSG_MOVED)
+        photo = build_photo(stills[best.index], student, config=cfg, analyzer=analyzer, key=self.key)
+        log.info("burst: frame %d of %d chosen; photo %s", best.index + 1, len(stills),
+                 getattr(photo.verdict, "value", photo.verdict))
+        return s.CaptureDone(photo)
+
+    def _save_job(self, student, photo) -> Any:
+        """Spool durably, then export to the stick; the stick's problems are messages, not errors."""
+        from kiosk.spool import SpoolError, record_for
+
+        try:
+            item_id = self.spool.add(student, photo.jpeg, record_for(photo))
+        except (SpoolError, OSError) as exc:
+            log.error("spool failed: %s", exc)
+            return s.SaveFailed(Message("照片无法保存到本机存储，请联系工作人员",
+                                        f"The photo could not be stored in the booth: {exc}"))
+        report = self._export()
+        if report is None:
+            return s.SaveDone(False, MSG_KEPT)
+        done = next((e for e in report.exported if e.item_id == item_id), None)
+        if done is not None:
+            self.stats.saved_at = self.clock()
+            return s.SaveDone(True, msg_saved(Path(done.path).name), path=done.path)
+        return s.SaveDone(False, report.message if report.problem else MSG_KEPT)
+
+    def _export_job(self) -> None:
+        self._export()
+        return None
+
+    def _export(self):
+        from kiosk.export import export_pending
+
+        usb = self.devices.usb
+        status = usb.status() if usb is not None else None
+        if status is None or not status.present or not status.mount_point:
+            from kiosk.export.exporter import ExportReport
+            from kiosk.export.stick import MSG_MISSING
+
+            log.info("no USB stick: photos stay in the spool")
+            return ExportReport(problem=MSG_MISSING, pending=len(self.spool.pending()))
+        cfg = self.config
+        return export_pending(self.spool, status.mount_point, booth_id=cfg.booth.booth_id,
+                              template=cfg.booth.filename_template, status=status,
+                              retention_days=cfg.export.retention_days)
+
+
+def _button_event(name: str) -> Any:
+    if name.startswith("digit:"):
+        return s.Digit(name.split(":", 1)[1])
+    return {"confirm": s.CONFIRM, "retake": s.BACK, "language": s.LANGUAGE, "erase": s.ERASE}.get(name, name)
+
+
+def _technician_handler():
+    """kiosk.technician.screens.handle(pygame_event, booth) -> True to leave, when installed."""
+    from kiosk.ui.screens import technician_module
+
+    module = technician_module()
+    return getattr(module, "handle", None) if module else None
+
+
+# --- the screen --------------------------------------------------------------------------------
+def open_display(*, fullscreen: bool, size: tuple[int, int] = (1280, 800), headless: bool = False):
+    """Open the window (simulator), the fullscreen kiosk display, or an off-screen surface."""
+    if headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                        or fullscreen):
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+    import pygame
+
+    pygame.display.init()
+    if fullscreen and os.environ.get("SDL_VIDEODRIVER") != "dummy":
+        surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        pygame.mouse.set_visible(False)
+    else:
+        surface = pygame.display.set_mode(size)
+    pygame.display.set_caption("Graduation photo booth")
+    return surface
+
+
+# --- kiosk run -----------------------------------------------------------------------------------
+def register_run(subparsers) -> None:
+    p = subparsers.add_parser("run", help="run the booth (the appliance's service runs this)",
+                              description="Run the booth fullscreen with the devices in the config.")
+    p.add_argument("--config", metavar="FILE", help="config file (default: $KIOSK_CONFIG or "
+                                                     "/etc/kiosk/kiosk.toml)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from kiosk.config import load_config
+    from kiosk.ui.fonts import FontMissing, find_cjk_font
+
+    config = load_config(getattr(args, "config", None))
+    try:
+        find_cjk_font()
+    except FontMissing as exc:
+        log.critical("%s", exc)
+        print(f"kiosk run: {exc}")
+        return 2
+    import hardware
+
+    events = EventQueue()
+    try:
+        devices = hardware.open_devices(config.devices, simulate=False, on_event=events.post,
+                                        usb_mount_root=config.export.usb_mount_root)
+    except Exception as exc:
+        log.critical("devices cannot be opened: %s", exc)
+        print(f"kiosk run: devices cannot be opened: {exc}")
+        return 1
+    try:
+        booth = build_booth(config, devices, events,
+                            surface=open_display(fullscreen=not args.windowed))
+        booth.start()
+    except Exception as exc:
+        log.critical("booth cannot start: %s", exc)
+        print(f"kiosk run: {getattr(getattr(exc, 'message', None), 'en', exc)}")
+        devices.close()
+        return 1
+    try:
+        booth.run()
+    finally:
+        booth.stop()
+        devices.close()
+    return 0
+
+
+def build_booth(config: Config, devices, events: EventQueue, *, surface,
+                roster_path: str | None = None, key_path: str | None = None, **kw) -> Booth:
+    """Load the key, the roster and the spool named by the config, and make the loop."""
+    from kiosk.identity import load_key
+    from kiosk.roster import RosterError, load_roster
+    from kiosk.spool import Spool
+
+    key = load_key(key_path or config.booth.key_file)
+    roster = None
+    try:
+        roster = load_roster(roster_path or config.booth.roster_file)
+        for line, reason in roster.rejected:
+            log.warning("roster line %d rejected: %s", line, reason)
+    except RosterError as exc:
+        log.error("roster: %s", exc.message.en)
+    spool = Spool(config.booth.state_dir)
+    spool.recover()
+    return Booth(config, devices, events, key=key, directory=RosterDirectory(roster), spool=spool,
+                 surface=surface, **kw)
