@@ -226,7 +226,8 @@ def cmd_make(args: argparse.Namespace) -> int:
     try:
         student = Student.validated(student_id=args.student_id, id_number=args.id_number,
                                     name=args.name, college=args.college,
-                                    class_name=args.class_name)
+                                    class_name=args.class_name,
+                                    student_id_pattern=config.students.student_id_pattern)
         template = args.template or config.booth.filename_template
         name = render_filename(template, student)
     except InvalidIdentity as exc:

@@ -97,12 +97,21 @@ class TechnicianSettings:
 
 
 @dataclass
+class StudentSettings:
+    # Student numbers (学号) must match this regular expression (whole string); schools differ.
+    # Empty: kiosk.student's default (4-20 ASCII letters/digits). Whatever it says, only ASCII
+    # letters, digits, '-' and '_' are ever accepted (student numbers end up in file names).
+    student_id_pattern: str = ""
+
+
+@dataclass
 class Config:
     booth: BoothSettings = field(default_factory=BoothSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
     devices: DeviceSettings = field(default_factory=DeviceSettings)
     technician: TechnicianSettings = field(default_factory=TechnicianSettings)
+    students: StudentSettings = field(default_factory=StudentSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     warnings: list[str] = field(default_factory=list)   # what was wrong with the file, if anything
 

@@ -25,6 +25,7 @@ they could leave the output folder or would not survive a FAT/exFAT USB stick.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import re
 import string
 import unicodedata
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 
 from kiosk import standard
 from kiosk.checks.result import Message
+
+log = logging.getLogger(__name__)
 
 #: Default pattern for student numbers (学号): 4–20 ASCII letters or digits. Schools differ, so
 #: callers may pass their own pattern (the roster and the booth take it from config).
@@ -145,11 +148,18 @@ def validate_id_number(value: str, *, today: _dt.date | None = None) -> str:
 def validate_student_id(value: str, pattern: str = DEFAULT_STUDENT_ID_PATTERN) -> str:
     """Return the student number (学号) stripped of white space, or raise :class:`InvalidIdentity`.
 
-    The pattern must match the whole number. Whatever the pattern says, a student number never
+    The pattern (empty: the default) must match the whole number. Whatever the pattern says, a student number never
     contains anything that is not an ASCII letter, digit, '-' or '_': it may end up in file names.
     """
+    pattern = pattern or DEFAULT_STUDENT_ID_PATTERN
     s = value.strip() if isinstance(value, str) else ""
-    if not s or re.fullmatch(pattern, s) is None:
+    try:
+        matched = re.fullmatch(pattern, s) is not None
+    except re.error:
+        log.warning("student number pattern %r is not a regular expression; default used", pattern)
+        pattern = DEFAULT_STUDENT_ID_PATTERN
+        matched = re.fullmatch(pattern, s) is not None
+    if not s or not matched:
         raise InvalidIdentity("student_id", Message(
             "学号格式不正确", f"the student number is not in the expected form ({pattern})"))
     if re.fullmatch(r"[A-Za-z0-9_-]+", s) is None:

@@ -202,3 +202,22 @@ def test_validated_constructor_checks_every_field():
                           college="学院\x07")
     assert err.value.field == "college"
     assert DEFAULT_STUDENT_ID_PATTERN
+
+
+def test_empty_or_broken_pattern_falls_back_to_the_default(caplog):
+    assert validate_student_id("2020123456", "") == "2020123456"
+    assert validate_student_id("2020123456", "[unclosed") == "2020123456"
+    assert "not a regular expression" in caplog.text
+    with pytest.raises(InvalidIdentity):
+        validate_student_id("12", "")
+
+
+def test_config_section_for_the_student_number_pattern(tmp_path):
+    from kiosk.config import load_config
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[students]\nstudent_id_pattern = "[0-9]{10}"\n')
+    config = load_config(path)
+    assert config.students.student_id_pattern == "[0-9]{10}" and not config.warnings
+    with pytest.raises(InvalidIdentity):
+        Student.validated(student_id="B2020123", id_number="11010519491231002X", name="张三",
+                          student_id_pattern=config.students.student_id_pattern)
