@@ -124,14 +124,14 @@ class Manifest:
         writer.writerow(CSV_HEADER)
         for e in self.sorted_entries():
             warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
-            writer.writerow([_as_text(e.student_id), _cell(e.name), _as_text(e.id_number),
-                             _cell(e.college), _cell(e.class_name), _cell(e.file),
+            writer.writerow([_as_text(e.student_id), spreadsheet_cell(e.name), _as_text(e.id_number),
+                             spreadsheet_cell(e.college), spreadsheet_cell(e.class_name), spreadsheet_cell(e.file),
                              e.captured_at, VERDICT_ZH.get(e.verdict, e.verdict),
-                             _cell(warn_ids), _cell(e.booth_id), e.sha256])
+                             spreadsheet_cell(warn_ids), spreadsheet_cell(e.booth_id), e.sha256])
         return out.getvalue().encode("utf-8-sig")
 
 
-def _cell(text: str) -> str:
+def spreadsheet_cell(text: str) -> str:
     """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
     text = str(text)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -141,7 +141,7 @@ def _cell(text: str) -> str:
 
 def _as_text(digits: str) -> str:
     """A long number that a spreadsheet must keep as text (leading tab, see module doc)."""
-    return "\t" + _cell(digits)
+    return "\t" + spreadsheet_cell(digits)
 
 
 def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, list[str]]:

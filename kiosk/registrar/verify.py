@@ -130,8 +130,10 @@ def _csv_disagreements(folder: Path, manifest: mf.Manifest) -> list[str]:
         return [f"manifest.csv unreadable: {exc}"]
     if not rows or rows[0] != mf.CSV_HEADER:
         return ["manifest.csv has an unexpected header"]
-    in_csv = {(r[0].strip(), r[-1].strip()) for r in rows[1:] if len(r) == len(mf.CSV_HEADER)}
-    in_json = {(e.student_id, e.sha256) for e in manifest.entries.values()}
+    in_csv = {(r[0].strip(), r[1], r[2].strip(), r[5], r[-1].strip())
+              for r in rows[1:] if len(r) == len(mf.CSV_HEADER)}
+    in_json = {(e.student_id, mf.spreadsheet_cell(e.name), e.id_number,
+                mf.spreadsheet_cell(e.file), e.sha256) for e in manifest.entries.values()}
     if in_csv != in_json:
         return ["manifest.csv 与 manifest.json 不一致 / manifest.csv and manifest.json disagree"]
     return []

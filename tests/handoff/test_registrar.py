@@ -1,0 +1,178 @@
+"""The registrar's tool: verify an export (checksums, verifier, identity), merge booths."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from handoff_fixtures import KEY, make_student, record, sealed_photo
+from kiosk.export import export_pending
+from kiosk.export.durable import sha256_bytes
+from kiosk.export.stick import ProbedStatus
+from kiosk.registrar.merge import merge_exports
+from kiosk.registrar.verify import verify_export
+from kiosk.spool import Spool
+from kiosk.student import mask_id_number
+
+
+def booth_export(tmp: Path, booth: str, takes: list[tuple], when: datetime) -> Path:
+    """Run a booth: spool the takes (student, variant), export to its own stick; return it."""
+    spool = Spool(tmp / f"state-{booth}")
+    for n, (student, variant) in enumerate(takes):
+        rec = record()
+        rec["captured_at"] = (when + timedelta(minutes=n)).isoformat(timespec="seconds")
+        spool.add(student, sealed_photo(student, variant), rec)
+    usb = tmp / f"usb-{booth}"
+    usb.mkdir()
+    report = export_pending(spool, usb, booth_id=booth, template="{id_number}.jpg",
+                            status=ProbedStatus(True, str(usb), 10**9, False, "vfat"))
+    assert report.ok
+    return usb
+
+
+def sha_on(usb: Path, student) -> str:
+    """SHA-256 of the student's photo on a stick (sealed files differ at every sealing)."""
+    return sha256_bytes(next(usb.rglob(f"{student.id_number}.jpg")).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def people():
+    return [make_student(i) for i in range(11, 15)]
+
+
+def test_verify_a_good_export(tmp_path, people):
+    usb = booth_export(tmp_path, "b1", [(s, i) for i, s in enumerate(people)],
+                       datetime(2026, 6, 1, 9, tzinfo=timezone.utc))
+    [folder] = verify_export(usb, key=KEY)
+    assert folder.ok and len(folder.rows) == len(people)
+    assert all(r.checksum_ok and r.identity_ok and r.status == "pass" for r in folder.rows)
+    [no_key] = verify_export(usb, key=None)
+    assert no_key.ok and all(r.identity_ok is None and r.status == "warn" for r in no_key.rows)
+
+
+def test_verify_finds_every_kind_of_damage(tmp_path, people):
+    usb = booth_export(tmp_path, "b1", [(s, i) for i, s in enumerate(people)],
+                       datetime(2026, 6, 1, 9, tzinfo=timezone.utc))
+    folder = next(usb.rglob("manifest.json")).parent
+    a, b, c, d = people
+    # a: one byte of the picture changed on the stick
+    p = folder / f"{a.id_number}.jpg"
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    p.write_bytes(bytes(data))
+    # b: the manifest row claims another name for the file (identity sealed in the file differs)
+    doc = json.loads((folder / "manifest.json").read_text("utf-8"))
+    for e in doc["photos"]:
+        if e["student_id"] == b.student_id:
+            e["name"] = "冒名顶替"
+    (folder / "manifest.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    # c: file gone; d untouched; plus a stray photo nobody listed
+    (folder / f"{c.id_number}.jpg").unlink()
+    (folder / "stray.jpg").write_bytes(sealed_photo(d, 9))
+    [fc] = verify_export(usb, key=KEY)
+    rows = {r.student_id: r for r in fc.rows}
+    assert rows[a.student_id].checksum_ok is False and rows[a.student_id].status == "fail"
+    assert rows[b.student_id].checksum_ok and rows[b.student_id].identity_ok is False
+    assert rows[c.student_id].checksum_ok is None and rows[c.student_id].status == "fail"
+    assert rows[d.student_id].status == "pass"
+    assert any("stray.jpg" in p for p in fc.problems)
+    assert any("manifest.csv" in p for p in fc.problems)       # csv no longer agrees with json
+    assert not fc.ok
+
+
+def test_merge_newest_wins_and_conflicts_listed(tmp_path, people):
+    a, b, c, d = people
+    early = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)
+    usb1 = booth_export(tmp_path, "b1", [(a, 1), (b, 2)], early)
+    usb2 = booth_export(tmp_path, "b2", [(a, 3), (c, 4)], early + timedelta(hours=2))
+    # booth 3 has d under b's student number: an identity conflict
+    impostor = type(b)(student_id=b.student_id, id_number=d.id_number, name=d.name)
+    usb3 = booth_export(tmp_path, "b3", [(impostor, 5)], early - timedelta(days=1))
+    out = tmp_path / "batch"
+    report = merge_exports([usb1, usb2, usb3, usb1], out, key=KEY)   # usb1 twice: no duplicate
+    assert report.merged == 3 and not report.rejected
+    doc = json.loads((out / "manifest.json").read_text("utf-8"))
+    entries = {e["student_id"]: e for e in doc["photos"]}
+    assert set(entries) == {a.student_id, b.student_id, c.student_id}
+    assert entries[a.student_id]["sha256"] == sha_on(usb2, a)          # the newer take
+    assert entries[a.student_id]["booth_id"] == "b2"
+    assert entries[a.student_id]["history"][0]["sha256"] == sha_on(usb1, a)
+    assert entries[b.student_id]["id_number"] == b.id_number                 # newer wins
+    kinds = sorted((c_.kind, c_.student_id) for c_ in report.conflicts)
+    assert kinds == [("identity differs", b.student_id), ("several photos", a.student_id),
+                     ("several photos", b.student_id)]
+    rows = list(csv.reader(io.StringIO((out / "conflicts.csv").read_text("utf-8-sig"))))
+    assert len(rows) == 1 + len(report.conflicts)
+    # the batch is itself a valid export
+    [fc] = verify_export(out, key=KEY)
+    assert fc.ok and len(fc.rows) == 3
+    assert len(list(out.glob("*.jpg"))) == 3
+
+
+def test_merge_rejects_damaged_photos(tmp_path, people):
+    a, b = people[:2]
+    usb = booth_export(tmp_path, "b1", [(a, 1), (b, 2)], datetime(2026, 6, 1, tzinfo=timezone.utc))
+    folder = next(usb.rglob("manifest.json")).parent
+    (folder / f"{a.id_number}.jpg").write_bytes(b"not a photo")
+    report = merge_exports([usb], tmp_path / "batch", key=KEY)
+    assert report.merged == 1 and len(report.rejected) == 1
+    assert "checksum" in report.rejected[0][1]
+
+
+def test_cli_verify_and_merge(tmp_path, people, capsys):
+    from kiosk.cli import main
+    a, b = people[:2]
+    usb = booth_export(tmp_path, "b1", [(a, 1), (b, 2)], datetime(2026, 6, 1, tzinfo=timezone.utc))
+    keyfile = tmp_path / "registrar.key"
+    keyfile.write_text(KEY.hex() + "\n")
+    keyfile.chmod(0o600)
+    code = main(["registrar", "verify", str(usb), "--key", str(keyfile), "--no-image-checks"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert a.name in out and "PASS" in out
+    assert f"{a.name}  {mask_id_number(a.id_number)}" in out               # masked ID column
+    code = main(["registrar", "merge", str(usb), "--out", str(tmp_path / "batch"),
+                 "--key", str(keyfile)])
+    assert code == 0 and "merged: 2" in capsys.readouterr().out
+    (next(usb.rglob("*.jpg"))).write_bytes(b"x")
+    assert main(["registrar", "verify", str(usb), "--no-image-checks"]) == 1
+    assert main(["registrar", "verify", str(tmp_path / "nowhere")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_verify_with_the_face_models_on_an_engine_photo(tmp_path):
+    """The full verifier (face analysis included) on a photo the engine built from a booth
+    scene composed from a real face."""
+    scenes = pytest.importorskip("hardware.scenes")
+    import kiosk.checks
+    if not hasattr(kiosk.checks, "run_checks"):
+        pytest.skip("the vision checks (kiosk.checks.run_checks) are not in this tree yet")
+    from kiosk.analysis import Analyzer
+    from kiosk.config import Config
+    from kiosk.engine import build_photo
+    from kiosk.spool import record_for
+    config = Config()
+    student = make_student(21, name="李华")
+    analyzer = Analyzer()
+    try:
+        photo = build_photo(scenes.compose_scene("astronaut", "blue"), student, config=config,
+                            analyzer=analyzer, key=KEY)
+        if not photo.ok:
+            pytest.skip(f"engine did not accept the composed scene: {photo.problem}")
+        spool = Spool(tmp_path / "state")
+        spool.add(student, photo.jpeg, record_for(photo))
+        usb = tmp_path / "usb"
+        usb.mkdir()
+        assert export_pending(spool, usb, booth_id="b1", template="{id_number}.jpg",
+                              status=ProbedStatus(True, str(usb), 10**9, False, "vfat")).ok
+        [fc] = verify_export(usb, key=KEY, analyzer=analyzer, config=config)
+    finally:
+        analyzer.close()
+    [row] = fc.rows
+    assert row.checksum_ok and row.identity_ok and row.verdict in ("pass", "warn"), row.problems
