@@ -278,8 +278,9 @@ def _register_verify(sub) -> None:
                                    "decoded picture. Folders: every .jpg/.jpeg file inside, "
                                    "recursively.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--key", metavar="FILE", help="registrar's key file; without it the identity "
-                                                 "is reported as not checked (warning)")
+    p.add_argument("--key", metavar="FILE", help="registrar's key file (default: booth.key_file "
+                                                 "from the config when it exists); without a key "
+                                                 "the identity is reported as not checked (warning)")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--all", action="store_true", help="also list passing checks (text output)")
     p.add_argument("--no-image-checks", action="store_true",
@@ -308,7 +309,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from kiosk.student import mask_id_number
     from kiosk.verify import verify_file
     config = load_cli_config(args)
-    key = load_key_arg(args.key, required=False)
+    key_file = args.key
+    if key_file is None and Path(config.booth.key_file).is_file():
+        key_file = config.booth.key_file        # on a booth: its own key
+    key = load_key_arg(key_file, required=False)
+    if key is None:
+        log.warning("no key: the identity in the comment is not checked")
     files, missing = collect_files(args.paths)
     for m in missing:
         _error(Message(f"找不到：{m}", f"not found: {m}"))
