@@ -78,7 +78,7 @@ def read_image(path: str):
             return np.asarray(im.convert("RGB"))
     except FileNotFoundError:
         raise UsageError(Message(f"找不到文件：{path}", f"file not found: {path}")) from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise UsageError(Message(f"无法读取图像：{path}", f"cannot read image {path}: {exc}")) from None
 
 

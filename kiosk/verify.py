@@ -146,7 +146,7 @@ def _decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
             if im.mode != "RGB":
                 return None, f"decodes as {im.mode}, not RGB"
             return np.asarray(im), None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         return None, f"cannot be decoded: {exc}"
 
 
