@@ -110,7 +110,8 @@ def test_import_touches_no_driver():
         assert "picamera2" not in sys.modules, "picamera2 imported by the package"
         assert not any(m.startswith("gpiozero") for m in sys.modules), "gpiozero imported early"
         from kiosk.config import DeviceSettings
-                d = hardware.open_devices(DeviceSettings(), simulate=True, usb_dir=tempfile.mkdtemp(),
+        import numpy as np
+        d = hardware.open_devices(DeviceSettings(), simulate=True, usb_dir=tempfile.mkdtemp(),
                                   scene=np.zeros((480, 640, 3), np.uint8), watch_usb=False)
         d.camera.start(); d.camera.preview_frame(); d.lights.set_mode("idle"); d.close()
         real = [m for m in sys.modules if m in ("picamera2", "libcamera", "lgpio", "RPi", "pigpio")
