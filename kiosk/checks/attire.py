@@ -1,0 +1,141 @@
+"""attire.* , occlusion.hair and makeup: clothes against the backdrop, and advisory reminders.
+
+attire.contrast and attire.pattern are measured; headwear, jewellery, hair over the brows and
+make-up cannot be judged reliably from pixels, so they are advisory: they warn (never block)
+when a simple cue suggests a problem, and the booth reminds everyone before the capture.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kiosk import analysis as A
+from kiosk.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
+from kiosk.checks.context import CheckContext
+from kiosk.checks.glasses import skin_luma
+from kiosk.checks.result import CheckResult, Message
+
+CONTRAST = Message("衣服颜色与背景太接近：请换一件颜色不同的上衣", "Your clothes are too close to the backdrop colour: please wear a different colour")
+PATTERN = Message("衣服图案太花（条纹/格子）：请换一件素色上衣", "Your clothes have a busy pattern (stripes, checks): please wear plain clothes")
+HEADWEAR = Message("请摘下帽子或头饰（宗教或医疗原因除外，且不得遮挡面部）", "Please take off hats or head coverings (religious/medical ones allowed if the face is uncovered)")
+JEWELRY = Message("请摘下耳环、项链等饰品", "Please take off earrings, necklaces and other jewellery")
+HAIR = Message("头发不要遮住眉毛、眼睛和耳朵", "Keep your hair off your eyebrows, eyes and ears")
+MAKEUP = Message("请勿浓妆", "Please avoid heavy make-up")
+NO_CLOTHES = Message("看不到衣服：请后退一点，露出肩膀", "Your clothes are not visible: step back a little so your shoulders show")
+
+
+def _backdrop_lab(ctx: CheckContext) -> np.ndarray | None:
+    px = ctx.lab[ctx.backdrop_pixels]
+    return None if px.shape[0] < 50 else np.median(px, axis=0)
+
+
+def contrast(ctx: CheckContext) -> CheckResult:
+    limit = f"ΔE00 clothing–backdrop ≥ {ctx.t.attire_min_delta_e:g}"
+    if ctx.face is None:
+        return unknown("attire.contrast", limit)
+    cloth = ctx.lab[ctx.clothing]
+    bg = _backdrop_lab(ctx)
+    if cloth.shape[0] < 50 or bg is None:
+        return unknown("attire.contrast", limit, NO_CLOTHES)
+    # the share of clothing that looks like the backdrop matters, not only the median colour
+    de = delta_e_2000(cloth[:: max(1, cloth.shape[0] // 4000)], bg)
+    value = float(np.percentile(de, 25))
+    return judge_min("attire.contrast", value, ctx.t.attire_min_delta_e, limit, CONTRAST)
+
+
+def pattern(ctx: CheckContext) -> CheckResult:
+    limit = f"band-pass energy ≤ {ctx.t.pattern_max_energy:g}"
+    if ctx.face is None:
+        return unknown("attire.pattern", limit)
+    region = ctx.clothing
+    if region.sum() < 200:
+        return unknown("attire.pattern", limit, NO_CLOTHES)
+    k = 200.0 / max(ctx.face_width, 1.0)           # judge at a 200 px face width
+    luma = ctx.luma
+    if abs(k - 1) > 0.05:
+        size = (max(1, round(luma.shape[1] * k)), max(1, round(luma.shape[0] * k)))
+        luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    region = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    if region.sum() < 100:
+        return unknown("attire.pattern", limit, NO_CLOTHES)
+    dog = cv2.GaussianBlur(luma, (0, 0), 1.0) - cv2.GaussianBlur(luma, (0, 0), 3.0)
+    value = float(np.mean(np.abs(dog[region])))
+    return judge_max("attire.pattern", value, ctx.t.pattern_max_energy, limit, PATTERN)
+
+
+def headwear(ctx: CheckContext) -> CheckResult:
+    limit = f"silhouette above forehead ≤ {ctx.t.crown_max_ratio:g} face height"
+    a = ctx.analysis
+    if a.face is None or a.head_top_y is None:
+        return unknown("attire.headwear", limit, HEADWEAR, advisory=True)
+    lm = a.face.landmarks
+    face_h = float(np.linalg.norm(lm[A.CHIN] - lm[A.FOREHEAD]))
+    value = (float(lm[A.FOREHEAD, 1]) - a.head_top_y) / max(face_h, 1.0)
+    return judge_max("attire.headwear", value, ctx.t.crown_max_ratio, limit, HEADWEAR, advisory=True)
+
+
+def jewelry(ctx: CheckContext) -> CheckResult:
+    limit = f"metallic specks near ears/neck ≤ {ctx.t.jewelry_max_blobs}"
+    if ctx.face is None:
+        return unknown("attire.jewelry", limit, JEWELRY, advisory=True)
+    lm, fw = ctx.lm, ctx.face_width
+    h, w = ctx.rgb.shape[:2]
+    zone = np.zeros((h, w), np.uint8)
+    for idx in (A.CHEEK_RIGHT, A.CHEEK_LEFT):        # ear lobes: below the cheek contour points
+        c = lm[idx] + np.array([0.0, 0.25 * fw])
+        cv2.circle(zone, (int(c[0]), int(c[1])), int(0.15 * fw), 1, -1)
+    chin = lm[A.CHIN]
+    cv2.ellipse(zone, (int(chin[0]), int(chin[1] + 0.35 * fw)), (int(0.45 * fw), int(0.3 * fw)), 0, 0, 360, 1, -1)
+    zone = zone.astype(bool) & ~ctx.face_skin
+    rgb = ctx.rgb.astype(np.int16)
+    bright = rgb.min(axis=2) >= ctx.t.clip_level - 10
+    grey = (rgb.max(axis=2) - rgb.min(axis=2)) < 25
+    specks = (bright & grey & zone).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
+    small = [a for a in stats[1:, cv2.CC_STAT_AREA] if 2 <= a <= (0.06 * fw) ** 2]
+    value = len(small)
+    if value <= ctx.t.jewelry_max_blobs:
+        return passed("attire.jewelry", value, limit, advisory=True, message=JEWELRY)
+    return failed("attire.jewelry", value, limit, JEWELRY, value - ctx.t.jewelry_max_blobs, advisory=True)
+
+
+def hair(ctx: CheckContext) -> CheckResult:
+    limit = f"brow band / skin luminance ≥ {ctx.t.forehead_min_ratio:g}"
+    if ctx.face is None:
+        return unknown("occlusion.hair", limit, HAIR, advisory=True)
+    lm, fw = ctx.lm, ctx.face_width
+    # the band from just above the brows up to a fifth of the face width higher
+    brows = lm[[70, 63, 105, 66, 107, 336, 296, 334, 293, 300]]
+    top = brows.copy()
+    top[:, 1] -= 0.12 * fw
+    band = ctx.polygon(np.concatenate([brows, top[::-1]]))
+    px = ctx.luma[band]
+    if px.size < 20:
+        return unknown("occlusion.hair", limit, HAIR, advisory=True)
+    value = float(np.median(px)) / max(skin_luma(ctx), 1.0)
+    return judge_min("occlusion.hair", value, ctx.t.forehead_min_ratio, limit, HAIR, advisory=True)
+
+
+def makeup(ctx: CheckContext) -> CheckResult:
+    limit = f"lip chroma ≤ {ctx.t.lip_chroma_max_ratio:g} × skin chroma"
+    if ctx.face is None:
+        return unknown("makeup", limit, MAKEUP, advisory=True)
+    lips = ctx.polygon(ctx.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]])
+    inner = ctx.polygon(ctx.lm[[78, 81, 13, 311, 308, 402, 14, 178]])
+    lips &= ~inner
+    lab = ctx.lab
+    lip = lab[lips]
+    skin = lab[ctx.face_skin]
+    if lip.shape[0] < 10 or skin.shape[0] < 50:
+        return unknown("makeup", limit, MAKEUP, advisory=True)
+    chroma = lambda px: float(np.median(np.hypot(px[:, 1], px[:, 2])))  # noqa: E731
+    value = chroma(lip) / max(chroma(skin), 1.0)
+    return judge_max("makeup", value, ctx.t.lip_chroma_max_ratio, limit, MAKEUP, advisory=True)
+
+
+CHECKS = {
+    "occlusion.hair": hair, "attire.headwear": headwear, "attire.jewelry": jewelry,
+    "attire.contrast": contrast, "attire.pattern": pattern, "makeup": makeup,
+}

@@ -1,0 +1,62 @@
+"""glasses.glare and glasses.tinted: what the lens areas around the eyes look like."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kiosk.checks.common import judge_max, judge_min, unknown
+from kiosk.checks.context import CheckContext
+from kiosk.checks.result import CheckResult, Message
+
+GLARE = Message("眼镜反光：请稍微低一下头或调整眼镜角度", "Reflections on your glasses: tilt them slightly or lower your chin a little")
+TINTED = Message("请摘下有色眼镜（墨镜、变色镜）", "Please take off tinted glasses or sunglasses")
+
+
+def largest_blob_fraction(binary: np.ndarray, region: np.ndarray) -> float:
+    """Area of the largest connected blob of ``binary`` inside ``region`` / area of ``region``."""
+    area = int(region.sum())
+    if area == 0:
+        return 0.0
+    inside = (binary & region).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    if n <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / area
+
+
+def clipped(ctx: CheckContext) -> np.ndarray:
+    return (ctx.rgb >= ctx.t.clip_level).all(axis=2)
+
+
+def glare(ctx: CheckContext) -> CheckResult:
+    limit = f"clipped blob ≤ {ctx.t.glare_max_fraction:.0%} of a lens area"
+    if ctx.face is None:
+        return unknown("glasses.glare", limit)
+    c = clipped(ctx)
+    value = max(largest_blob_fraction(c, ctx.lens_regions[s]) for s in ("right", "left"))
+    return judge_max("glasses.glare", value, ctx.t.glare_max_fraction, limit, GLARE)
+
+
+def skin_luma(ctx: CheckContext) -> float:
+    px = ctx.luma[ctx.face_skin]
+    return float(np.median(px)) if px.size else float(np.median(ctx.luma))
+
+
+def tinted(ctx: CheckContext) -> CheckResult:
+    limit = f"eye contrast ≥ {ctx.t.tint_min_contrast:g} of skin luminance"
+    if ctx.face is None:
+        return unknown("glasses.tinted", limit)
+    skin = max(skin_luma(ctx), 1.0)
+    values = []
+    for side in ("right", "left"):
+        px = ctx.luma[ctx.eye_regions[side]]
+        if px.size < 4:
+            continue
+        values.append(float(np.std(px)) / skin)
+    if not values:
+        return unknown("glasses.tinted", limit)
+    return judge_min("glasses.tinted", min(values), ctx.t.tint_min_contrast, limit, TINTED)
+
+
+CHECKS = {"glasses.glare": glare, "glasses.tinted": tinted}
