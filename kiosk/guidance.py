@@ -217,7 +217,11 @@ def pick_best(candidates: Sequence[Candidate]) -> Candidate | None:
 
 
 def plan_margin(plan: Any) -> float:
-    """The worst-case margin of a crop plan, whatever shape its ``margins`` has."""
+    """The worst-case margin of a crop plan: its ``worst`` (normalised) when it has one, else
+    the smallest of its ``margins``, whatever shape they have."""
+    worst = getattr(plan, "worst", None)
+    if isinstance(worst, (int, float)) and worst == worst and abs(worst) != float("inf"):
+        return float(worst)
     margins = getattr(plan, "margins", None)
     if margins is None:
         return 0.0

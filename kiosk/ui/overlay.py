@@ -40,8 +40,8 @@ class Projection:
         x0, y0, x1, y1 = box
         a, b = self.x(x0), self.x(x1)
         left, right = min(a, b), max(a, b)
-        top, bottom = self.y(y0), self.y(y1)
-        return pygame.Rect(round(left), round(top), round(right - left), round(bottom - top))
+        left, right, top, bottom = round(left), round(right), round(self.y(y0)), round(self.y(y1))
+        return pygame.Rect(left, top, right - left, bottom - top)
 
 
 def default_box(src_w: int, src_h: int) -> Box:
