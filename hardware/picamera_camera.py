@@ -31,6 +31,7 @@ import numpy as np
 
 from hardware.camera import (
     CAMERA_FAILED, CAMERA_HUNG, CAMERA_MISSING, PREVIEW_SIZE, Camera, CameraError,
+    call_with_timeout,
 )
 
 log = logging.getLogger(__name__)
@@ -170,8 +171,13 @@ class PiCamera(Camera):
         cam, self._cam = self._cam, None
         if cam is None:
             return
-        try:
+
+        def stop_and_close() -> None:
             cam.stop()
             cam.close()
-        except Exception:  # closing a camera that has gone away must not take the booth down
-            log.exception("camera close failed")
+
+        # A camera that has gone away may not even answer "stop": never let that block the booth.
+        try:
+            call_with_timeout(stop_and_close, self.timeout, "camera close")
+        except CameraError as exc:
+            log.error("camera close failed: %s", exc)

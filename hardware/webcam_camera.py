@@ -23,10 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class WebcamCamera(Camera):
-    """OpenCV ``VideoCapture(index)``; asks for ``request_size`` (most webcams give 1280×960 or
-    1280×720: a 16:9 frame is centre-cropped to 4:3, the same cut for preview and still)."""
+    """OpenCV ``VideoCapture(device)``; asks for ``request_size`` (most webcams give 1280×960 or
+    1280×720: a 16:9 frame is centre-cropped to 4:3, the same cut for preview and still).
 
-    def __init__(self, index: int = 0, *, timeout: float = 5.0,
+    ``device`` is a camera number (``/dev/videoN``) or anything else OpenCV opens: a stream URL
+    (an IP camera) or a video file (how the tests drive this driver).
+    """
+
+    def __init__(self, index: int | str = 0, *, timeout: float = 5.0,
                  request_size: tuple[int, int] = (1280, 960),
                  preview_size: tuple[int, int] = PREVIEW_SIZE) -> None:
         super().__init__(timeout=timeout)
@@ -62,12 +66,12 @@ class WebcamCamera(Camera):
 
         cap = call_with_timeout(open_it, self.timeout, "webcam open")
         if cap is None:
-            raise CameraError(CAMERA_MISSING, f"no webcam at index {self.index}")
+            raise CameraError(CAMERA_MISSING, f"no webcam at {self.index!r}")
         self._cap = cap
         self._broken = False
         first = self._read(self.timeout)
         self._still_size = (first.shape[1], first.shape[0])
-        log.info("webcam %d started: %dx%d (4:3 crop)", self.index, *self._still_size)
+        log.info("webcam %r started: %dx%d (4:3 crop)", self.index, *self._still_size)
 
     def _read(self, timeout: float) -> np.ndarray:
         if self._cap is None:

@@ -239,6 +239,28 @@ def test_webcam_missing_is_a_clear_error():
     cam.close()
 
 
+def test_webcam_driver_reads_frames_framed_alike(tmp_path):
+    """The webcam driver's real read path, on a stream OpenCV opens without a device: a video."""
+    from hardware.webcam_camera import WebcamCamera
+
+    path = tmp_path / "webcam.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 360))  # 16:9
+    frame = cv2.resize(hopper(), (640, 360))
+    for _ in range(5):
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    cam = WebcamCamera(str(path), timeout=5.0)
+    cam.start()
+    still = cam.capture_still()
+    preview = cam.preview_frame()
+    cam.close()
+    assert cam.still_size == (480, 360) and still.shape == (360, 480, 3)    # 16:9 cut to 4:3
+    assert preview.shape == (480, 640, 3)
+    expected = crop_to_aspect(frame)
+    assert np.abs(still.astype(int) - expected.astype(int)).mean() < 6        # RGB, not BGR
+    assert np.abs(downscale(still, PREVIEW_SIZE).astype(int) - preview.astype(int)).mean() < 6
+
+
 def test_picamera_without_picamera2_says_so(monkeypatch):
     from hardware.picamera_camera import PiCamera
 

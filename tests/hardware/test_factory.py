@@ -19,10 +19,10 @@ from kiosk.config import DeviceSettings
 FAST = replace(DeviceSettings(), usb_poll_s=0.05, technician_hold_s=0.3)
 
 
-def drain(q, until, timeout=2.0):
-    """Events from the queue until ``until`` has arrived (or the time is up)."""
+def drain(q, *until, timeout=5.0):
+    """Events from the queue until all of ``until`` have arrived (or the time is up)."""
     got, end = [], time.monotonic() + timeout
-    while until not in got and time.monotonic() < end:
+    while not set(until) <= set(got) and time.monotonic() < end:
         while not q.empty():
             got.append(q.get_nowait())
         time.sleep(0.02)
@@ -43,7 +43,7 @@ def test_simulated_booth_devices_work_together(tmp_path, monkeypatch):
         assert devices.pin_factory.pin(13).frequency == FAST.light_pwm_hz
         devices.pin_factory.pin(FAST.confirm_button_pin).drive_low()
         devices.pin_factory.pin(FAST.confirm_button_pin).drive_high()
-        got = drain(devices.events, until=events.CONFIRM)
+        got = drain(devices.events, events.CONFIRM, events.USB_INSERTED)
         assert events.USB_INSERTED in got and events.CONFIRM in got
         assert devices.usb.status().mount_point == str(tmp_path / "usb")
         assert devices.service.enabled is False and devices.service.ready() is False
