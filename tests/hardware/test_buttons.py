@@ -54,13 +54,19 @@ def test_each_button_posts_its_event(factory):
 
 def test_contact_bounce_counts_as_one_press(factory):
     got = Recorder()
-    buttons = Buttons(got, pin_factory=factory, bounce_s=0.05)
+    now = [10.0]
+    buttons = Buttons(got, pin_factory=factory, bounce_s=0.05, clock=lambda: now[0])
     pin = factory.pin(5)
     for _ in range(5):                      # a worn switch chatters on the way down and up
         pin.drive_low()
+        now[0] += 0.004
         pin.drive_high()
+        now[0] += 0.004
     assert got.events == [events.CONFIRM]
-    time.sleep(0.08)                        # a real second press, after the bounce window
+    now[0] += 0.049                         # still inside the window after the last release
+    press(pin)
+    assert got.events == [events.CONFIRM]
+    now[0] += 0.06                          # a real second press, after the bounce window
     press(pin)
     assert got.events == [events.CONFIRM, events.CONFIRM]
     buttons.close()
