@@ -20,10 +20,11 @@ KIOSK_FAKE_SOURCE   folder, video file or photo         what the fake camera fil
 KIOSK_USB_DIR       a folder                            use it as a fake USB stick
 ==================  ==================================  ==========================================
 
-``auto`` means: on a Raspberry Pi, the real device (the Pi camera, hardware PWM when the
-``pwm-2chan`` overlay is on else gpiozero, gpiozero buttons) — never a fake, so a booth with a
-broken camera says so instead of photographing a test scene; elsewhere a USB webcam if there is
-one, else the fake camera, with gpiozero's ``MockFactory`` for lights and buttons.
+``auto`` means: on a Raspberry Pi, the real device (the Pi camera, gpiozero lights and buttons)
+— never a fake, so a booth with a broken camera says so instead of photographing a test scene;
+elsewhere a USB webcam if there is one, else the fake camera, with gpiozero's ``MockFactory``
+for lights and buttons. Hardware PWM (``lights = "pwm"``, needs ``dtoverlay=pwm-2chan``) is
+chosen explicitly in the booth's config, never guessed.
 gpiozero's own ``GPIOZERO_PIN_FACTORY`` still chooses the pin library for ``gpio``.
 """
 
@@ -128,10 +129,9 @@ def make_lights(settings, driver: str, *, pin_factory=None):
     from hardware import lights
 
     if driver == "auto":
-        if is_raspberry_pi():
-            driver = "pwm" if Path(f"/sys/class/pwm/pwmchip{settings.light_pwm_chip}").is_dir() else "gpio"
-        else:
-            driver = "mock"
+        # "pwm" is never guessed: on a Pi 5 a pwmchip can exist for the fan, and writing to the
+        # wrong chip is worse than software PWM. The booth's kiosk.toml says lights = "pwm".
+        driver = "gpio" if is_raspberry_pi() else "mock"
     if driver == "pwm":
         return lights.sysfs_lights(settings), driver
     if driver == "gpio":
