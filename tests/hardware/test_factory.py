@@ -123,3 +123,42 @@ def test_import_touches_no_driver():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("clean")
+
+
+def test_raspberry_pi_is_recognised_by_its_device_tree(tmp_path):
+    from hardware.factory import is_raspberry_pi
+
+    model = tmp_path / "model"
+    model.write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\x00")
+    assert is_raspberry_pi(str(model))
+    model.write_bytes(b"QEMU Virtual Machine\x00")
+    assert not is_raspberry_pi(str(model))
+    assert not is_raspberry_pi(str(tmp_path / "missing"))
+
+
+def test_only_usb_video_devices_count_as_webcams(tmp_path):
+    from hardware.factory import _usb_webcam_present
+
+    sysfs = tmp_path / "video4linux"
+    sysfs.mkdir()
+    codec = tmp_path / "devices/platform/soc/bcm2835-codec/video10"
+    codec.mkdir(parents=True)
+    (sysfs / "video10").mkdir()
+    (sysfs / "video10" / "device").symlink_to(codec)
+    assert not _usb_webcam_present(str(sysfs))          # the Pi's codec is not a camera
+    usb = tmp_path / "devices/pci0000:00/usb1/1-1/1-1:1.0"
+    usb.mkdir(parents=True)
+    (sysfs / "video0").mkdir()
+    (sysfs / "video0" / "device").symlink_to(usb)
+    assert _usb_webcam_present(str(sysfs))
+
+
+def test_auto_on_a_pi_never_falls_back_to_the_fake(monkeypatch):
+    import hardware.factory as factory
+
+    monkeypatch.delenv("KIOSK_CAMERA", raising=False)
+    monkeypatch.setattr(factory, "is_raspberry_pi", lambda *a: True)
+    assert factory.choose_camera(DeviceSettings()) == "picamera"
+    monkeypatch.setattr(factory, "is_raspberry_pi", lambda *a: False)
+    monkeypatch.setattr(factory, "_usb_webcam_present", lambda *a: False)
+    assert factory.choose_camera(DeviceSettings()) == "fake"
