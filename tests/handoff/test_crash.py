@@ -1,0 +1,154 @@
+"""Crash tests: the save loop killed with SIGKILL at random moments, many times.
+
+After every kill the next run recovers and resumes; the parent then checks that nothing the
+booth confirmed was lost, nothing is duplicated, no half-written file is anywhere, and every
+photo on the stick matches its manifest and passes the engine's verifier (file rules).
+
+SIGKILL ends the process at any instruction but keeps the kernel's page cache, so this proves
+the ordering of writes, renames and marks (what a crash of the program can leave), not the
+fsyncs themselves (what a power cut can leave); those follow the write/fsync/rename/fsync
+recipe in kiosk.export.durable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from handoff_fixtures import make_student, sealed_photo, verifies
+from kiosk.export import manifest as mf
+from kiosk.export.durable import TEMP_PREFIX, sha256_bytes
+from kiosk.spool import Spool
+
+WORKER = Path(__file__).with_name("crash_worker.py")
+KILLS = int(os.environ.get("KIOSK_CRASH_KILLS", "40"))
+TIME_BUDGET_S = 40.0
+
+
+def read_journal(path: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Per student: every sha tried after their last ack (plus that ack), and the last ack."""
+    tries: dict[str, list[str]] = {}
+    acks: dict[str, str] = {}
+    if not path.exists():
+        return tries, acks
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            continue                      # a line cut by the kill
+        kind, sid, sha = parts
+        if kind == "try":
+            tries.setdefault(sid, []).append(sha)
+        elif kind == "ack":
+            acks[sid] = sha
+            tries[sid] = [sha]            # only this one or later tries may be current
+    return tries, acks
+
+
+def check_invariants(state: Path, usb: Path, journal: Path, by_id: dict, *, final: bool) -> None:
+    spool = Spool(state)
+    tries, acks = read_journal(journal)
+    items = {i.student.student_id: i for i in spool.items()}
+    # 1. nothing confirmed is lost: the current photo is the last ack or a later try
+    for sid, acked in acks.items():
+        assert sid in items, f"student {sid}: confirmed photo lost"
+        assert items[sid].sha256 in tries[sid], f"student {sid}: older photo came back"
+    # 2. every spool item is whole
+    for item in items.values():
+        item.read_photo()
+    for entry in spool.items_dir.iterdir():
+        assert not entry.name.startswith(TEMP_PREFIX) or not final, entry
+    # 3. the stick: manifests always parse; one entry per student; files match and verify
+    for folder in {p.parent for p in usb.rglob(mf.MANIFEST_JSON)}:
+        doc = json.loads((folder / mf.MANIFEST_JSON).read_text("utf-8"))
+        sids = [e["student_id"] for e in doc["photos"]]
+        assert len(sids) == len(set(sids)), "duplicated student in the manifest"
+        listed = {e["file"] for e in doc["photos"]}
+        photos = {p.name for p in folder.glob("*.jpg")}
+        assert listed <= photos, "manifest names a missing file"
+        if final:
+            assert photos == listed, "photo on the stick that no manifest lists"
+            assert not list(folder.glob(f"{TEMP_PREFIX}*")), "temporary file left on the stick"
+        for e in doc["photos"]:
+            data = (folder / e["file"]).read_bytes()
+            if final or items.get(e["student_id"]) is None or \
+                    items[e["student_id"]].exported is not None:
+                assert sha256_bytes(data) == e["sha256"], e["file"]
+                assert verifies(data, by_id[e["student_id"]])
+    # 4. an item marked exported is really on the stick with its checksum
+    for item in items.values():
+        if item.exported is not None:
+            data = (usb / item.exported["path"]).read_bytes()
+            if final:
+                assert sha256_bytes(data) == item.sha256
+
+
+@pytest.mark.slow
+def test_sigkill_during_spool_writes_and_exports(tmp_path):
+    students = [make_student(i, name=f"王{i}") for i in range(30, 38)]
+    by_id = {s.student_id: s for s in students}
+    photos = tmp_path / "photos"
+    for s in students:
+        (photos / s.student_id).mkdir(parents=True)
+        for v in range(3):
+            (photos / s.student_id / f"{v}.jpg").write_bytes(sealed_photo(s, v))
+    (photos / "students.json").write_text(
+        json.dumps([dataclasses.asdict(s) for s in students], ensure_ascii=False), "utf-8")
+    state, usb, journal = tmp_path / "state", tmp_path / "usb", tmp_path / "journal"
+    usb.mkdir()
+    rng = random.Random(20260601)
+    started = time.monotonic()
+    kills = mid_spool = mid_export = 0
+    while kills < KILLS and time.monotonic() - started < TIME_BUDGET_S:
+        # every other run dies at an exact file system step, the others at a random moment
+        step = rng.randrange(1, 120) if kills % 2 else 0
+        child = subprocess.Popen([sys.executable, str(WORKER), str(state), str(usb), str(photos),
+                                  str(journal), str(rng.randrange(1 << 30)), str(step)],
+                                 stderr=subprocess.PIPE)
+        if step:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        else:
+            time.sleep(rng.uniform(0.3, 1.2))       # start-up is ~0.3 s; then adds and exports
+            child.send_signal(signal.SIGKILL)
+        if child.wait() != -signal.SIGKILL:
+            pytest.fail("worker died by itself: " + child.stderr.read().decode()[-2000:])
+        child.stderr.close()
+        kills += 1
+        # where did the kill land? (half-built spool items, temporary files on the stick)
+        if any(p.name.startswith(TEMP_PREFIX) for p in (state / "spool" / "items").iterdir()):
+            mid_spool += 1
+        if any(usb.rglob(f"{TEMP_PREFIX}*")):
+            mid_export += 1
+        check_invariants(state, usb, journal, by_id, final=False)
+    # the booth restarts one last time with the stick present: everything reaches it
+    from kiosk.export import export_pending
+    from kiosk.export.stick import ProbedStatus
+    spool = Spool(state)
+    spool.recover()
+    report = export_pending(spool, usb, booth_id="crash", template="{id_number}.jpg",
+                            status=ProbedStatus(True, str(usb), 10**9, False, "vfat"))
+    assert report.problem is None and report.pending == 0
+    check_invariants(state, usb, journal, by_id, final=True)
+    tries, acks = read_journal(journal)
+    [folder] = {p.parent for p in usb.rglob(mf.MANIFEST_JSON)}
+    doc = json.loads((folder / mf.MANIFEST_JSON).read_text("utf-8"))
+    on_stick = {e["student_id"]: e["sha256"] for e in doc["photos"]}
+    assert set(acks) <= set(on_stick)
+    for sid, sha in on_stick.items():
+        assert sha in tries[sid]
+    adds = sum(1 for line in journal.read_text().splitlines() if line.startswith("ack"))
+    print(f"\ncrash test: {kills} SIGKILLs, {adds} confirmed adds, "
+          f"{len(on_stick)} students on the stick, {time.monotonic() - started:.1f} s; kills inside "
+          f"a spool write: {mid_spool}, inside a stick write: {mid_export}")
+    assert kills >= 10 and adds >= 10
