@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from hardware.lights import Lights, SysfsPwmChannel, gpio_lights, mock_lights, sysfs_lights
+from hardware.lights import SysfsPwmChannel, gpio_lights, mock_lights, sysfs_lights
 from kiosk.config import DeviceSettings
 
 
