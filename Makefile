@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium udev
+APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium udev dosfstools exfatprogs
 
 .PHONY: setup simulate test bench clean
 

@@ -138,15 +138,23 @@ def probe(path: str | os.PathLike) -> ProbedStatus:
 def default_unmount(mount_point: str) -> None:
     """Unmount with ``systemd-mount --umount`` (also stops the automount unit), else ``umount``.
 
+    ``systemd-mount`` needs a running systemd; where that fails, plain ``umount`` is tried.
     Raises ``OSError`` with the tool's message when the stick could not be unmounted (busy).
     """
+    commands = [["umount", mount_point]]
     if shutil.which("systemd-mount"):
-        cmd = ["systemd-mount", "--umount", mount_point]
-    else:
-        cmd = ["umount", mount_point]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    if done.returncode != 0:
-        raise OSError(errno.EBUSY, (done.stderr or done.stdout).strip() or "unmount failed")
+        commands.insert(0, ["systemd-mount", "--umount", mount_point])
+    error = "unmount failed"
+    for cmd in commands:
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as exc:
+            error = str(exc)
+            continue
+        if done.returncode == 0:
+            return
+        error = (done.stderr or done.stdout).strip() or error
+    raise OSError(errno.EBUSY, error)
 
 
 # The hardware layer may replace this (e.g. with a udisks call, or the fake stick's own eject).
