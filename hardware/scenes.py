@@ -85,13 +85,13 @@ def cutout(face: str) -> Cutout:
         raise RuntimeError(f"no face found in the {face} photo")
     lm = np.array([(p.x * w, p.y * h) for p in res.multi_face_landmarks[0].landmark], np.float32)
     # Keep only the person: the silhouette part connected to the face. (The astronaut photo's
-    # helmet at the lower right is segmented as "person" too; it is cut off below the shoulder.)
+    # helmet at the lower right is segmented as "person" too; the corner below her arm goes.)
     binary = (alpha >= 0.5).astype(np.uint8)
     _, labels = cv2.connectedComponents(binary)
     nose = lm[1].astype(int)
     keep = labels == labels[nose[1], nose[0]]
     if face == "astronaut":
-        keep[int(h * 0.62):, int(w * 0.70):] = False
+        keep[int(h * 0.66):, int(w * 0.80):] = False
     # soft edge: a feathered version of the kept silhouette, like a real boundary
     hard = keep.astype(np.float32)
     alpha = np.minimum(cv2.GaussianBlur(hard, (0, 0), 1.2), np.clip(alpha * 1.5, 0, 1) * hard + 0.0)
@@ -128,6 +128,7 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
                   sunglasses: bool = False, blur: float = 0.0, stripes: bool = False,
                   clothing_rgb: tuple[int, int, int] | None = None,
                   second_face: bool = False, clutter: bool = False, noise: float = 0.0,
+                  earrings: bool = False, lipstick: bool = False, fringe: bool = False,
                   seed: int = 0) -> np.ndarray:
     """Compose one camera frame: a real person in front of a booth backdrop. RGB uint8.
 
@@ -142,7 +143,9 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
 
     Person: ``glare`` puts a clipped reflection on the lens over the person's right eye;
     ``hotspot`` a clipped highlight on the forehead; ``red_eye`` red pupils; ``sunglasses``
-    tinted lenses; ``stripes`` a striped garment; ``clothing_rgb`` re-dyes the clothes.
+    tinted lenses; ``stripes`` a striped garment; ``clothing_rgb`` re-dyes the clothes;
+    ``earrings`` small metal studs below the ears; ``lipstick`` saturated red lips;
+    ``fringe`` the person's own hair (copied from above the forehead) over the eyebrows.
 
     Frame: ``blur`` (Gaussian sigma in frame pixels, focus), ``second_face`` (another person at
     the side), ``clutter`` (an object on the backdrop beside the head), ``noise`` (sensor
@@ -170,6 +173,15 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
     if side_dark > 0:
         ramp = np.clip((lm[454, 0] - np.arange(w, dtype=np.float32)) / (lm[454, 0] - lm[234, 0]), 0, 1)
         fg = fg * (1 - side_dark * ramp)[None, :, None]
+    if fringe:
+        _fringe(fg, lm, fw_target)
+    if lipstick:
+        _lipstick(fg, lm)
+    if earrings:
+        for idx in (234, 454):
+            c = lm[idx] + np.array([0.0, 0.25 * fw_target])
+            _disc(fg, c, fw_target * 0.025, (150.0, 150.0, 155.0), 1.0)
+            _blob(fg, c, fw_target * 0.012, 255.0)
     if sunglasses:
         _sunglasses(fg, lm)
     if red_eye:
@@ -251,6 +263,31 @@ def _red_pupils(img: np.ndarray, lm: np.ndarray) -> None:
     for c, ring in ((468, (469, 470, 471, 472)), (473, (474, 475, 476, 477))):
         r_iris = float(np.mean(np.hypot(*(lm[list(ring)] - lm[c]).T)))
         _disc(img, lm[c], r_iris * 0.55, (205.0, 35.0, 30.0), 1.0)
+
+
+def _lipstick(img: np.ndarray, lm: np.ndarray) -> None:
+    lips = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]]).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(lm[[78, 81, 13, 311, 308, 402, 14, 178]]).astype(np.int32)], 0)
+    a = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), 1.0)[..., None] * 0.8
+    lum = img.mean(axis=2, keepdims=True) / 160.0
+    red = np.array([200.0, 20.0, 45.0], np.float32) * np.clip(lum, 0.5, 1.2)
+    img[:] = img * (1 - a) + red * a
+
+
+def _fringe(img: np.ndarray, lm: np.ndarray, fw: float) -> None:
+    """Hair over the eyebrows: the person's own hair from above the forehead, moved down."""
+    brow_y = float(lm[[105, 334], 1].mean())
+    x0, x1 = int(lm[234, 0]), int(lm[454, 0])
+    top = int(brow_y - 0.14 * fw)
+    bottom = int(brow_y + 0.05 * fw)
+    src_bottom = int(lm[10, 1] - 0.02 * fw)
+    src_top = src_bottom - (bottom - top)
+    if src_top < 0 or x1 <= x0:
+        return
+    patch = img[src_top:src_bottom, x0:x1].copy()
+    ramp = np.clip(np.linspace(0, 1, bottom - top, dtype=np.float32)[::-1] * 3, 0, 1)[:, None, None]
+    img[top:bottom, x0:x1] = patch * ramp + img[top:bottom, x0:x1] * (1 - ramp)
 
 
 def _sunglasses(img: np.ndarray, lm: np.ndarray) -> None:

@@ -56,12 +56,7 @@ class Thresholds:
 
     # occlusion.hair (advisory) — luminance of the band just above the eyebrows / median skin
     # luminance. Bare forehead: 0.9–1.1; hair fringe over the brows: < 0.6.
-    forehead_min_ratio: float = 0.6
-
-    # attire.headwear (advisory) — height of the silhouette above the forehead landmark (10)
-    # over the face height (10–152). Hair: 0.20–0.45 (the astronaut's full hair 0.4); Grace
-    # Hopper's officer's cap: 0.55. Above 0.5 the booth reminds about headwear.
-    crown_max_ratio: float = 0.5
+    forehead_min_ratio: float = 0.85
 
     # attire.jewelry (advisory) — clipped, colourless specks (metal) below the ears and around
     # the neck, count of blobs. None in the real photos; earrings drawn in tests: ≥ 2.
@@ -69,11 +64,11 @@ class Thresholds:
 
     # makeup (advisory) — lip chroma / skin chroma (CIELAB C*). Natural lips: 1.0–1.6 (the
     # astronaut, who wears lipstick, 1.5); painted saturated lips ≥ 2.2.
-    lip_chroma_max_ratio: float = 2.0
+    lip_chroma_max_ratio: float = 1.45
 
     # attire.contrast — CIEDE2000 between the clothing median colour and the backdrop median.
     # The real clothes on the three backdrops: ≥ 25; clothes dyed the backdrop colour: < 5.
-    attire_min_delta_e: float = 12.0
+    attire_min_delta_e: float = 20.0
 
     # attire.pattern — mean |band-pass| (difference of Gaussians σ 1 and 3 at a 200 px face
     # width) of the clothing luminance. Plain clothes in the photos: 2–5 (the astronaut's
@@ -89,12 +84,12 @@ class Thresholds:
     # background.uniform — largest CIEDE2000 between the median colours of a 4×4 grid of
     # backdrop cells and the overall median. Flat backdrops: < 1; a 25 % left-to-right
     # brightness gradient: > 8.
-    uniform_max_delta_e: float = 5.0
+    uniform_max_delta_e: float = 2.5
 
     # background.shadow — L* drop of the backdrop in a band next to the person's outline
     # compared with the backdrop further out, the worse side. No shadow: < 1.5 (soft hair edge
     # included); a 40 % shadow: > 8.
-    shadow_max_drop: float = 4.0
+    shadow_max_drop: float = 1.5
 
     # background.clutter — fraction of the backdrop area whose colour differs from the
     # backdrop's median by more than clutter_delta_e, in blobs. Clean: < 0.2 %; the cup: > 2 %.
@@ -103,7 +98,7 @@ class Thresholds:
 
     # lighting.symmetry — darker/brighter face-half median luminance. The real photos: 0.88–1.0;
     # one side darkened 40 %: 0.6. The standard lights both sides equally: 0.8.
-    symmetry_min_ratio: float = 0.8
+    symmetry_min_ratio: float = 0.75
 
     # lighting.exposure — median face luminance (CIELAB L*) band and the share of clipped skin.
     # The real photos: L* 55–75. Exposure × 0.45: L* ~ 32; × 1.8: clipped.
@@ -118,7 +113,7 @@ class Thresholds:
     # image.sharpness — variance of the Laplacian of the face at a normalised 200 px face width.
     # The astronaut (a 91 px face in the source, upscaled into the scene): ~ 40; Hopper ~ 90;
     # Gaussian blur σ = 1 % of the face width: < 15.
-    sharpness_min: float = 20.0
+    sharpness_min: float = 120.0
 
     # image.color — chroma distance (√(Δa*² + Δb*²)) of the backdrop from its reference
     # colour: a neutral backdrop must read neutral. Correct white balance: < 1; a 10 % warm
