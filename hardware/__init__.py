@@ -6,13 +6,17 @@ configuration or the environment decides whether it gets the real driver or the 
 
 from __future__ import annotations
 
-__all__ = ["open_devices", "Devices"]
+__all__ = ["open_devices", "Devices", "CameraError"]
 
 
 def __getattr__(name: str):
     # Lazy, so `import hardware` stays cheap and never touches a driver (picamera2, gpiozero pins).
-    if name in __all__:
+    if name in ("open_devices", "Devices"):
         from hardware import factory
 
         return getattr(factory, name)
+    if name == "CameraError":
+        from hardware.camera import CameraError
+
+        return CameraError
     raise AttributeError(f"module 'hardware' has no attribute {name!r}")
