@@ -61,9 +61,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The checks re-run on the decoded picture (by rule id prefix, plus exact ids).
-IMAGE_CHECK_PREFIXES = ("layout.", "background.")
-IMAGE_CHECK_IDS = ("face.count",)
 
 
 @dataclass
@@ -327,9 +324,9 @@ def _recent(captured_at: dt.datetime) -> CheckResult:
 
 
 def _image_checks(rgb: np.ndarray | None, analyzer, config) -> list[CheckResult]:
-    from kiosk.checks import ALL_RULE_IDS, run_checks    # the vision side, loaded only when used
+    from kiosk.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks   # the vision side, when used
 
-    ids = [i for i in ALL_RULE_IDS if i.startswith(IMAGE_CHECK_PREFIXES) or i in IMAGE_CHECK_IDS]
+    ids = LAYOUT_AND_BACKGROUND_IDS
     if rgb is None:
         return [CheckResult(i, Status.UNKNOWN, None, None,
                             Message("图像无法解码，无法检查", "the picture cannot be decoded"))
