@@ -9,7 +9,7 @@ then times the photo engine end to end, stage by stage, several times:
 and prints the number of encodes the size search needed and the peak memory (Python/numpy
 allocations traced during one run, and the process's peak resident size).
 
-    .venv/bin/python bench/pipeline.py [--runs 5] [--face astronaut|hopper] [--backdrop blue]
+    .venv/bin/python bench/pipeline.py [--runs 5] [--face hopper|astronaut] [--backdrop blue]
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def run_once(rgb, analyzer, config, key, out_dir: str) -> dict[str, float]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--face", default="astronaut")
+    p.add_argument("--face", default="hopper")
     p.add_argument("--backdrop", default="blue")
     args = p.parse_args(argv)
 
