@@ -131,6 +131,10 @@ def print_report(file: str, checks: list[CheckResult], status: Status, *, as_jso
         if c.status != Status.PASS and (c.message.zh or c.message.en):
             print(f"          {c.message.zh} / {c.message.en}")
     for key, value in (extra or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
         print(f"  {key}: {value}")
     sys.stdout.flush()
 
@@ -314,7 +318,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         key_file = config.booth.key_file        # on a booth: its own key
     key = load_key_arg(key_file, required=False)
     if key is None:
-        log.warning("no key: the identity in the comment is not checked")
+        log.info("no key: the identity in the comment is not checked")
     files, missing = collect_files(args.paths)
     for m in missing:
         _error(Message(f"找不到：{m}", f"not found: {m}"))
