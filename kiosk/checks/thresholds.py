@@ -5,11 +5,13 @@ config file; the standard's own numbers are in kiosk/standard.py and are not con
 
 Calibration: ``bench/calibrate_checks.py`` composes booth scenes from the two real photographs
 (scikit-image's astronaut, matplotlib's Grace Hopper) on the three backdrops, plus deliberately
-broken versions, and prints every measured value. Each threshold sits between the good scenes
-and the broken ones, nearer the good side only where the standard's wording is strict. The
-figures quoted below are from that script (crop applied, so measured in the 480×640 frame).
-Ratios are scale-free (normalised by the face width or the eye width) so that the same value
-holds for a preview frame, a 12 MP still and a finished 480×640 file.
+broken versions, and prints every measured value, judged in the 480×640 crop. The figures
+quoted below ("good" = real photos on the right backdrop, then the broken scene) come from that
+table. Each threshold sits between both groups, nearer the good side only where the standard's
+wording is strict. Ratios are scale-free (normalised by face or eye width) so one value holds
+for a preview frame, a 12 MP still and a finished 480×640 file. Real booth cameras add noise
+and drift the synthetic scenes do not have: re-run the script on the booth's own captures
+before tightening anything.
 """
 
 from __future__ import annotations
@@ -19,103 +21,103 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Thresholds:
-    # eyes.open — eyelid gap (159–145, 386–374) / eye width (corner to corner), the smaller eye.
-    # Open eyes in the real photos: 0.26–0.33; eyelids moved onto each other (derived "closed"
-    # eyes) 0.02–0.05; a squint about 0.12. Below 0.15 is "not naturally open".
+    # eyes.open — eyelid gap (159–145, 386–374) / eye width (corner to corner), smaller eye.
+    # Good 0.27–0.37 (blurred 0.21); eyelids moved onto each other (derived closed eyes) < 0.05.
     eye_open_min: float = 0.15
 
-    # eyes.gaze — iris centre offset from the middle of the eye opening, as a fraction of the eye
-    # width (horizontal) and of the eye width (vertical), the larger of both eyes. Real photos
-    # looking at the lens: ≤ 0.06; irises moved to a quarter of the eye width (a glance to the
-    # side) 0.25. 0.12 is about a third of the way to the corner.
+    # eyes.gaze — iris centre offset from the middle of the eye opening / eye width, the worse
+    # eye. Good 0.02–0.06 (a half-size face 0.09); irises moved a quarter eye width (a glance
+    # to the side, derived from the landmarks) 0.27.
     gaze_max_offset: float = 0.12
 
-    # mouth.closed — inner-lip gap (13–14) / face width. Grace Hopper (closed lips): ~0.00–0.01;
-    # the astronaut's open smile showing teeth: ~0.06. Natural closed lips stay below 0.025.
+    # mouth.closed — inner-lip gap (13–14) / face width. Grace Hopper (closed lips) 0.001;
+    # the astronaut's smile showing her teeth 0.076–0.080.
     mouth_gap_max: float = 0.025
 
-    # expression.natural (advisory) — mouth width (61–291) / face width: Hopper 0.38, the
-    # astronaut's broad smile 0.47. Brow raise: brow-middle to upper eyelid / face width: 0.10–
-    # 0.13 relaxed, > 0.18 with raised brows (derived from landmarks).
+    # expression.natural (advisory) — mouth width (61–291) / face width: Hopper 0.35–0.39,
+    # the astronaut's broad smile 0.47–0.48. Brow raise (brow middle to upper eyelid / face
+    # width): 0.10–0.13 in both photos; 0.18 is a clearly raised brow.
     smile_width_max: float = 0.44
     brow_raise_max: float = 0.18
 
-    # glasses.glare — largest blob of clipped pixels (all channels ≥ 250) inside a lens area, as
-    # a fraction of that area. Real eyes have tiny catchlights (< 0.5 %); the lens reflection in
-    # the glare scenes covers 6–12 %. 2 % keeps the catchlights out and the reflections in.
+    # glasses.glare — largest blob of clipped pixels (all channels ≥ clip_level) inside a lens
+    # area (ellipse around the eye) / that area. Good 0.0 (Hopper wears real glasses); a
+    # reflection on the lens 0.067.
     glare_max_fraction: float = 0.02
     clip_level: int = 250
 
-    # glasses.tinted — contrast inside the eye opening: std of luminance / median skin luminance.
-    # Clear eyes (sclera vs iris): 0.15–0.35; behind a dark tinted lens: < 0.05.
+    # glasses.tinted — std of luminance inside the eye opening / median skin luminance. Good
+    # 0.17–0.29, blurred 0.11; behind a dark tinted lens 0.029.
     tint_min_contrast: float = 0.08
 
-    # eyes.red_eye — fraction of the pupil disc (0.55 × iris radius) whose red clearly dominates
-    # (R > 90 and R > 1.8 × max(G, B)). Real pupils: 0 %; red pupils in the scene: > 60 %.
+    # eyes.red_eye — share of the pupil disc (0.55 × iris radius) where red clearly dominates
+    # (R > 90 and R > 1.8 × max(G, B)). Good 0.00–0.11; red pupils 0.78.
     red_eye_max_fraction: float = 0.25
 
-    # occlusion.hair (advisory) — luminance of the band just above the eyebrows / median skin
-    # luminance. Bare forehead: 0.9–1.1; hair fringe over the brows: < 0.6.
+    # occlusion.hair (advisory) — median luminance of the band just above the eyebrows /
+    # median skin luminance. Good 1.01–1.21; the astronaut's own hair moved over her brows 0.75.
     forehead_min_ratio: float = 0.85
 
-    # attire.jewelry (advisory) — clipped, colourless specks (metal) below the ears and around
-    # the neck, count of blobs. None in the real photos; earrings drawn in tests: ≥ 2.
+    # attire.jewelry (advisory) — small, clipped, colourless specks much brighter than their
+    # surroundings at the ear lobes (the neck is not looked at: collars and insignia look the
+    # same). Good 0 (Hopper's uniform insignia gave 3–4 before the neck was left out); two
+    # metal studs 2.
     jewelry_max_blobs: int = 0
 
-    # makeup (advisory) — lip chroma / skin chroma (CIELAB C*). Natural lips: 1.0–1.6 (the
-    # astronaut, who wears lipstick, 1.5); painted saturated lips ≥ 2.2.
+    # makeup (advisory) — lip chroma / skin chroma (CIELAB C*). Good 0.97–1.21; saturated red
+    # lipstick 1.66.
     lip_chroma_max_ratio: float = 1.45
 
-    # attire.contrast — CIEDE2000 between the clothing median colour and the backdrop median.
-    # The real clothes on the three backdrops: ≥ 25; clothes dyed the backdrop colour: < 5.
+    # attire.contrast — 25th percentile of CIEDE2000 between clothing pixels and the backdrop
+    # median. Good 39.5–88.8; clothes dyed the blue backdrop colour 12.1.
     attire_min_delta_e: float = 20.0
 
-    # attire.pattern — mean |band-pass| (difference of Gaussians σ 1 and 3 at a 200 px face
-    # width) of the clothing luminance. Plain clothes in the photos: 2–5 (the astronaut's
-    # suit seams and the neck ring included); stripes: > 15.
+    # attire.pattern — mean |difference of Gaussians (σ 1 and 3)| of the clothing luminance at a
+    # 200 px face width. Good 1.0–7.0 (the astronaut's suit seams and neck ring 7.0); stripes 36.
     pattern_max_energy: float = 9.0
 
-    # background.color — CIEDE2000 between the backdrop's median colour and the installed
-    # reference colour. The correct backdrop composed with mild sensor noise: < 1; a wrong
-    # backdrop of the set (e.g. white when blue is installed) ≥ 3.5 (grey vs white) and blue vs
-    # white ~ 30. Real cameras add up to ~4 of white-balance and exposure drift: 6.
+    # background.color — CIEDE2000 between the backdrop median and the installed reference.
+    # Good 0.0–0.09; white when blue is installed 26.1; a 30 % gradient 7.8; white vs grey
+    # reference differ by ≈ 3.5, so a wrong neutral backdrop is only caught above that.
+    # 6 leaves room for a real camera's white-balance and exposure drift.
     background_max_delta_e: float = 6.0
 
-    # background.uniform — largest CIEDE2000 between the median colours of a 4×4 grid of
-    # backdrop cells and the overall median. Flat backdrops: < 1; a 25 % left-to-right
-    # brightness gradient: > 8.
+    # background.uniform — largest CIEDE2000 between the medians of a 4×4 grid of backdrop
+    # cells and the overall median. Good 0.0; a 30 % left-to-right gradient 3.4.
     uniform_max_delta_e: float = 2.5
 
-    # background.shadow — L* drop of the backdrop in a band next to the person's outline
-    # compared with the backdrop further out, the worse side. No shadow: < 1.5 (soft hair edge
-    # included); a 40 % shadow: > 8.
+    # background.shadow — backdrop L* median further out (0.22–0.55 face widths) minus the 25th
+    # percentile right next to the outline (0.04–0.22), the worse side. Good 0.0; a 50 %
+    # shadow 2.4; a 30 % gradient 1.7 (a gradient is a shadow of sorts too).
     shadow_max_drop: float = 1.5
 
-    # background.clutter — fraction of the backdrop area whose colour differs from the
-    # backdrop's median by more than clutter_delta_e, in blobs. Clean: < 0.2 %; the cup: > 2 %.
+    # background.clutter — share of the backdrop whose colour differs from its median by more
+    # than clutter_delta_e (CIEDE2000), in blobs. Good 0.0; a 50 % shadow 0.004; a coffee cup
+    # (a real photo) beside the head 0.038.
     clutter_delta_e: float = 15.0
     clutter_max_fraction: float = 0.008
 
-    # lighting.symmetry — darker/brighter face-half median luminance. The real photos: 0.88–1.0;
-    # one side darkened 40 %: 0.6. The standard lights both sides equally: 0.8.
+    # lighting.symmetry — darker / brighter face-half median luminance. Hopper 0.97–1.0; the
+    # astronaut's NASA studio portrait 0.79 (kept passing: professional key light); one side
+    # darkened 50 % 0.69.
     symmetry_min_ratio: float = 0.75
 
-    # lighting.exposure — median face luminance (CIELAB L*) band and the share of clipped skin.
-    # The real photos: L* 55–75. Exposure × 0.45: L* ~ 32; × 1.8: clipped.
+    # lighting.exposure — median face-skin L* band, and share of clipped skin pixels. Good
+    # 61–72.5; one side darkened 47.6 (caught by symmetry); exposure × 0.45: 29.
     exposure_min_l: float = 40.0
     exposure_max_l: float = 85.0
     exposure_max_clipped: float = 0.05
 
-    # lighting.highlights — largest clipped blob on the face skin / skin area. The photos: 0;
-    # a hot spot on the forehead: > 1 %.
+    # lighting.highlights — largest clipped blob on the face skin / skin area. Good 0.0; a hot
+    # spot on the forehead 0.018.
     highlight_max_fraction: float = 0.004
 
-    # image.sharpness — variance of the Laplacian of the face at a normalised 200 px face width.
-    # The astronaut (a 91 px face in the source, upscaled into the scene): ~ 40; Hopper ~ 90;
-    # Gaussian blur σ = 1 % of the face width: < 15.
+    # image.sharpness — variance of the Laplacian of the face skin and eyes at a 200 px face
+    # width. Hopper 2450–2800; the astronaut (a 91 px face in her photo, upscaled 3× into the
+    # scene) 300–400; Hopper blurred with σ = 4 scene px (≈ 1.5 % of the face width) 60.
     sharpness_min: float = 120.0
 
-    # image.color — chroma distance (√(Δa*² + Δb*²)) of the backdrop from its reference
-    # colour: a neutral backdrop must read neutral. Correct white balance: < 1; a 10 % warm
-    # cast: > 6.
+    # image.color — chroma distance √(Δa*² + Δb*²) of the backdrop median from its reference:
+    # a neutral backdrop must read neutral. Good 0.0–0.16; a 30 % gradient on blue 4.5; a warm
+    # cast (R × 1.08, B × 0.88) on grey 15.9.
     color_max_chroma: float = 5.0
