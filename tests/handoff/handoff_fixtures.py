@@ -22,24 +22,26 @@ def make_student(n: int, name: str = "", **kw) -> Student:
                    class_name=f"计科{2000 + n % 3}班", **kw)
 
 
-_BASE: np.ndarray | None = None
+_SOURCE: np.ndarray | None = None
 
 
-def _base_photo() -> np.ndarray:
-    """The astronaut (a real face) cropped to 3:4 and scaled to 480x640, uniform scale only."""
-    global _BASE
-    if _BASE is None:
+def _base_photo(variant: int = 0) -> np.ndarray:
+    """The astronaut (a real face) cropped to 3:4 and scaled to 480x640 (uniform scale only);
+    ``variant`` moves the crop window a little so that different students get different
+    pictures."""
+    global _SOURCE
+    if _SOURCE is None:
         from skimage import data
-        rgb = data.astronaut()                       # 512x512
-        crop = rgb[:, 64:448]                        # 384 wide x 512 high = 3:4
-        _BASE = np.asarray(Image.fromarray(crop).resize((480, 640), Image.Resampling.LANCZOS))
-    return _BASE
+        _SOURCE = data.astronaut()                   # 512x512
+    x0 = 40 + (variant % 7) * 8
+    crop = _SOURCE[:, x0:x0 + 384]                   # 384 wide x 512 high = 3:4
+    return np.asarray(Image.fromarray(crop).resize((480, 640), Image.Resampling.LANCZOS))
 
 
 def photo_jpeg(variant: int = 0) -> bytes:
-    """A real JPEG 480x640 at 300 dpi; ``variant`` changes global brightness a little so that
-    different students get different bytes (global colour change only)."""
-    rgb = _base_photo().astype(np.int16) + (variant % 17) - 8
+    """A real JPEG 480x640 at 300 dpi, different for each ``variant`` (crop window and a global
+    brightness step)."""
+    rgb = _base_photo(variant).astype(np.int16) + (variant % 17) - 8
     im = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
     out = io.BytesIO()
     im.save(out, "JPEG", quality=75, dpi=(300, 300))
@@ -62,7 +64,7 @@ def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY) -> bytes:
     """A finished booth file for ``student``: size-searched JPEG with the sealed identity,
     made by the engine's own encoder from a real face (uniform scale, global brightness only)."""
     from kiosk.engine import encode_and_seal
-    rgb = _base_photo().astype(np.int16) + (variant % 17) - 8
+    rgb = _base_photo(variant).astype(np.int16) + (variant % 17) - 8
     jpeg, _ = encode_and_seal(np.clip(rgb, 0, 255).astype(np.uint8), student, key=key)
     return jpeg
 

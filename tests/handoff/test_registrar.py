@@ -161,8 +161,11 @@ def test_verify_with_the_face_models_on_an_engine_photo(tmp_path):
     student = make_student(21, name="李华")
     analyzer = Analyzer()
     try:
-        photo = build_photo(scenes.compose_scene("astronaut", "blue"), student, config=config,
-                            analyzer=analyzer, key=KEY)
+        for face in ("hopper", "astronaut"):
+            photo = build_photo(scenes.compose_scene(face, "blue"), student, config=config,
+                                analyzer=analyzer, key=KEY)
+            if photo.ok:
+                break
         if not photo.ok:
             pytest.skip(f"engine did not accept the composed scene: {photo.problem}")
         spool = Spool(tmp_path / "state")
