@@ -59,6 +59,9 @@ class SessionSettings:
 class ExportSettings:
     retention_days: float = 7.0              # exported items are purged from the SD card after this
     usb_mount_root: str = "/media/kiosk"     # where the automount puts sticks
+    # QR payload forms the booth accepts: json, url (query string), kv (学号=…;姓名=…), bare
+    qr_formats: tuple[str, ...] = ("json", "url", "kv", "bare")
+    qr_max_bytes: int = 512                  # longer QR payloads are refused as hostile/wrong code
 
 
 @dataclass
