@@ -175,3 +175,20 @@ def test_bad_usage_and_unreadable_input_exit_2(work, tmp_path):
     assert kiosk().returncode == 2                       # no subcommand
     assert kiosk("make", "x.png").returncode == 2        # argparse: required options missing
     assert not list(tmp_path.glob("*.jpg"))[1:]          # only not_an_image.jpg is there
+
+
+def test_subcommands_from_other_modules_are_optional(tmp_path, monkeypatch):
+    """Missing or broken plug-in modules never take the engine's own commands down."""
+    import kiosk.cli as cli
+    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('broken on import')\n")
+    (tmp_path / "hello_plugin.py").write_text(
+        "def register(sub):\n"
+        "    p = sub.add_parser('hello')\n"
+        "    p.set_defaults(func=lambda args: 7)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "COMMAND_MODULES",
+                        ("kiosk.nowhere.cli", "no_such_module", "broken_plugin", "hello_plugin"))
+    parser = cli.build_parser()
+    names = set(parser._subparsers._group_actions[0].choices)
+    assert {"check", "make", "verify", "keygen", "hello"} <= names
+    assert cli.main(["hello"]) == 7
