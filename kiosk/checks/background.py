@@ -27,10 +27,11 @@ def reference_lab(ctx: CheckContext) -> np.ndarray:
 
 
 def backdrop_median(ctx: CheckContext) -> np.ndarray | None:
-    px = ctx.lab[ctx.backdrop_pixels]
-    if px.shape[0] < 100:
-        return None
-    return np.median(px, axis=0)
+    """Median CIELAB colour of the surely-backdrop pixels (None if too few); once per context."""
+    if "_backdrop_median" not in ctx.__dict__:
+        px = ctx.lab[ctx.backdrop_pixels]
+        ctx.__dict__["_backdrop_median"] = None if px.shape[0] < 100 else np.median(px, axis=0)
+    return ctx.__dict__["_backdrop_median"]
 
 
 def color(ctx: CheckContext) -> CheckResult:
