@@ -25,6 +25,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("GLOG_minloglevel", "2")
 
 from hardware.scenes import compose_scene            # noqa: E402
 from kiosk.analysis import Analyzer                  # noqa: E402
@@ -60,7 +61,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--face", default="hopper")
     p.add_argument("--backdrop", default="blue")
-    args = p.parse_args(argv)
+    # parse_known_args: bench/engine.py calls main() with its own options on the command line
+    args, _ = p.parse_known_args(argv)
 
     config = Config()
     config.booth.backdrop = args.backdrop
@@ -79,13 +81,14 @@ def main(argv=None) -> int:
     analyzer.close()
     rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"full still {STILL[0]}x{STILL[1]} ({args.face}, {args.backdrop} backdrop), "
+    print("Pipeline: camera still to verified file (check + crop + encode + verify + write)")
+    print(f"  full still {STILL[0]}x{STILL[1]} ({args.face}, {args.backdrop} backdrop), "
           f"{len(runs)} runs, median (min) seconds:")
     for stage in ("analyze", "checks", "crop", "encode", "verify", "build_total",
                   "write_and_reverify", "still_to_verified_file"):
         values = [r[stage] for r in runs if stage in r]
         if values:
-            print(f"  {stage:24s} {statistics.median(values):7.3f}  ({min(values):.3f})")
+            print(f"    {stage:24s} {statistics.median(values):7.3f}  ({min(values):.3f})")
     first = runs[0]
     print(f"  size search: quality {first['quality']}, {first['bytes']} bytes, "
           f"{first['encodes']} encodes")
