@@ -8,13 +8,16 @@ On the stick, one folder per booth and capture date::
         manifest.json           the same for programs, with every check result and the history
         index.html              contact sheet: thumbnails embedded, warnings highlighted
 
-Use :func:`export_pending` after each accepted photo and whenever a stick appears, and
+At start the booth calls ``Spool.recover()``; then :func:`export_to_stick` (or the lower-level
+:func:`export_pending`) after each accepted photo, at start and whenever a stick appears, and
 :func:`eject` when the operator asks to remove the stick.
 """
 
-__all__ = ["ExportReport", "ExportedPhoto", "export_pending", "eject", "probe", "problem_with"]
+__all__ = ["ExportReport", "ExportedPhoto", "export_pending", "export_to_stick", "eject", "probe",
+           "problem_with"]
 
 _WHERE = {"ExportReport": "exporter", "ExportedPhoto": "exporter", "export_pending": "exporter",
+          "export_to_stick": "exporter",
           "eject": "stick", "probe": "stick", "problem_with": "stick"}
 
 

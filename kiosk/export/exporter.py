@@ -189,3 +189,22 @@ def _entry(item: SpoolItem, name: str, booth_id: str) -> mf.Entry:
                     file=name, captured_at=item.captured_at, verdict=item.verdict,
                     sha256=item.sha256, size=item.size, booth_id=booth_id, item_id=item.id,
                     checks=list(item.record.get("checks", [])), history=list(item.history))
+
+
+def export_to_stick(spool: Spool, usb, config) -> ExportReport:
+    """The booth's one call at Save, at start and when a stick appears.
+
+    ``usb`` is the hardware layer's stick (anything with ``status()``), ``config`` the booth's
+    :class:`~kiosk.config.Config`. Exports every pending photo if a usable stick is present,
+    then purges exported items older than ``config.export.retention_days``. Without a stick
+    the report's ``problem`` is the "no stick" message and everything stays in the spool.
+    """
+    try:
+        status = usb.status()
+    except OSError as exc:                 # a stick that fails while being looked at
+        log.error("USB status unavailable: %s", exc)
+        status = None
+    root = getattr(status, "mount_point", None) or config.export.usb_mount_root
+    return export_pending(spool, root, booth_id=config.booth.booth_id,
+                          template=config.booth.filename_template, status=status,
+                          retention_days=config.export.retention_days)

@@ -190,3 +190,29 @@ def test_fuzz_names_never_escape_the_export_folder(tmp_path_factory, name, templ
         assert report.pending == 0
     else:
         assert report.skipped and report.pending == 1     # refused name: kept, reported
+
+
+def test_export_to_stick_with_config_and_retention(tmp_path, students):
+    from kiosk.config import Config
+    from kiosk.export import export_to_stick
+
+    class Stick:                                    # the hardware layer's interface
+        def __init__(self, status):
+            self._status = status
+
+        def status(self):
+            return self._status
+
+    config = Config()
+    config.booth.booth_id = "图书馆 booth 2"
+    config.export.retention_days = 0.0              # purge right after a verified export
+    spool = Spool(tmp_path / "state")
+    spool.add(students[0], photo_jpeg(), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    missing = export_to_stick(spool, Stick(ProbedStatus(False, None, 0, False, None)), config)
+    assert missing.problem == MSG_MISSING and missing.pending == 1 and missing.purged == 0
+    report = export_to_stick(spool, Stick(ok_status(usb)), config)
+    assert report.ok and report.purged == 1
+    assert spool.items() == []                      # no personal data left on the SD card
+    assert (usb / "grad-photos" / "图书馆 booth 2").is_dir()
