@@ -179,7 +179,7 @@ def test_file_names_that_could_escape_or_break_fat_are_refused(template, name):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=40))
-def test_any_name_gives_a_safe_basename_or_a_refusal(tmp_path_factory, text):
+def test_any_name_gives_a_safe_basename_or_a_refusal(text):
     out = Path("/srv/out")
     try:
         s = Student(student_id="2020123456", id_number="11010519491231002X",
