@@ -247,3 +247,22 @@ def test_old_capture_is_a_warning(picture, key):
     jpeg, _ = encode_and_seal(picture, STUDENT, key=key, captured_at=old)
     report = verify_bytes(jpeg, key=key, expected=STUDENT)
     assert statuses(report)["file.recent"] == "warn"
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_byte_fails_and_never_crashes(sealed, key, data):
+    """Flip, drop or truncate anywhere in a sealed file: verify reports FAIL, never raises."""
+    kind = data.draw(st.sampled_from(["flip", "drop", "truncate"]))
+    at = data.draw(st.integers(0, len(sealed) - 1))
+    if kind == "flip":
+        edited = sealed[:at] + bytes([sealed[at] ^ data.draw(st.integers(1, 255))]) + sealed[at + 1:]
+    elif kind == "drop":
+        edited = sealed[:at] + sealed[at + 1:]
+    else:
+        edited = sealed[:at]
+    report = verify_bytes(edited, key=key, expected=STUDENT)
+    assert report.verdict == Status.FAIL
