@@ -151,3 +151,18 @@ def test_reader_refuses_a_truncated_file(portrait):
     data = encode_jpeg(portrait, 80)
     with pytest.raises(JpegError):
         parse_jpeg(data[: len(data) // 2])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_reader_raises_only_jpeg_error_on_any_bytes(blob):
+    for data in (blob, b"\xff\xd8" + blob, b"\xff\xd8\xff\xe0" + blob):
+        try:
+            info = parse_jpeg(data)
+        except JpegError:
+            continue
+        assert info.segments[0].name == "SOI" and info.segments[-1].name == "EOI"
+        estimate_quality(info)
