@@ -95,11 +95,24 @@ class RosterDirectory:
 
 @dataclass
 class Stats:
+    """Timestamps of the newest visit (loop clock) for the simulator's summary and the bench."""
     frames: int = 0
     started: float = 0.0
-    all_pass_at: float | None = None      # first "all checks pass" of the visit (bench)
-    saved_at: float | None = None
     live_frames: int = 0
+    all_pass_at: float | None = None      # the steady pass that led to the capture began
+    burst_at: float | None = None         # countdown over, burst started
+    review_at: float | None = None        # photo built and verified, shown for review
+    accepted_at: float | None = None      # the student accepted it
+    saved_at: float | None = None         # spooled and on the USB stick
+
+    @property
+    def pass_to_usb_s(self) -> float | None:
+        """Machine time from "all checks pass" to "photo on the USB stick", without the time
+        the student spends looking at the review screen."""
+        t = (self.all_pass_at, self.review_at, self.accepted_at, self.saved_at)
+        if None in t:
+            return None
+        return (t[1] - t[0]) + (t[3] - t[2])
 
 
 class Booth:
@@ -204,7 +217,15 @@ class Booth:
             self._dispatch(event)
         self._apply(self.session.tick(self.clock()))
         self._after_events()
-        self.draw()
+        try:
+            self.draw()
+        except Exception as exc:        # a drawing bug shows the failsafe screen, not a traceback
+            log.exception("drawing %s failed", self.session.state.value)
+            if self.session.state is State.FAILSAFE:
+                raise                   # even the failsafe screen cannot draw: let systemd restart
+            self.session.fail(Message("显示出错", f"Display error: {exc}"), self.clock())
+            self._after_events()
+            self.draw()
         pygame.display.flip()
         self.stats.frames += 1
         self._pet_watchdog()
@@ -251,8 +272,10 @@ class Booth:
             return                               # from an older visit or state: stale
         self.stats.live_frames += 1
         view = self.guide.update(r.results, r.plan, now, source_size=r.source_size, people=r.people)
-        if view.all_pass and self.stats.all_pass_at is None:
-            self.stats.all_pass_at = now
+        log.debug("live: %.0f ms, people %d, failing %s -> %s", r.seconds * 1000, r.people,
+                  ",".join(view.failing) or "-", view.message.en)
+        if view.ready:
+            self.stats.all_pass_at = self.guide.steady.since
         self._apply(self.session.handle(s.LiveUpdate(view), now))
         self._after_events()
 
@@ -309,8 +332,10 @@ class Booth:
     def _apply(self, effects: list) -> None:
         for effect in effects:
             if isinstance(effect, s.TakeBurst):
+                self.stats.burst_at = self.clock()
                 self.jobs.submit(lambda student=effect.student: self._burst_job(student))
             elif isinstance(effect, s.SavePhoto):
+                self.stats.accepted_at = self.clock()
                 self.jobs.submit(lambda e=effect: self._save_job(e.student, e.photo))
 
     def _after_events(self) -> None:
@@ -330,8 +355,8 @@ class Booth:
             self.live.set_mode(ANALYSIS.get(state, "off"))
         if state is State.GUIDANCE:
             self.guide.reset()
-        if state is State.ATTRACT:
-            self.stats.all_pass_at = None
+        if state is State.REVIEW:
+            self.stats.review_at = self.clock()
         service = self.devices.service
         if service is not None and hasattr(service, "status"):
             service.status(f"state: {state.value}")

@@ -170,10 +170,9 @@ class Guide:
         candidate = most_important(results, problem)
         all_pass = candidate is None
         progress = self.steady.update(all_pass, now)
+        # "hold still" goes through the same hysteresis: one lucky frame while the person is
+        # still moving must not flash it up (the steady pass is longer than the hold time)
         shown = self.filter.update(candidate, now)
-        if all_pass:
-            # never hold a stale hint while the capture is coming: the person is doing it right
-            shown = None
         return GuidanceView(
             message=shown.message if shown else HOLD_STILL,
             hint_id=shown.id if shown else None,

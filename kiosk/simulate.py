@@ -49,15 +49,16 @@ GUIDANCE_SHOTS = 6
 # The student's moves in live guidance, seconds after guidance starts: compose_scene arguments.
 # A photograph cannot turn its head, so "head turned" is a tilted head (pose.roll).
 GUIDED_MOVES = (
-    (0.0, {"dx": 0.05, "dy": 0.02, "scale": 0.55, "roll_deg": 0.0}),    # too far away
-    (2.5, {"dx": 0.05, "dy": 0.02, "scale": 0.55, "roll_deg": 0.0}),
+    (0.0, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),    # too far away
+    (2.5, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),
     (4.0, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),      # too far to the side
     (6.5, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),
     (8.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),      # head tilted
     (10.5, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
     (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),      # right: hold still
 )
-QR_POSE = {"dx": 0.12, "dy": 0.05, "scale": 0.8, "roll_deg": 0.0}
+# Walking up and showing the phone: still too far away, so nothing passes before guidance.
+QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
 
 
 def register(subparsers) -> None:
@@ -112,7 +113,7 @@ def hold_up_phone(frame: np.ndarray, qr: np.ndarray) -> np.ndarray:
 class Script:
     """What the camera films, by booth state: the fake camera's scene callable."""
     qr: np.ndarray
-    face: str = "astronaut"
+    face: str = "hopper"
     backdrop: str = "blue"
     size: tuple[int, int] = (1440, 1080)
     phase: str = "walk_up"
@@ -169,14 +170,24 @@ class Director:
         self.pins.pin(pin).drive_low()
         self.releases.append((self.booth.clock() + 0.2, pin))
 
+    def touch_screen(self) -> None:
+        """A finger on the screen, as SDL reports it: a mouse press and release (left button)."""
+        import pygame
+
+        pos = (self.booth.layout.width // 2, self.booth.layout.height // 2)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+
     def on_state(self, booth, state: State) -> None:
         self.entered = booth.clock()
         self.shot_pending = f"{len(self.shots) + 1:02d}_{state.value}"
         self.actions = []
         if state is State.ATTRACT:
-            if self.done_at is None:
+            if self.done_at is None:        # walks up and touches the screen
                 self.script.set_phase("walk_up")
-                self.at(2.0, lambda: self.script.set_phase("qr"))
+                self.at(2.5, self.touch_screen)
+        elif state is State.IDENTIFY:       # holds the phone's QR code up to the camera
+            self.at(1.5, lambda: self.script.set_phase("qr"))
         elif state is State.CONFIRM:
             self.script.set_phase("walk_up")
             self.at(2.0, lambda: self.press(self.confirm_pin))
@@ -201,8 +212,8 @@ class Director:
         self.releases = [r for r in self.releases if r[0] > now]
         if self.screenshots is None:
             self.shot_pending = None
-        elif self.shot_pending:
-            self._save(booth, self.shot_pending)
+        elif self.shot_pending and booth.feed.latest()[0] is not None:
+            self._save(booth, self.shot_pending)     # (once the camera's first frame is in)
             self.shot_pending = None
         view = booth.session.data.live
         if booth.session.state is State.GUIDANCE and view is not None:
@@ -323,8 +334,7 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         screenshots=director.shots, seconds=seconds,
         fps=stats.frames / max(1e-6, seconds),
         live_fps=(live.analysed / live.seconds) if live and live.seconds else 0.0,
-        pass_to_usb_s=(stats.saved_at - stats.all_pass_at)
-        if stats.saved_at and stats.all_pass_at else None,
+        pass_to_usb_s=stats.pass_to_usb_s,
         demo_folder=demo)
 
 

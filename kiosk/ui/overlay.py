@@ -101,15 +101,15 @@ def draw_guide(surface: pygame.Surface, shapes: GuideShapes, area: pygame.Rect, 
     frame (green when everything passes)."""
     clip = surface.get_clip()
     surface.set_clip(area)
+    # translucent layers the size of the preview only (a full-screen alpha layer costs frames)
+    layer = pygame.Surface(area.size, pygame.SRCALPHA)
+    local = shapes.crop.move(-area.x, -area.y)
     if dim:
-        shade = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
-        shade.fill((0, 0, 0, 120))
-        shade.fill((0, 0, 0, 0), shapes.crop)
-        surface.blit(shade, (0, 0))
-    strip = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
-    strip.fill(BAND_HEAD, shapes.head_top.clip(shapes.crop))
-    strip.fill(BAND_EYES, shapes.eyes.clip(shapes.crop))
-    surface.blit(strip, (0, 0))
+        layer.fill((0, 0, 0, 120))
+        layer.fill((0, 0, 0, 0), local)
+    layer.fill(BAND_HEAD, shapes.head_top.clip(shapes.crop).move(-area.x, -area.y))
+    layer.fill(BAND_EYES, shapes.eyes.clip(shapes.crop).move(-area.x, -area.y))
+    surface.blit(layer, area.topleft)
     color = READY if ready else GUIDE
     width = max(2, shapes.crop.width // 120)
     pygame.draw.ellipse(surface, color, shapes.head, width)

@@ -251,7 +251,7 @@ def draw_guidance(surface, fonts, layout, model):
         message, color = NO_PERSON, ACCENT
     else:
         message = view.message
-        color = GOOD if view.all_pass else ACCENT
+        color = GOOD if view.hint_id is None else ACCENT
     y = bilingual(surface, fonts, message, model.lang, (p.x, y), int(layout.big * 1.15), p.width,
                   color)
     if view is not None and view.all_pass:
@@ -374,9 +374,13 @@ def technician_module():
 def draw_technician(surface, fonts, layout, model):
     module = technician_module()
     drawer: Callable | None = getattr(module, "draw", None) if module else None
-    if drawer is not None:
-        drawer(surface, fonts, layout, model)
-        return
+    if drawer is not None and model.technician is not None:
+        try:
+            drawer(surface, fonts, layout, model)
+            return
+        except Exception:           # a technician page bug must not take the booth down
+            log.exception("technician screen failed")
+            surface.fill(BACKGROUND)
     s = layout.screen
     y = bilingual(surface, fonts, texts.TECHNICIAN, model.lang, (s.x, s.y + layout.big * 2), layout.big,
                   s.width, ACCENT, center=True)

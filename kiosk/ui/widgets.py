@@ -95,8 +95,23 @@ def button(surface: pygame.Surface, fonts: Fonts, b: Button, lang: str, size: in
                        first, TEXT)
 
 
+_last_surface: list = []      # [(array, size, mirror), surface]: the newest conversion
+
+
 def rgb_surface(rgb: np.ndarray, size: tuple[int, int], *, mirror: bool = False) -> pygame.Surface:
-    """An RGB array scaled to ``size`` (w, h) as a pygame surface; mirrored for the preview only."""
+    """An RGB array scaled to ``size`` (w, h) as a pygame surface; mirrored for the preview only.
+
+    The screen redraws faster than the camera delivers: the same frame is converted once (the
+    cache keeps a reference to the array, so its identity cannot be reused by another one).
+    """
+    if _last_surface and _last_surface[0][0] is rgb and _last_surface[0][1:] == (tuple(size), mirror):
+        return _last_surface[1]
+    surface = _convert(rgb, size, mirror)
+    _last_surface[:] = [(rgb, tuple(size), mirror), surface]
+    return surface
+
+
+def _convert(rgb: np.ndarray, size: tuple[int, int], mirror: bool) -> pygame.Surface:
     w, h = size
     img = cv2.resize(rgb, (max(1, w), max(1, h)), interpolation=cv2.INTER_AREA)
     if mirror:

@@ -114,10 +114,19 @@ def test_guide_shows_hold_still_and_becomes_ready_after_the_steady_pass():
     assert v.failing == ("pose.roll",)
     ts = [0.2 * i for i in range(1, 8)]
     views = [g.update(good, Plan(), t) for t in ts]
-    assert all(v.message == HOLD_STILL and v.all_pass for v in views)
+    assert all(v.all_pass for v in views)
+    # "hold still" goes through the hysteresis too: 2 frames and 0.3 s
+    assert [v.message == HOLD_STILL for v in views] == [False, False, True, True, True, True, True]
     assert not views[3].ready                  # 0.8 s after the first passing frame (0.2 s)
     assert views[5].ready                      # 1.0 s
     assert views[-1].plan.box == (100, 50, 400, 450)
+
+
+def test_one_lucky_passing_frame_does_not_flash_hold_still():
+    g = Guide(SessionSettings(steady_pass_s=1.0, hint_hold_frames=2, hint_hold_s=0.3))
+    bad = [fail("layout.centered", "Move left")]
+    messages = [g.update([] if i == 5 else bad, Plan(), i * 0.1).message.en for i in range(12)]
+    assert set(messages) == {"Move left"}
 
 
 def test_guide_a_crop_without_a_plan_problem_says_where_to_stand():
