@@ -315,4 +315,6 @@ def _summary(item: SpoolItem) -> dict[str, Any]:
 
 
 def _json_bytes(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+    # default=str: a caller's record with an enum or a datetime is stored, not refused
+    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True,
+                      default=str).encode("utf-8")

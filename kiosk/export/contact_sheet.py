@@ -20,6 +20,7 @@ from typing import Iterable
 from PIL import Image
 
 from kiosk.export.manifest import Entry
+from kiosk.export.naming import inside
 from kiosk.student import mask_id_number
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,8 @@ def thumb_for(entry: Entry, folder: Path, thumbs: dict[str, str]) -> str | None:
     if entry.sha256 in thumbs:
         return thumbs[entry.sha256]
     try:
-        uri = thumbnail_data_uri((folder / entry.file).read_bytes())
-    except (OSError, ValueError) as exc:
+        uri = thumbnail_data_uri(inside(folder, entry.file).read_bytes())
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         log.warning("no thumbnail for %s: %s", entry.file, exc)
         return None
     thumbs[entry.sha256] = uri
@@ -130,7 +131,7 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
 
 
 def _msg(check: dict, lang: str) -> str:
-    msg = check.get("message") or {}
+    msg = check.get("message")
     return str(msg.get(lang, "")) if isinstance(msg, dict) else ""
 
 

@@ -61,17 +61,23 @@ class Entry:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Entry":
-        names = cls.__dataclass_fields__
-        kwargs = {k: v for k, v in d.items() if k in names}
-        for key in ("student_id", "name", "id_number", "file", "sha256"):
-            if not isinstance(kwargs.get(key), str) or not kwargs[key]:
-                raise ValueError(f"manifest entry without {key}")
-        kwargs.setdefault("college", "")
-        kwargs.setdefault("class_name", "")
-        kwargs.setdefault("captured_at", "")
-        kwargs.setdefault("verdict", "pass")
-        kwargs.setdefault("size", 0)
-        kwargs.setdefault("booth_id", "")
+        """An entry read back from a stick: every field type-checked, nothing trusted."""
+        kwargs: dict[str, Any] = {}
+        for name in ("student_id", "name", "id_number", "file", "sha256"):
+            value = d.get(name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"manifest entry without {name}")
+            kwargs[name] = value
+        for name, default in (("college", ""), ("class_name", ""), ("captured_at", ""),
+                              ("verdict", "pass"), ("booth_id", ""), ("item_id", "")):
+            value = d.get(name, default)
+            kwargs[name] = value if isinstance(value, str) else default
+        size = d.get("size", 0)
+        kwargs["size"] = size if isinstance(size, int) and not isinstance(size, bool) else 0
+        for name in ("checks", "history"):
+            value = d.get(name, [])
+            kwargs[name] = [v for v in value if isinstance(v, dict)] \
+                if isinstance(value, list) else []
         return cls(**kwargs)
 
 

@@ -216,3 +216,39 @@ def test_export_to_stick_with_config_and_retention(tmp_path, students):
     assert report.ok and report.purged == 1
     assert spool.items() == []                      # no personal data left on the SD card
     assert (usb / "grad-photos" / "图书馆 booth 2").is_dir()
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                           lambda kids: st.lists(kids, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), kids, max_size=3),
+                           max_leaves=12)
+entry_dicts = st.fixed_dictionaries({}, optional={
+    k: st.one_of(json_values, st.sampled_from(["../../evil.jpg", "/etc/passwd", "a.jpg", ""]))
+    for k in ("student_id", "name", "id_number", "file", "sha256", "checks", "history",
+              "size", "verdict", "captured_at")})
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=st.one_of(json_values, st.fixed_dictionaries({"photos": st.lists(entry_dicts,
+                                                                             max_size=4)})))
+def test_fuzz_a_foreign_manifest_on_the_stick(tmp_path_factory, doc):
+    """Whatever manifest.json a stick already holds, export and verify neither crash nor
+    write outside the export folder."""
+    from datetime import date
+    from kiosk.registrar.verify import verify_export
+    tmp = tmp_path_factory.mktemp("foreign")
+    spool = Spool(tmp / "state")
+    s = make_student(1)
+    spool.add(s, photo_jpeg(), record())
+    usb = tmp / "usb"
+    folder = usb / "grad-photos" / "booth1" / date.today().isoformat()
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(doc), "utf-8")
+    report = export(spool, usb)
+    assert report.problem is None and report.pending == 0
+    assert sorted(p.name for p in tmp.iterdir()) == ["state", "usb"]
+    assert not (usb / "evil.jpg").exists() and not (tmp / "evil.jpg").exists()
+    new = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert s.student_id in {e["student_id"] for e in new["photos"]}
+    verify_export(usb, key=None)                       # reports problems, never raises
