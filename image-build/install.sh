@@ -31,7 +31,7 @@ apt_mode=all
 do_venv=1
 boot_dir=/boot/firmware
 user=kiosk
-groups=(video render input gpio plugdev tty)
+groups=(video render input gpio plugdev tty systemd-journal)
 venv=/opt/kiosk/venv
 libexec=/usr/local/libexec/kiosk
 
@@ -126,14 +126,18 @@ install -m 0755 "$src/systemd/libexec/pwm-export" "$src/systemd/libexec/usb-moun
 [ -d "$root/etc/polkit-1/rules.d" ] || install -d -m 0755 "$root/etc/polkit-1/rules.d"
 install -m 0644 "$src/systemd/50-kiosk.rules" "$root/etc/polkit-1/rules.d/"
 
-# /etc/kiosk: root's, readable by the booth's group (it holds the registrar's key)
+# /etc/kiosk: root's; its files readable by the booth's group only (the registrar's key, the PIN)
 kiosk_gid=$(grep "^$user:" "$root/etc/group" 2>/dev/null | cut -d: -f3 || true)
-install -d -m 0750 -o 0 -g "${kiosk_gid:-0}" "$root/etc/kiosk"
+install -d -m 0755 -o 0 -g 0 "$root/etc/kiosk"
 if [ ! -e "$root/etc/kiosk/kiosk.toml" ]; then
-    install -m 0640 "$src/image-build/kiosk.toml" "$root/etc/kiosk/kiosk.toml"
-    chgrp --reference="$root/etc/kiosk" "$root/etc/kiosk/kiosk.toml"
+    install -m 0640 -o 0 -g "${kiosk_gid:-0}" "$src/image-build/kiosk.toml" "$root/etc/kiosk/kiosk.toml"
     log "wrote the default /etc/kiosk/kiosk.toml: change the technician PIN in it"
 fi
+for f in "$root"/etc/kiosk/*.key; do
+    [ -e "$f" ] || continue
+    chown "0:${kiosk_gid:-0}" "$f"
+    chmod 0640 "$f"
+done
 
 systemctl_args=()
 [ -n "$root" ] && systemctl_args=(--root "$root")

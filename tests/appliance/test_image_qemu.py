@@ -107,6 +107,9 @@ def installed(rootfs: Path, tmp_path_factory) -> tuple[Path, subprocess.Complete
     result = in_root(rootfs, "/tmp/kiosk-src/image-build/install.sh", "--apt", "available",
                      "--wheelhouse", "/tmp/kiosk-src/wheelhouse", timeout=3000)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for line in result.stdout.splitlines():      # what plain Debian could not provide
+        if "skipped" in line or line.startswith("install: app installed"):
+            print(line)
     return rootfs, result
 
 
@@ -124,8 +127,13 @@ def test_user_units_and_boot_config(installed):
     assert config.rindex("camera_auto_detect=0") > config.index("camera_auto_detect")
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline.count("\n") == 1 and "consoleblank=0" in cmdline and "logo.nologo" in cmdline
+    assert (root / "etc/polkit-1/rules.d/50-kiosk.rules").is_file()
+    assert (root / "etc/udev/rules.d/80-kiosk-usb.rules").is_file()
     etc_kiosk = (root / "etc/kiosk").stat()
-    assert oct(etc_kiosk.st_mode & 0o777) == "0o750" and etc_kiosk.st_uid == 0
+    assert oct(etc_kiosk.st_mode & 0o777) == "0o755" and etc_kiosk.st_uid == 0
+    toml = (root / "etc/kiosk/kiosk.toml").stat()
+    kiosk_gid = int(in_root(root, "id", "-g", "kiosk").stdout)
+    assert oct(toml.st_mode & 0o777) == "0o640" and (toml.st_uid, toml.st_gid) == (0, kiosk_gid)
 
 
 def test_units_verify_inside_the_image(installed):
