@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,6 +136,9 @@ class Spool:
         self.root = Path(state_dir) / "spool"
         self.items_dir = self.root / "items"
         self._clock = clock
+        # The booth saves (add) on one thread while an export may run on another: state
+        # changes are serialised; reading the photos for an export needs no lock.
+        self._lock = threading.RLock()
         self.items_dir.mkdir(parents=True, exist_ok=True)
 
     # --- adding ---------------------------------------------------------------------------
@@ -150,6 +154,10 @@ class Spool:
             raise SpoolError(f"a photo with verdict {verdict!r} is never handed over")
         if not jpeg:
             raise SpoolError("empty photo")
+        with self._lock:
+            return self._add(student, jpeg, record, verdict)
+
+    def _add(self, student: Student, jpeg: bytes, record: dict, verdict: str) -> str:
         now = self._clock()
         previous = [i for i in self._read_items() if i.student.student_id == student.student_id]
         history: list[dict[str, Any]] = []
@@ -245,11 +253,20 @@ class Spool:
         return self._load(self.items_dir / item_id)
 
     # --- state changes --------------------------------------------------------------------
-    def mark_exported(self, item_id: str, *, path: str, sha256: str, **info: Any) -> None:
-        """Record that the stick holds a verified copy (call only after re-reading it)."""
+    def mark_exported(self, item_id: str, *, path: str, sha256: str, **info: Any) -> bool:
+        """Record that the stick holds a verified copy (call only after re-reading it).
+
+        Returns False when the item is gone: a retake superseded it while it was being
+        exported (the retake is pending and goes out with the next export).
+        """
         folder = self.items_dir / item_id
         doc = {"path": path, "sha256": sha256, "exported_at": self._clock(), **info}
-        write_atomic(folder / EXPORTED, _json_bytes(doc))
+        with self._lock:
+            if not (folder / RECORD).exists():
+                log.info("item %s was superseded during its export", item_id)
+                return False
+            write_atomic(folder / EXPORTED, _json_bytes(doc))
+        return True
 
     def purge(self, retention_days: float) -> int:
         """Delete exported items older than ``retention_days``; returns how many went.
@@ -259,10 +276,12 @@ class Spool:
         """
         limit = self._clock() - retention_days * 86400
         gone = 0
-        for item in self._read_items():
-            if item.exported is not None and float(item.exported.get("exported_at", 0)) <= limit:
-                self._delete(item.folder)
-                gone += 1
+        with self._lock:
+            for item in self._read_items():
+                if item.exported is not None and \
+                        float(item.exported.get("exported_at", 0)) <= limit:
+                    self._delete(item.folder)
+                    gone += 1
         if gone:
             log.info("purged %d exported item(s) older than %g days", gone, retention_days)
         return gone
@@ -274,6 +293,10 @@ class Spool:
         was stored just before the cut. Unfinished exports need nothing here: an item without
         ``exported.json`` is simply still pending and goes out with the next stick.
         """
+        with self._lock:
+            return self._recover()
+
+    def _recover(self) -> RecoveryReport:
         report = RecoveryReport()
         for entry in list(os.scandir(self.items_dir)):
             if entry.name.startswith((TEMP_PREFIX, TRASH_PREFIX)):

@@ -26,7 +26,7 @@ from kiosk.student import mask_id_number
 log = logging.getLogger(__name__)
 
 THUMB_SIZE = (150, 200)        # 3:4 like the photo
-THUMB_QUALITY = 80
+THUMB_QUALITY = 70           # ~7 KB per thumbnail: a sheet of 500 students stays ~5 MB
 THUMBS_CACHE = ".thumbs.json"  # thumbnails already made, keyed by SHA-256 (hidden helper file)
 
 STATUS_TEXT = {"pass": "合格 Pass", "warn": "警告 Warning", "fail": "不合格 Fail",
@@ -39,7 +39,7 @@ def thumbnail_data_uri(jpeg: bytes) -> str:
         im = im.convert("RGB")
         im.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        im.save(out, "JPEG", quality=THUMB_QUALITY)
+        im.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 

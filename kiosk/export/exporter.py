@@ -133,8 +133,18 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
     for item in items:
         try:
             data = item.read_photo()
+        except FileNotFoundError:
+            log.info("item %s superseded by a retake during the export", item.id)
+            continue
+        except (SpoolError, OSError) as exc:       # the SD card's problem, not the stick's
+            log.error("item %s unreadable in the spool: %s", item.id, exc)
+            report.skipped.append((item.id, Message(
+                "这张照片在本机存储中已损坏，请联系工作人员。",
+                f"This photo is damaged in the booth's storage: {exc}")))
+            continue
+        try:
             name = naming.photo_name(template, item.student)
-        except (SpoolError, naming.UnsafeName, ValueError) as exc:
+        except (naming.UnsafeName, ValueError) as exc:
             log.error("item %s cannot be exported: %s", item.id, exc)
             report.skipped.append((item.id, Message(
                 "这张照片无法导出，请联系工作人员。", f"This photo cannot be exported: {exc}")))
@@ -157,8 +167,8 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
     _write_folder_files(folder, manifest, thumbs, booth_id, rel.name)
     for item, name, sha in copied:
         path = str(rel / name)
-        spool.mark_exported(item.id, path=path, sha256=sha)
-        report.exported.append(ExportedPhoto(item.id, item.student.student_id, path))
+        if spool.mark_exported(item.id, path=path, sha256=sha):
+            report.exported.append(ExportedPhoto(item.id, item.student.student_id, path))
     report.folders.append(str(rel))
     still_used = {e.file.lower() for e in manifest.entries.values()}
     for old_file in replaced_files:

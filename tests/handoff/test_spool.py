@@ -116,3 +116,30 @@ def test_record_for_an_engine_result():
     rec = record_for(Result())
     assert rec["verdict"] == "warn" and rec["quality"] == 87
     assert rec["checks"][0]["id"] == "pose.yaw" and rec["captured_at"][:2] == "20"
+
+
+def test_retake_saved_while_the_earlier_take_is_being_exported(tmp_path, students, monkeypatch):
+    """Save runs on the booth's thread while an export runs on another: the retake wins."""
+    from kiosk.export import exporter, export_pending
+    from kiosk.export.stick import ProbedStatus
+    spool = Spool(tmp_path / "state")
+    s = students[0]
+    spool.add(s, photo_jpeg(1), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    status = ProbedStatus(True, str(usb), 10**9, False, "vfat")
+    real_write = exporter.write_atomic
+    done = []
+
+    def write_and_retake(path, data, **kw):
+        real_write(path, data, **kw)
+        if not done:
+            done.append(spool.add(s, photo_jpeg(2), record()))   # the student retook
+    monkeypatch.setattr(exporter, "write_atomic", write_and_retake)
+    report = export_pending(spool, usb, booth_id="b", template="{id_number}.jpg", status=status)
+    monkeypatch.setattr(exporter, "write_atomic", real_write)
+    assert report.problem is None and report.exported == [] and report.pending == 1
+    assert [i.id for i in spool.pending()] == done
+    assert export_pending(spool, usb, booth_id="b", template="{id_number}.jpg", status=status).ok
+    [photo] = list(usb.rglob("*.jpg"))
+    assert photo.read_bytes() == photo_jpeg(2)
