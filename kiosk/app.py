@@ -98,12 +98,21 @@ class Stats:
     """Timestamps of the newest visit (loop clock) for the simulator's summary and the bench."""
     frames: int = 0
     started: float = 0.0
-    live_frames: int = 0
+    draw_seconds: float = 0.0             # time spent drawing (all frames)
+    live_frames: int = 0                  # analysed frames that reached guidance
+    guidance_at: float | None = None      # live guidance began
     all_pass_at: float | None = None      # the steady pass that led to the capture began
     burst_at: float | None = None         # countdown over, burst started
     review_at: float | None = None        # photo built and verified, shown for review
     accepted_at: float | None = None      # the student accepted it
     saved_at: float | None = None         # spooled and on the USB stick
+
+    @property
+    def live_fps(self) -> float | None:
+        """Analysed frames per second of live guidance (wall time, until the burst)."""
+        if self.guidance_at is None or self.burst_at is None or self.burst_at <= self.guidance_at:
+            return None
+        return self.live_frames / (self.burst_at - self.guidance_at)
 
     @property
     def pass_to_usb_s(self) -> float | None:
@@ -156,6 +165,7 @@ class Booth:
         self._press: tuple[tuple[int, int], float] | None = None
         self._ready_sent = False
         self._frame_seq = 0
+        self._next_frame = 0.0
         self.model = None
         self.watchdog = None
         if getattr(devices, "service", None) is not None:
@@ -207,7 +217,10 @@ class Booth:
         import pygame
 
         period = 1.0 / max(1, self.config.session.fps)
-        deadline = self.clock() + period
+        now = self.clock()
+        # frames on a fixed beat: the time spent drawing is part of the period, not added to it
+        deadline = self._next_frame if self._next_frame > now else now + period
+        self._next_frame = deadline + period
         self._handle_pygame(pygame.event.get())
         # wait for posted events until the next frame is due: this is the loop's only wait
         while True:
@@ -218,7 +231,9 @@ class Booth:
         self._apply(self.session.tick(self.clock()))
         self._after_events()
         try:
+            t0 = time.perf_counter()
             self.draw()
+            self.stats.draw_seconds += time.perf_counter() - t0
         except Exception as exc:        # a drawing bug shows the failsafe screen, not a traceback
             log.exception("drawing %s failed", self.session.state.value)
             if self.session.state is State.FAILSAFE:
@@ -355,6 +370,7 @@ class Booth:
             self.live.set_mode(ANALYSIS.get(state, "off"))
         if state is State.GUIDANCE:
             self.guide.reset()
+            self.stats.guidance_at = self.clock()
         if state is State.REVIEW:
             self.stats.review_at = self.clock()
         service = self.devices.service

@@ -161,6 +161,7 @@ class Director:
     entered: float = 0.0
     done_at: float | None = None
     hints_seen: list[str] = field(default_factory=list)
+    hint_ids: list = field(default_factory=list)     # rule id of each hint shown (None = all pass)
 
     def at(self, delay: float, fn) -> None:
         self.actions.append((self.booth.clock() + delay, fn))
@@ -220,6 +221,7 @@ class Director:
             if view.message != self.last_hint:
                 self.last_hint = view.message
                 self.hints_seen.append(view.message.en)
+                self.hint_ids.append(view.hint_id)
                 if self.screenshots is not None and self.guidance_shots < GUIDANCE_SHOTS:
                     self.guidance_shots += 1
                     self._save(booth, f"{len(self.shots) + 1:02d}_guidance_hint{self.guidance_shots}")
@@ -271,15 +273,21 @@ class Outcome:
     screenshots: list[str]
     seconds: float
     fps: float
-    live_fps: float
+    live_fps: float                  # analysed preview frames per second during guidance
+    analysis_ms: float | None        # mean time to analyse + check one preview frame
     pass_to_usb_s: float | None
     demo_folder: Path
+    hint_ids: list = field(default_factory=list)
+    light_levels: list = field(default_factory=list)     # left panel's PWM values, in order
+    confirm_presses: int = 0                             # confirm button presses (MockFactory pin)
+    stats: object = None
 
     def to_dict(self) -> dict:
         return {"file": str(self.path) if self.path else None, "verdict": self.verdict,
                 "states": self.states, "hints": self.hints, "screenshots": len(self.screenshots),
                 "seconds": round(self.seconds, 1), "screen_fps": round(self.fps, 1),
                 "analysed_fps": round(self.live_fps, 2),
+                "analysis_ms": None if self.analysis_ms is None else round(self.analysis_ms),
                 "all_pass_to_usb_s": None if self.pass_to_usb_s is None else round(self.pass_to_usb_s, 2)}
 
 
@@ -321,6 +329,10 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
     finally:
         if booth is not None:
             booth.stop()
+        pins = devices.pin_factory
+        lights_seen = [st.state for st in pins.pin(config.devices.light_left_pin).states]
+        levels = [bool(st.state) for st in pins.pin(config.devices.confirm_button_pin).states]
+        presses = sum(1 for a, b in zip(levels, levels[1:]) if a and not b)   # high → low
         devices.close()
     seconds = time.monotonic() - started
     stats = booth.stats
@@ -333,9 +345,11 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         states=[st.value for st in booth.session.data.history], hints=director.hints_seen,
         screenshots=director.shots, seconds=seconds,
         fps=stats.frames / max(1e-6, seconds),
-        live_fps=(live.analysed / live.seconds) if live and live.seconds else 0.0,
+        live_fps=stats.live_fps or 0.0,
+        analysis_ms=(1000 * live.seconds / live.analysed) if live and live.analysed else None,
         pass_to_usb_s=stats.pass_to_usb_s,
-        demo_folder=demo)
+        demo_folder=demo, hint_ids=director.hint_ids, light_levels=lights_seen,
+        confirm_presses=presses, stats=stats)
 
 
 def verify_on_stick(path: Path, key_path: Path, config) -> str:
@@ -377,7 +391,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     print(f"photo on the USB stick: {outcome.path or 'none'}")
     print(f"registrar's check (kiosk verify): {outcome.verdict}")
     print(f"run: {outcome.seconds:.0f} s, screen {outcome.fps:.1f} fps, analysis "
-          f"{outcome.live_fps:.1f} frames/s, all checks pass → photo on USB "
+          f"{outcome.live_fps:.1f} frames/s ({outcome.analysis_ms or 0:.0f} ms each), "
+          f"all checks pass → photo on USB "
           f"{outcome.pass_to_usb_s if outcome.pass_to_usb_s is None else round(outcome.pass_to_usb_s, 1)} s")
     log.info("simulate: %s", json.dumps(outcome.to_dict(), ensure_ascii=False))
     return 0 if outcome.path is not None and outcome.verdict in ("pass", "warn") else 1

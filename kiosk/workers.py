@@ -86,7 +86,9 @@ class PreviewFeed(threading.Thread):
             except Exception as exc:     # CameraError, or a driver's OSError
                 if not failed:
                     log.error("preview frame failed: %s", exc)
-                    self.post(Failure(camera_message(exc)))
+                # posted on every failed try: the failsafe screen stays up while the camera is
+                # gone (and the watchdog, without frames, gets systemd to restart the booth)
+                self.post(Failure(camera_message(exc)))
                 failed = True
                 self._halt.wait(self.retry_s)
                 continue
@@ -208,8 +210,8 @@ class LiveAnalysis(threading.Thread):
 
 
 def decode_qr(frame: np.ndarray) -> list[bytes]:
-    """QR codes in an RGB frame (pyzbar), as raw bytes. A phone held up to the camera is seen
-    mirrored by nobody: the camera's frame is the real one, so codes read the right way round."""
+    """QR codes in an RGB frame (pyzbar), as raw bytes. The camera's frame is never mirrored
+    (only the preview on screen is), so a phone's code reads the right way round."""
     import cv2
     from pyzbar import pyzbar
 

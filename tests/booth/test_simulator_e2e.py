@@ -1,0 +1,67 @@
+"""End to end: the simulator's scripted student leaves a photo on the USB folder that the
+registrar's `kiosk verify` accepts; lights and buttons go through gpiozero's MockFactory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main as kiosk_main
+from kiosk.config import Config
+from kiosk.simulate import DEMO_STUDENT, simulate
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sim")
+    return simulate(root / "usb", screenshots=root / "shots", headless=True,
+                    demo_dir=root / "demo", max_seconds=150)
+
+
+def test_the_visit_goes_through_every_state_in_order(outcome):
+    assert outcome.states == ["attract", "identify", "confirm", "reminders", "guidance",
+                              "capture", "review", "save", "done"]
+
+
+def test_the_photo_lands_on_the_stick_and_verifies(outcome):
+    assert outcome.path is not None and outcome.path.is_file()
+    assert outcome.path.name == DEMO_STUDENT["id_number"] + ".jpg"
+    assert outcome.verdict in ("pass", "warn")
+    # the registrar's own command accepts it (exit 0 = pass or warn), with the key
+    code = kiosk_main(["verify", str(outcome.path), "--key", str(outcome.demo_folder / "registrar.key")])
+    assert code == 0
+
+
+def test_the_student_was_guided_from_bad_poses_into_a_good_one(outcome):
+    ids = outcome.hint_ids
+    assert "crop" in ids                        # too far / off to the side: the crop says where
+    assert "pose.roll" in ids                   # head tilted
+    assert ids[-1] is None                      # the last word: all good, hold still
+    assert ids.index("pose.roll") > ids.index("crop")
+    assert any("closer" in h for h in outcome.hints)
+    assert any("right" in h or "left" in h for h in outcome.hints)
+
+
+def test_lights_and_buttons_went_through_mockfactory(outcome):
+    d = Config().devices
+    levels = outcome.light_levels
+    assert d.light_idle_level in levels and d.light_preview_level in levels
+    assert d.light_capture_level in levels      # the burst at capture level ...
+    i = levels.index(d.light_capture_level)
+    assert levels[i + 1] == d.light_preview_level   # ... and back for the review
+    assert outcome.confirm_presses == 3         # "that's me", "I'm ready", "use this photo"
+
+
+def test_every_screen_was_saved(outcome, tmp_path_factory):
+    names = outcome.screenshots
+    for state in ("attract", "identify", "confirm", "reminders", "guidance", "capture", "review",
+                  "save", "done"):
+        assert any(n.endswith(f"_{state}.png") for n in names), state
+    assert sum("guidance_hint" in n for n in names) >= 3
+
+
+def test_timings_are_recorded(outcome):
+    assert outcome.pass_to_usb_s is not None and 0 < outcome.pass_to_usb_s < 30
+    assert outcome.fps > 5
+    assert outcome.seconds < 120
