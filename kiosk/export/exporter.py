@@ -19,7 +19,7 @@ import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 from kiosk.checks.result import Message
@@ -115,7 +115,6 @@ def _capture_day(item: SpoolItem) -> date:
     try:
         return date.fromisoformat(item.captured_at[:10])
     except ValueError:
-        from datetime import datetime
         return datetime.fromtimestamp(item.created_at).date()
 
 

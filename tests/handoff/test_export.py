@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from handoff_fixtures import KEY, make_student, photo_jpeg, record, sealed_photo, verifies
+from handoff_fixtures import make_student, photo_jpeg, record, sealed_photo, verifies
 from kiosk.export import export_pending
 from kiosk.export.durable import sha256_bytes
 from kiosk.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from handoff_fixtures import make_student, photo_jpeg, record
+from handoff_fixtures import photo_jpeg, record
 from kiosk.spool import Spool, SpoolError, record_for
 
 
