@@ -86,7 +86,7 @@ box-sizing:border-box;font-size:13px}
 .warn .badge{background:#e08a00}
 .fail .badge{background:#c00}
 ul.w{margin:4px 0 0 16px;padding:0;color:#8a4b00}
-.hist{color:#777;font-size:12px}
+.hist,.sum{color:#666;font-size:12px}
 .noimg{width:150px;height:200px;margin:0 auto 6px;background:#eee;display:flex;
 align-items:center;justify-content:center;color:#c00}
 """
@@ -108,6 +108,9 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
             f'<li>{esc(str(c.get("id", "")))}: {esc(_msg(c, "zh"))} / {esc(_msg(c, "en"))}</li>'
             for c in e.warnings)
         hist = (f'<div class="hist">重拍 retakes: {len(e.history)}</div>' if e.history else "")
+        n_pass = sum(1 for c in e.checks if c.get("status") == "pass")
+        summary = (f'<div class="sum">检查 checks: {len(e.checks)} 项，通过 passed {n_pass}'
+                   f'，警告 warnings {len(e.warnings)}</div>' if e.checks else "")
         cards.append(
             f'<div class="card {cls}">{img}'
             f'<div class="name">{esc(e.name)}</div>'
@@ -117,7 +120,7 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
             f'<div>文件 {esc(e.file)}</div>'
             f'<div>拍摄 {esc(e.captured_at)}</div>'
             f'<div><span class="badge">{esc(STATUS_TEXT.get(e.verdict, e.verdict))}</span></div>'
-            + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
+            + summary + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
     page = (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
