@@ -223,11 +223,14 @@ class Booth:
         self._next_frame = deadline + period
         self._handle_pygame(pygame.event.get())
         # wait for posted events until the next frame is due: this is the loop's only wait
+        state = self.session.state
         while True:
             event = self.events.get(deadline - self.clock())
             if event is None:
                 break
             self._dispatch(event)
+            if self.session.state is not state:
+                break             # a new screen: draw it now (every state is seen, however short)
         self._apply(self.session.tick(self.clock()))
         self._after_events()
         try:

@@ -243,8 +243,9 @@ def draw_guidance(surface, fonts, layout, model):
         proj = overlay.Projection(src[0], src[1], dest, mirror=True)
         plan = getattr(view, "plan", None)
         box = getattr(plan, "box", None) or overlay.default_box(*src)
-        overlay.draw_guide(surface, overlay.guide_shapes(box, proj), dest,
-                           ready=bool(getattr(view, "all_pass", False)))
+        shapes = overlay.guide_shapes(box, proj)
+        overlay.draw_guide(surface, shapes, dest, ready=bool(getattr(view, "all_pass", False)))
+        _band_labels(surface, fonts, layout, model, shapes, dest)
     p = layout.panel
     y = p.y + layout.language.bottom + layout.pad
     if view is None:
@@ -262,6 +263,20 @@ def draw_guidance(surface, fonts, layout, model):
         pygame.draw.rect(surface, GOOD, filled, border_radius=bar.height // 2)
         y = bar.bottom
     _notice(surface, fonts, layout, model, y + layout.pad)
+
+
+def _band_labels(surface, fonts, layout, model, shapes, dest) -> None:
+    """Name the two target bands (small, inside the crop's right edge) so the guide explains itself."""
+    font = fonts.get(max(12, layout.small * 2 // 3))
+    clip = surface.get_clip()
+    surface.set_clip(dest)
+    for band, label in ((shapes.head_top, texts.HEAD_TOP_BAND), (shapes.eyes, texts.EYE_BAND)):
+        name = widgets.primary(label, model.lang)[0]
+        r = font.get_rect(name)
+        if band.height >= r.height:
+            font.render_to(surface, (shapes.crop.right - r.width - 6, band.centery - r.height // 2),
+                           name, TEXT)
+    surface.set_clip(clip)
 
 
 def draw_capture(surface, fonts, layout, model):

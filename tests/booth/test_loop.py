@@ -1,0 +1,253 @@
+"""The main loop with the simulator's devices: input mapping, save/export messages, a camera that
+hangs, and the watchdog that is petted only while the loop ticks and frames arrive.
+
+The live-analysis thread gets no mediapipe models here (these tests never reach live guidance;
+the end-to-end test covers it): ``analyzer_factory=lambda: None``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pygame
+import pytest
+
+import hardware
+from hardware.scenes import compose_scene
+from hardware.service import ServiceManager, WatchdogGate
+from hardware.usb import FakeUsbStick
+from kiosk.app import MSG_KEPT, Booth, EventQueue, RosterDirectory, open_display
+from kiosk.checks.result import Status
+from kiosk.config import Config
+from kiosk.export.stick import MSG_MISSING, MSG_READ_ONLY
+from kiosk.identity import generate_key, load_key
+from kiosk.roster import parse_roster
+from kiosk.session import SaveDone, State
+from kiosk.spool import Spool
+from kiosk.student import Student
+
+LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
+ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
+
+
+@dataclass
+class Photo:
+    """The PhotoResult fields the save job reads (a real JPEG)."""
+    jpeg: bytes
+    verdict: Status = Status.PASS
+    checks: list = field(default_factory=list)
+    quality: int = 85
+    ok: bool = True
+
+
+def jpeg() -> bytes:
+    rgb = compose_scene("hopper", size=(480, 640))
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return data.tobytes()
+
+
+@pytest.fixture
+def make_booth(tmp_path):
+    made = []
+
+    def make(*, usb=None, service=None, start=False, config=None, clock=time.monotonic):
+        config = config or Config()
+        config.session.fps = 50
+        config.booth.state_dir = str(tmp_path / "state")
+        events = EventQueue()
+        devices = hardware.open_devices(config.devices, simulate=True, usb_dir=tmp_path / "usb",
+                                        scene=compose_scene("hopper", size=(640, 480)),
+                                        on_event=events.post, watch_usb=False)
+        if usb is not None:
+            devices.usb.close()
+            devices.usb = usb
+        if service is not None:
+            devices.service = service
+        key_file = tmp_path / "k.key"
+        if not key_file.exists():
+            generate_key(key_file)
+        surface = open_display(fullscreen=False, size=(800, 480), headless=True)
+        booth = Booth(config, devices, events, key=load_key(key_file),
+                      directory=RosterDirectory(parse_roster(ROSTER)),
+                      spool=Spool(config.booth.state_dir), surface=surface,
+                      analyzer_factory=lambda: None, clock=clock)
+        made.append((booth, devices))
+        if start:
+            booth.start()
+        return booth
+
+    yield make
+    for booth, devices in made:
+        booth.stop()
+        devices.close()
+
+
+def key(k: int, unicode: str = "", mod: int = 0):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode=unicode))
+
+
+def steps(booth: Booth, n: int = 1) -> None:
+    for _ in range(n):
+        booth.step()
+
+
+def step_until(booth: Booth, cond, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        booth.step()
+        if cond():
+            return True
+    return False
+
+
+# --- input ------------------------------------------------------------------------------------
+def test_keyboard_drives_the_session(make_booth):
+    booth = make_booth()
+    key(pygame.K_RETURN, "\r")
+    steps(booth, 2)
+    assert booth.session.state is State.IDENTIFY
+    for d in "2026010727":
+        key(getattr(pygame, f"K_{d}"), d)
+    key(pygame.K_BACKSPACE)                      # typing: Backspace erases a digit
+    steps(booth, 2)
+    assert booth.session.data.keypad == "202601072"
+    key(pygame.K_7, "7")
+    key(pygame.K_l, "l")                         # language toggle
+    key(pygame.K_KP_ENTER)
+    steps(booth, 2)
+    assert booth.session.state is State.CONFIRM and booth.session.data.student == LI
+    assert booth.session.data.language == "en"
+    key(pygame.K_ESCAPE)                         # "not me"
+    steps(booth, 2)
+    assert booth.session.state is State.IDENTIFY
+    key(pygame.K_F12)
+    steps(booth, 2)
+    assert booth.session.state is State.TECHNICIAN
+
+
+def test_touch_is_mouse_up_on_a_drawn_button_and_finger_events_are_ignored(make_booth):
+    from kiosk.ui import screens
+
+    booth = make_booth()
+    steps(booth)
+    pygame.event.post(pygame.event.Event(pygame.FINGERUP, x=0.5, y=0.5, finger_id=0, touch_id=0,
+                                         dx=0, dy=0, pressure=1.0))
+    steps(booth, 2)
+    assert booth.session.state is State.ATTRACT          # a finger event alone does nothing
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(400, 300), button=1))
+    steps(booth, 2)
+    assert booth.session.state is State.IDENTIFY
+    seven = next(b for b in screens.buttons(booth.model, booth.layout) if b.event == "digit:7")
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=seven.rect.center, button=1))
+    steps(booth, 2)
+    assert booth.session.data.keypad == "7"
+
+
+def test_hidden_gesture_long_press_in_the_corner_opens_technician_mode(make_booth):
+    now = [100.0]
+    booth = make_booth(clock=lambda: now[0])
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(3, 3), button=1))
+    steps(booth)
+    now[0] += 1.0                                        # a short press is just a touch
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(3, 3), button=1))
+    steps(booth, 2)
+    assert booth.session.state is State.IDENTIFY
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(3, 3), button=1))
+    steps(booth)
+    now[0] += 3.5
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(3, 3), button=1))
+    steps(booth, 2)
+    assert booth.session.state is State.TECHNICIAN
+
+
+def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth):
+    config = Config()
+    config.devices.technician_hold_s = 0.2
+    booth = make_booth(config=config)
+    pins = booth.devices.pin_factory
+    pins.pin(config.devices.confirm_button_pin).drive_low()
+    pins.pin(config.devices.retake_button_pin).drive_low()
+    assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 5)
+    pins.pin(config.devices.confirm_button_pin).drive_high()
+    pins.pin(config.devices.retake_button_pin).drive_high()
+
+
+# --- save and export: the stick's problems are messages, nothing is lost ----------------------------
+def test_save_exports_to_the_stick(make_booth, tmp_path):
+    booth = make_booth()
+    done = booth._save_job(LI, Photo(jpeg()))
+    assert isinstance(done, SaveDone) and done.exported
+    assert (tmp_path / "usb" / done.path).is_file()
+    assert done.path.endswith("110105200303151236.jpg") and "USB" in done.message.en
+    assert booth.spool.pending() == []
+
+
+def test_stick_missing_keeps_the_photo_and_exports_when_it_comes_back(make_booth, tmp_path):
+    stick = FakeUsbStick(tmp_path / "stick", tmpfs=False)
+    stick.pull_out()
+    booth = make_booth(usb=stick, start=True)
+    done = booth._save_job(LI, Photo(jpeg()))
+    assert not done.exported and done.message in (MSG_MISSING, MSG_KEPT)
+    assert len(booth.spool.pending()) == 1                  # kept in the booth
+    stick.plug_in()
+    booth.post("usb_inserted")
+    assert step_until(booth, lambda: not booth.spool.pending(), 10)
+    assert list((tmp_path / "stick").rglob("110105200303151236.jpg"))
+
+
+def test_read_only_stick_says_so(make_booth, tmp_path):
+    stick = FakeUsbStick(tmp_path / "ro", tmpfs=False)
+    stick.make_read_only()
+    booth = make_booth(usb=stick)
+    done = booth._save_job(LI, Photo(jpeg()))
+    assert not done.exported and done.message == MSG_READ_ONLY
+    assert len(booth.spool.pending()) == 1
+
+
+def test_full_stick_says_so(make_booth, tmp_path):
+    stick = FakeUsbStick(tmp_path / "full", capacity_bytes=1000, tmpfs=False)
+    booth = make_booth(usb=stick)
+    done = booth._save_job(LI, Photo(jpeg()))
+    assert not done.exported and "full" in done.message.en
+    assert len(booth.spool.pending()) == 1
+
+
+# --- failures and the watchdog ------------------------------------------------------------------
+def test_a_hung_camera_shows_the_failsafe_screen_and_the_booth_recovers(make_booth):
+    config = Config()
+    config.devices.capture_timeout_s = 0.3
+    config.session.failsafe_s = 1.0
+    booth = make_booth(config=config, start=True)
+    assert step_until(booth, lambda: booth.feed.latest()[0] is not None, 5)
+    booth.devices.camera.fault = "hung"
+    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 10)
+    assert "camera" in booth.session.data.failure.en.lower()
+    booth.devices.camera.fault = None
+    assert step_until(booth, lambda: booth.session.state is State.ATTRACT, 10)
+
+
+def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/test-notify")
+    monkeypatch.setenv("WATCHDOG_USEC", "800000")           # max age 0.4 s, pet every 0.2 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    sent: list[str] = []
+    service = ServiceManager(notify=lambda m: sent.append(m) or True)
+    config = Config()
+    config.devices.capture_timeout_s = 0.3
+    booth = make_booth(config=config, service=service, start=True)
+    assert isinstance(booth.watchdog, WatchdogGate)
+    assert step_until(booth, lambda: sent.count("WATCHDOG=1") >= 3, 10)
+    assert "READY=1" in sent and sent.index("READY=1") < sent.index("WATCHDOG=1")
+    booth.devices.camera.fault = "hung"
+    time.sleep(0.6)                                          # (the test waits, not the loop)
+    steps(booth, 5)
+    pets = sent.count("WATCHDOG=1")
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        booth.step()
+    assert sent.count("WATCHDOG=1") == pets                 # frames stopped: no more pets
+    assert any(m.startswith("STATUS=state: failsafe") for m in sent)
+    booth.devices.camera.fault = None
