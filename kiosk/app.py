@@ -36,6 +36,7 @@ from kiosk.session import LIGHTS, ANALYSIS, Session, State
 from kiosk.workers import Jobs, LiveAnalysis, LiveResult, PreviewFeed, camera_message
 
 log = logging.getLogger(__name__)
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")   # no banner on the booth's stdout
 
 TECHNICIAN_HOLD_S = 3.0          # hidden gesture: hold the top-left corner this long
 
@@ -163,6 +164,7 @@ class Booth:
         self.running = False
         self._shown_state: State | None = None
         self._press: tuple[tuple[int, int], float] | None = None
+        self.warnings: list[str] = []          # for the technician, small on the attract screen
         self._ready_sent = False
         self._frame_seq = 0
         self._next_frame = 0.0
@@ -257,7 +259,7 @@ class Booth:
         self.model = screens.ScreenModel(
             self.session.data, now=self.clock(), preview=frame,
             retakes_left=self.session.retakes_left, can_accept=self.session.can_accept,
-            technician=self)
+            technician=self, warnings=tuple(self.config.warnings) + tuple(self.warnings))
         screens.draw(self.surface, self.fonts, self.layout, self.model)
 
     # --- events --------------------------------------------------------------------------
@@ -584,7 +586,13 @@ def build_booth(config: Config, devices, events: EventQueue, *, surface,
             log.warning("roster line %d rejected: %s", line, reason)
     except RosterError as exc:
         log.error("roster: %s", exc.message.en)
+        problem = f"roster: {exc.message.en}"
+    else:
+        problem = f"roster: {len(roster.rejected)} rows rejected (see log)" if roster.rejected else None
     spool = Spool(config.booth.state_dir)
     spool.recover()
-    return Booth(config, devices, events, key=key, directory=RosterDirectory(roster), spool=spool,
-                 surface=surface, **kw)
+    booth = Booth(config, devices, events, key=key, directory=RosterDirectory(roster), spool=spool,
+                  surface=surface, **kw)
+    if problem:
+        booth.warnings.append(problem)
+    return booth

@@ -40,6 +40,7 @@ class ScreenModel:
     retakes_left: int = 0
     can_accept: bool = False
     technician: Any = None                 # handed to kiosk.technician.screens.draw
+    warnings: tuple[str, ...] = ()         # config / roster problems, for the technician
 
     @property
     def lang(self) -> str:
@@ -181,6 +182,11 @@ def draw_attract(surface, fonts, layout, model):
         y = bilingual(surface, fonts, step, model.lang, (p.x, y + layout.pad), layout.medium, p.width)
     bilingual(surface, fonts, texts.TOUCH_TO_START, model.lang, (p.x, y + 2 * layout.pad),
               layout.medium, p.width, ACCENT)
+    if model.warnings:
+        # for the technician, small at the bottom: the booth still works with its defaults
+        size = max(12, layout.small * 2 // 3)
+        line = "! " + "; ".join(model.warnings)
+        text(surface, fonts, line[:200], (layout.pad, layout.height - int(size * 1.6)), size, DIM)
 
 
 def draw_identify(surface, fonts, layout, model):

@@ -12,7 +12,7 @@ HOW_IT_WORKS = (
 )
 TOUCH_TO_START = Message("点击屏幕或按绿色按钮开始", "Touch the screen or press the green button to start")
 SHOW_QR = Message("请把二维码对准镜头", "Hold your QR code up to the camera")
-TYPE_NUMBER = Message("扫描二维码或输入学号", "Scan your QR code or type your student number")
+TYPE_NUMBER = Message("或输入学号", "Or type your student number")
 HEAD_TOP_BAND = Message("头顶", "Head top")
 EYE_BAND = Message("眼睛", "Eyes")
 IS_THIS_YOU = Message("请确认您的信息", "Is this you?")
