@@ -45,10 +45,11 @@ class State(str, enum.Enum):
     TECHNICIAN = "technician"    # drawn by kiosk.technician.screens when installed
 
 
-#: Light level per state (hardware.lights modes). CAPTURE switches to "capture" for the burst.
+#: Light level per state (hardware.lights modes). CAPTURE is at capture level for the countdown
+#: (eyes adapt before the photo) and the burst; the burst job sets "preview" again after it.
 LIGHTS: dict[State, str] = {
     State.ATTRACT: "idle", State.IDENTIFY: "preview", State.CONFIRM: "preview",
-    State.REMINDERS: "preview", State.GUIDANCE: "preview", State.CAPTURE: "preview",
+    State.REMINDERS: "preview", State.GUIDANCE: "preview", State.CAPTURE: "capture",
     State.REVIEW: "preview", State.SAVE: "idle", State.DONE: "idle", State.FAILSAFE: "idle",
     State.TECHNICIAN: "preview",
 }

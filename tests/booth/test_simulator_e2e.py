@@ -47,9 +47,10 @@ def test_lights_and_buttons_went_through_mockfactory(outcome):
     d = Config().devices
     levels = outcome.light_levels
     assert d.light_idle_level in levels and d.light_preview_level in levels
-    assert d.light_capture_level in levels      # the burst at capture level ...
-    i = levels.index(d.light_capture_level)
+    assert d.light_capture_level in levels      # countdown and burst at capture level ...
+    i = len(levels) - 1 - levels[::-1].index(d.light_capture_level)
     assert levels[i + 1] == d.light_preview_level   # ... and back for the review
+    assert levels[-1] == d.light_idle_level         # done: idle again
     assert outcome.confirm_presses == 3         # "that's me", "I'm ready", "use this photo"
 
 
