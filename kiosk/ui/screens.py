@@ -162,14 +162,17 @@ def _preview(surface, layout, model, *, dim: bool = False) -> pygame.Rect | None
 def _caption(surface, fonts, layout, model, dest: pygame.Rect, message: Message, *,
              bottom: bool = False, color=TEXT) -> None:
     """A message on a dark band across the top (or bottom) of the preview, readable on any scene."""
-    band = pygame.Rect(dest.x, dest.y, dest.width, int(layout.medium * 2.4))
+    width = dest.width - 2 * layout.pad
+    size = widgets.fitting_size(fonts, [message], model.lang, layout.medium, width, dest.height // 3)
+    band = pygame.Rect(dest.x, dest.y, dest.width,
+                       widgets.bilingual_height(fonts, message, model.lang, size, width) + layout.pad)
     if bottom:
         band.bottom = dest.bottom
     shade = pygame.Surface(band.size, pygame.SRCALPHA)
     shade.fill((0, 0, 0, 170))
     surface.blit(shade, band)
     bilingual(surface, fonts, message, model.lang, (band.x + layout.pad, band.y + layout.pad // 2),
-              layout.medium, band.width - 2 * layout.pad, color, center=True)
+              size, width, color, center=True)
 
 
 def draw_attract(surface, fonts, layout, model):
@@ -178,10 +181,13 @@ def draw_attract(surface, fonts, layout, model):
         _caption(surface, fonts, layout, model, dest, texts.SHOW_QR)
     y = _heading(surface, fonts, layout, model, texts.TITLE)
     p = layout.panel
+    steps = list(texts.HOW_IT_WORKS) + [texts.TOUCH_TO_START]
+    size = widgets.fitting_size(fonts, steps, model.lang, layout.medium, p.width,
+                                p.bottom - y - 3 * layout.pad, gap=layout.pad)
     for step in texts.HOW_IT_WORKS:
-        y = bilingual(surface, fonts, step, model.lang, (p.x, y + layout.pad), layout.medium, p.width)
+        y = bilingual(surface, fonts, step, model.lang, (p.x, y + layout.pad), size, p.width)
     bilingual(surface, fonts, texts.TOUCH_TO_START, model.lang, (p.x, y + 2 * layout.pad),
-              layout.medium, p.width, ACCENT)
+              size, p.width, ACCENT)
     if model.warnings:
         # for the technician, small at the bottom: the booth still works with its defaults
         size = max(12, layout.small * 2 // 3)

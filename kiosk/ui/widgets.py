@@ -76,6 +76,32 @@ def bilingual(surface: pygame.Surface, fonts: Fonts, message: Message, lang: str
     return y
 
 
+def text_height(fonts: Fonts, s: str, size: int, width: int) -> int:
+    """How tall `text` draws ``s`` at ``size`` wrapped to ``width``."""
+    return len(wrap(fonts.get(size), s, width)) * int(size * 1.25)
+
+
+def bilingual_height(fonts: Fonts, message: Message, lang: str, size: int, width: int) -> int:
+    """How tall `bilingual` draws ``message``."""
+    first, second = primary(message, lang)
+    h = text_height(fonts, first, size, width)
+    if second and second != first:
+        h += text_height(fonts, second, int(size * 0.6), width)
+    return h
+
+
+def fitting_size(fonts: Fonts, messages, lang: str, size: int, width: int, height: int,
+                 gap: int = 0, minimum: int = 14) -> int:
+    """The largest size ≤ ``size`` at which all ``messages`` (stacked, ``gap`` apart) fit
+    ``height``: English is longer than Chinese, and small screens are small."""
+    while size > minimum:
+        total = sum(bilingual_height(fonts, m, lang, size, width) + gap for m in messages)
+        if total <= height:
+            break
+        size = int(size * 0.92)
+    return max(minimum, size)
+
+
 def button(surface: pygame.Surface, fonts: Fonts, b: Button, lang: str, size: int) -> None:
     color = {"primary": PRIMARY, "quiet": QUIET}.get(b.kind, BUTTON)
     pygame.draw.rect(surface, color, b.rect, border_radius=max(6, b.rect.height // 6))
