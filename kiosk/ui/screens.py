@@ -91,16 +91,35 @@ def _heading_top(layout: Layout) -> int:
     return p.y + (0 if layout.portrait else layout.language.bottom)
 
 
-def _keypad_field(layout: Layout) -> pygame.Rect:
-    """Where the typed student number shows: under the heading (two lines of text)."""
+@dataclass(frozen=True)
+class _IdentifyGeometry:
+    preview: pygame.Rect            # the camera (for the QR code)
+    heading: tuple[int, int, int]   # x, y, width of "or type your student number"
+    field: pygame.Rect              # the typed number
+    keypad_top: int
+
+
+def _identify_geometry(layout: Layout) -> _IdentifyGeometry:
+    """Landscape: preview, heading and number on the left, a tall keypad on the right (fingers
+    need big keys on a small screen). Portrait: preview on top, everything else below."""
     p = layout.panel
-    top = _heading_top(layout) + int(layout.big * 1.25 + layout.big * 0.75) + layout.pad
-    return pygame.Rect(p.x, top, p.width, int(layout.big * 1.4))
+    heading_h = int(layout.big * 1.25 + layout.big * 0.75)
+    if layout.portrait:
+        top = _heading_top(layout)
+        field = pygame.Rect(p.x, top + heading_h + layout.pad, p.width, int(layout.big * 1.4))
+        return _IdentifyGeometry(layout.preview, (p.x, top, p.width), field,
+                                 field.bottom + layout.pad)
+    a = layout.preview
+    below = heading_h + int(layout.big * 1.4) + 2 * layout.pad
+    preview = pygame.Rect(a.x, a.y, a.width, min(a.height - below, int(a.width * 3 / 4)))
+    top = preview.bottom + layout.pad
+    field = pygame.Rect(a.x, top + heading_h + layout.pad // 2, a.width, int(layout.big * 1.4))
+    return _IdentifyGeometry(preview, (a.x, top, a.width), field, layout.language.bottom + layout.pad)
 
 
 def _keypad_area(layout: Layout, bottom: int) -> pygame.Rect:
     p = layout.panel
-    top = _keypad_field(layout).bottom + layout.pad
+    top = _identify_geometry(layout).keypad_top
     height = bottom - layout.pad - top
     width = min(p.width, int(height * 1.1))
     return pygame.Rect(p.centerx - width // 2, top, width, height)
@@ -143,14 +162,16 @@ def _notice(surface, fonts, layout, model, y: int, color=BAD) -> int:
                      layout.medium, layout.panel.width, color)
 
 
-def _preview(surface, layout, model, *, dim: bool = False) -> pygame.Rect | None:
+def _preview(surface, layout, model, *, dim: bool = False,
+             area: pygame.Rect | None = None) -> pygame.Rect | None:
     """The mirrored camera preview, fitted into the preview area."""
     frame = model.preview
+    area = area or layout.preview
     if frame is None:
-        pygame.draw.rect(surface, (30, 36, 52), layout.preview)
+        pygame.draw.rect(surface, (30, 36, 52), area)
         return None
     h, w = frame.shape[:2]
-    dest = widgets.fit((w, h), layout.preview)
+    dest = widgets.fit((w, h), area)
     surface.blit(widgets.rgb_surface(frame, dest.size, mirror=True), dest)
     if dim:
         shade = pygame.Surface(dest.size, pygame.SRCALPHA)
@@ -196,12 +217,13 @@ def draw_attract(surface, fonts, layout, model):
 
 
 def draw_identify(surface, fonts, layout, model):
-    dest = _preview(surface, layout, model)
+    g = _identify_geometry(layout)
+    dest = _preview(surface, layout, model, area=g.preview)
     if dest is not None:
         _caption(surface, fonts, layout, model, dest, texts.SHOW_QR)
-    p = layout.panel
-    _heading(surface, fonts, layout, model, texts.TYPE_NUMBER)
-    field = _keypad_field(layout)
+    x, y, width = g.heading
+    bilingual(surface, fonts, texts.TYPE_NUMBER, model.lang, (x, y), layout.big, width)
+    field = g.field
     pygame.draw.rect(surface, (36, 44, 62), field, border_radius=8)
     shown = model.data.keypad or "—"
     font = fonts.get(layout.big)
@@ -210,7 +232,7 @@ def draw_identify(surface, fonts, layout, model):
                    TEXT if model.data.keypad else DIM)
     if model.data.notice is not None:
         # the lookup's answer ("not in the roster", "not a booth QR code") over the preview
-        _caption(surface, fonts, layout, model, dest or layout.preview, model.data.notice,
+        _caption(surface, fonts, layout, model, dest or g.preview, model.data.notice,
                  bottom=True, color=BAD)
 
 

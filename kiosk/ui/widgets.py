@@ -115,7 +115,7 @@ def button(surface: pygame.Surface, fonts: Fonts, b: Button, lang: str, size: in
         top = b.rect.centery - total // 2
         font.render_to(surface, (b.rect.centerx - r1.width // 2, top), first, TEXT)
         small.render_to(surface, (b.rect.centerx - r2.width // 2, top + r1.height + size // 5),
-                        second, DIM)
+                        second, (215, 235, 222) if b.kind == "primary" else DIM)
     else:
         font.render_to(surface, (b.rect.centerx - r1.width // 2, b.rect.centery - r1.height // 2),
                        first, TEXT)

@@ -200,8 +200,9 @@ def test_buttons_are_where_they_are_drawn_and_react(fonts):
         == widgets.PRIMARY
 
 
-def test_keypad_has_twelve_keys_that_do_not_overlap(fonts):
-    surface, layout, model = render(fonts, State.IDENTIFY, (800, 1280))
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "%dx%d" % s)
+def test_keypad_has_twelve_keys_that_do_not_overlap(fonts, size):
+    surface, layout, model = render(fonts, State.IDENTIFY, size)
     keys = [b for b in screens.buttons(model, layout) if b.event.startswith("digit:")
             or b.event in ("erase", "confirm")]
     assert len(keys) == 12
