@@ -118,10 +118,12 @@ fi
 
 # --- 4. units, rules, helpers, config ----------------------------------------------------------
 install -d "$root/etc/systemd/system" "$root/etc/udev/rules.d" "$root/etc/tmpfiles.d" "$root$libexec"
-install -m 0644 "$src/systemd/kiosk.service" "$src/systemd/kiosk-pwm.service" "$root/etc/systemd/system/"
+install -m 0644 "$src/systemd/kiosk.service" "$src/systemd/kiosk-pwm.service" \
+    "$src/systemd/kiosk-recover.service" "$root/etc/systemd/system/"
 install -m 0644 "$src/systemd/80-kiosk-usb.rules" "$root/etc/udev/rules.d/"
 install -m 0644 "$src/systemd/kiosk-tmpfiles.conf" "$root/etc/tmpfiles.d/kiosk.conf"
-install -m 0755 "$src/systemd/libexec/pwm-export" "$src/systemd/libexec/usb-mount" "$root$libexec/"
+install -m 0755 "$src/systemd/libexec/pwm-export" "$src/systemd/libexec/usb-mount" \
+    "$src/systemd/libexec/recover" "$root$libexec/"
 # polkit: the booth's user may reboot/power off (technician mode) and eject its USB stick
 [ -d "$root/etc/polkit-1/rules.d" ] || install -d -m 0755 "$root/etc/polkit-1/rules.d"
 install -m 0644 "$src/systemd/50-kiosk.rules" "$root/etc/polkit-1/rules.d/"

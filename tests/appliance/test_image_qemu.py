@@ -139,7 +139,8 @@ def test_user_units_and_boot_config(installed):
 def test_units_verify_inside_the_image(installed):
     root, _ = installed
     result = in_root(root, "systemd-analyze", "verify", "/etc/systemd/system/kiosk.service",
-                     "/etc/systemd/system/kiosk-pwm.service", timeout=600)
+                     "/etc/systemd/system/kiosk-pwm.service",
+                     "/etc/systemd/system/kiosk-recover.service", timeout=600)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
 
 

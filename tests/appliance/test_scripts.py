@@ -36,7 +36,7 @@ def shell_scripts() -> list[Path]:
 
 def test_there_are_scripts_to_check():
     names = {p.name for p in shell_scripts()}
-    assert {"install.sh", "build-wheelhouse", "build-image", "pwm-export", "usb-mount",
+    assert {"install.sh", "build-wheelhouse", "build-image", "pwm-export", "usb-mount", "recover",
             "01-run.sh"} <= names
 
 
@@ -187,3 +187,36 @@ def test_polkit_rule_allows_only_what_the_booth_needs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["yes", "yes", "yes", "not_handled", "not_handled",
                                          "not_handled", "not_handled", "not_handled"]
+
+
+# --- recover: reboot, but not forever ----------------------------------------------------------------
+
+def recover(tmp_path, now: int):
+    calls = tmp_path / "systemctl.log"
+    fake = tmp_path / "systemctl"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    result = run(LIBEXEC / "recover", env={"STATE_DIRECTORY": str(tmp_path / "state"),
+                                          "KIOSK_SYSTEMCTL": str(fake), "KIOSK_NOW": str(now),
+                                          "KIOSK_RETRY_S": "0"})
+    assert result.returncode == 0, result.stderr
+    lines = calls.read_text().splitlines() if calls.exists() else []
+    calls.unlink(missing_ok=True)
+    return lines, result.stderr
+
+
+def test_recover_reboots_twice_an_hour_then_retries_instead(tmp_path):
+    t0 = 1_800_000_000
+    assert recover(tmp_path, t0)[0] == ["--no-block reboot"]
+    assert recover(tmp_path, t0 + 600)[0] == ["--no-block reboot"]
+    calls, log = recover(tmp_path, t0 + 1200)            # third failure within the hour
+    assert calls == ["reset-failed kiosk.service", "--no-block start kiosk.service"]
+    assert "not rebooting again" in log
+    # an hour after the first reboot, a reboot is allowed again
+    assert recover(tmp_path, t0 + 3601)[0] == ["--no-block reboot"]
+
+
+def test_recover_survives_a_damaged_state_file(tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state/reboots").write_text("garbage\n\x00\n12x\n")
+    assert recover(tmp_path, 1_800_000_000)[0] == ["--no-block reboot"]

@@ -19,7 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "image-build/install.sh"
-UNITS = ("kiosk.service", "kiosk-pwm.service")
+UNITS = ("kiosk.service", "kiosk-pwm.service", "kiosk-recover.service")
+ENABLED = ("kiosk.service", "kiosk-pwm.service")   # kiosk-recover runs only on failure
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="install.sh and unshare need root")
 
@@ -74,11 +75,12 @@ def test_install_puts_everything_in_place(root):
     etc = root / "etc"
     for unit in UNITS:
         assert (etc / "systemd/system" / unit).is_file()
+    for unit in ENABLED:
         link = etc / "systemd/system/multi-user.target.wants" / unit
         assert link.is_symlink(), f"{unit} not enabled"
     assert (etc / "udev/rules.d/80-kiosk-usb.rules").is_file()
     assert (etc / "tmpfiles.d/kiosk.conf").is_file()
-    for helper in ("pwm-export", "usb-mount"):
+    for helper in ("pwm-export", "usb-mount", "recover"):
         mode = (root / "usr/local/libexec/kiosk" / helper).stat().st_mode
         assert mode & stat.S_IXUSR
     toml = etc / "kiosk/kiosk.toml"
@@ -159,7 +161,8 @@ def test_service_is_watched_restarted_and_escalates():
     s = unit_settings(REPO / "systemd/kiosk.service")
     assert s["Type"] == ["notify"] and s["NotifyAccess"] == ["main"]
     assert s["WatchdogSec"] and s["Restart"] == ["always"]
-    assert s["StartLimitAction"] == ["reboot"] and int(s["StartLimitBurst"][0]) >= 3
+    assert s["OnFailure"] == ["kiosk-recover.service"] and int(s["StartLimitBurst"][0]) >= 3
+    assert "StartLimitAction" not in s          # the bounded escalation is kiosk-recover's
     assert s["ExecStart"] == ["/opt/kiosk/venv/bin/kiosk run"]
     assert s["User"] == ["kiosk"] and s["WorkingDirectory"] == ["/var/lib/kiosk"]
     assert s["StateDirectory"] == ["kiosk"] and s["ConfigurationDirectory"] == ["kiosk"]
