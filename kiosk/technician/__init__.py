@@ -10,5 +10,7 @@ a Pi; :mod:`.screens` only draws their results:
 * :mod:`.camera_calibration` — exposure and white balance against the backdrop;
 * :mod:`.calibration` — where the results live (``/var/lib/kiosk/calibration.json``);
 * :mod:`.stats` — sessions, pass rate per check, median session time;
-* :mod:`.logs` — logs to the USB stick; :mod:`.power` — reboot and shut down.
+* :mod:`.logs` — logs to the USB stick; :mod:`.power` — reboot and shut down;
+* :mod:`.mode` — the pages and what a press does, as plain state (PIN with lock-out);
+* :mod:`.screens` — draws the mode with the booth's UI conventions (``draw``, ``handle``).
 """
