@@ -24,35 +24,28 @@ import logging
 import os
 import queue
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from kiosk import session as s
 from kiosk.checks.result import Message
 from kiosk.config import Config
-from kiosk.guidance import Candidate, Guide, most_important, pick_best, plan_margin
+from kiosk.guidance import Guide
+from kiosk.jobs import VisitJobs
 from kiosk.session import LIGHTS, ANALYSIS, Session, State
-from kiosk.workers import Jobs, LiveAnalysis, LiveResult, PreviewFeed, camera_message
+from kiosk.workers import Jobs, LiveAnalysis, LiveResult, PreviewFeed
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")   # no banner on the booth's stdout
 
 TECHNICIAN_HOLD_S = 3.0          # hidden gesture: hold the top-left corner this long
 
-MSG_MOVED = Message("拍照时请保持不动，我们再试一次", "Please hold still during the photo: let's try again")
 MSG_NO_ROSTER = Message("名单未加载，请联系工作人员", "The roster is not loaded: please ask the staff")
-MSG_KEPT = Message("照片已安全保存在本机，插入U盘后将自动导出",
-                   "Your photo is kept safely in the booth and will be exported when a USB stick is inserted")
 
 
 def msg_not_on_roster(number: str) -> Message:
     return Message(f"名单中没有学号 {number}，请检查后重新输入",
                    f"Student number {number} is not on the roster: please check and type it again")
-
-
-def msg_saved(name: str) -> Message:
-    return Message(f"照片已保存到U盘：{name}", f"Saved to the USB stick: {name}")
 
 
 class EventQueue:
@@ -157,7 +150,8 @@ class Booth:
         self.live: LiveAnalysis | None = None
         self.jobs = Jobs(events.post)
         self.analyzer_factory = analyzer_factory
-        self._job_analyzer = None
+        self.work = VisitJobs(config, devices, self.feed, key=key, spool=spool,
+                              analyzer_factory=analyzer_factory)
         self.state_listeners: list[Callable[["Booth", State], None]] = []
         self.frame_listeners: list[Callable[["Booth"], None]] = []
         self.stats = Stats()
@@ -200,8 +194,7 @@ class Booth:
         for worker in (self.feed, self.live, self.jobs):
             if worker is not None and worker.is_alive():
                 worker.join(timeout=5)
-        if self._job_analyzer is not None:
-            self._job_analyzer.close()
+        self.work.close()
 
     def run(self, *, until: Callable[["Booth"], bool] | None = None, max_seconds: float | None = None) -> None:
         """Run frames until ``until(booth)`` is true, ``max_seconds`` pass, or Ctrl+Q."""
@@ -272,8 +265,10 @@ class Booth:
             self._live_result(event, now)
             return
         if event == "usb_inserted":
-            self.jobs.submit(self._export_job)
+            self.jobs.submit(self.work.export_when_inserted)
             return
+        if isinstance(event, s.SaveDone) and event.exported:
+            self.stats.saved_at = now
         if event == "usb_removed":
             return
         if self.session.state is State.TECHNICIAN and event == s.BACK and \
@@ -353,10 +348,10 @@ class Booth:
         for effect in effects:
             if isinstance(effect, s.TakeBurst):
                 self.stats.burst_at = self.clock()
-                self.jobs.submit(lambda student=effect.student: self._burst_job(student))
+                self.jobs.submit(lambda student=effect.student: self.work.burst(student))
             elif isinstance(effect, s.SavePhoto):
                 self.stats.accepted_at = self.clock()
-                self.jobs.submit(lambda e=effect: self._save_job(e.student, e.photo))
+                self.jobs.submit(lambda e=effect: self.work.save(e.student, e.photo))
 
     def _after_events(self) -> None:
         state = self.session.state
@@ -397,98 +392,6 @@ class Booth:
                 self.devices.service.ready()
                 self._ready_sent = True
         self.watchdog.maybe_pet()    # frames stopped: no pet, systemd restarts the booth
-
-    # --- jobs (run on the jobs thread) ---------------------------------------------------
-    def _analyzer(self):
-        if self._job_analyzer is None:
-            if self.analyzer_factory is not None:
-                self._job_analyzer = self.analyzer_factory()
-            else:
-                from kiosk.analysis import Analyzer
-
-                self._job_analyzer = Analyzer()
-        return self._job_analyzer
-
-    def _burst_job(self, student) -> Any:
-        """Capture lights, the burst, the best frame that passes, the verified photo."""
-        from kiosk.checks import run_checks
-        from kiosk.crop import plan_crop
-        from kiosk.engine import build_photo
-
-        cfg = self.config
-        camera, lights = self.devices.camera, self.devices.lights
-        self.feed.pause()
-        try:
-            with self.feed.lock:
-                if lights is not None:
-                    lights.set_mode("capture")
-                try:
-                    stills = camera.capture_burst(cfg.session.burst_frames,
-                                                  timeout=cfg.devices.capture_timeout_s)
-                finally:
-                    if lights is not None:
-                        lights.set_mode("preview")
-        except Exception as exc:
-            log.error("burst failed: %s", exc)
-            return s.Failure(camera_message(exc))
-        finally:
-            self.feed.resume()
-        analyzer = self._analyzer()
-        candidates = []
-        for i, rgb in enumerate(stills):
-            analysis = analyzer.analyze(rgb)
-            plan = plan_crop(analysis)
-            results = list(run_checks(analysis, cfg, crop=plan))
-            candidates.append(Candidate(i, results, bool(plan.ok), plan_margin(plan)))
-        best = pick_best(candidates)
-        if best is None:
-            hint = most_important(candidates[0].results,
-                                  None if getattr(plan, "ok", True) else plan.problem)
-            log.info("no frame of the burst passes (%s)", hint.id if hint else "?")
-            return s.CaptureFailed(MSG_MOVED)
-        photo = build_photo(stills[best.index], student, config=cfg, analyzer=analyzer, key=self.key)
-        log.info("burst: frame %d of %d chosen; photo %s", best.index + 1, len(stills),
-                 getattr(photo.verdict, "value", photo.verdict))
-        return s.CaptureDone(photo)
-
-    def _save_job(self, student, photo) -> Any:
-        """Spool durably, then export to the stick; the stick's problems are messages, not errors."""
-        from kiosk.spool import SpoolError, record_for
-
-        try:
-            item_id = self.spool.add(student, photo.jpeg, record_for(photo))
-        except (SpoolError, OSError) as exc:
-            log.error("spool failed: %s", exc)
-            return s.SaveFailed(Message("照片无法保存到本机存储，请联系工作人员",
-                                        f"The photo could not be stored in the booth: {exc}"))
-        report = self._export()
-        if report is None:
-            return s.SaveDone(False, MSG_KEPT)
-        done = next((e for e in report.exported if e.item_id == item_id), None)
-        if done is not None:
-            self.stats.saved_at = self.clock()
-            return s.SaveDone(True, msg_saved(Path(done.path).name), path=done.path)
-        return s.SaveDone(False, report.message if report.problem else MSG_KEPT)
-
-    def _export_job(self) -> None:
-        self._export()
-        return None
-
-    def _export(self):
-        from kiosk.export import export_pending
-
-        usb = self.devices.usb
-        status = usb.status() if usb is not None else None
-        if status is None or not status.present or not status.mount_point:
-            from kiosk.export.exporter import ExportReport
-            from kiosk.export.stick import MSG_MISSING
-
-            log.info("no USB stick: photos stay in the spool")
-            return ExportReport(problem=MSG_MISSING, pending=len(self.spool.pending()))
-        cfg = self.config
-        return export_pending(self.spool, status.mount_point, booth_id=cfg.booth.booth_id,
-                              template=cfg.booth.filename_template, status=status,
-                              retention_days=cfg.export.retention_days)
 
 
 def _button_event(name: str) -> Any:
@@ -542,7 +445,7 @@ def cmd_run(args) -> int:
         find_cjk_font()
     except FontMissing as exc:
         log.critical("%s", exc)
-        print(f"kiosk run: {exc}")
+        _say(str(exc))
         return 2
     import hardware
 
@@ -552,7 +455,7 @@ def cmd_run(args) -> int:
                                         usb_mount_root=config.export.usb_mount_root)
     except Exception as exc:
         log.critical("devices cannot be opened: %s", exc)
-        print(f"kiosk run: devices cannot be opened: {exc}")
+        _say(exc)
         return 1
     try:
         booth = build_booth(config, devices, events,
@@ -560,7 +463,7 @@ def cmd_run(args) -> int:
         booth.start()
     except Exception as exc:
         log.critical("booth cannot start: %s", exc)
-        print(f"kiosk run: {getattr(getattr(exc, 'message', None), 'en', exc)}")
+        _say(exc)
         devices.close()
         return 1
     try:
@@ -569,6 +472,17 @@ def cmd_run(args) -> int:
         booth.stop()
         devices.close()
     return 0
+
+
+def _say(problem) -> None:
+    """Why ``kiosk run`` stops, on stderr, in both languages when the error has a Message."""
+    import sys
+
+    message = getattr(problem, "message", None)
+    if isinstance(message, Message):
+        print(f"kiosk run: {message.zh} / {message.en}", file=sys.stderr)
+    else:
+        print(f"kiosk run: {problem}", file=sys.stderr)
 
 
 def build_booth(config: Config, devices, events: EventQueue, *, surface,

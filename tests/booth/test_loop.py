@@ -19,7 +19,8 @@ import hardware
 from hardware.scenes import compose_scene
 from hardware.service import ServiceManager, WatchdogGate
 from hardware.usb import FakeUsbStick
-from kiosk.app import MSG_KEPT, Booth, EventQueue, RosterDirectory, open_display
+from kiosk.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.jobs import MSG_KEPT
 from kiosk.checks.result import Status
 from kiosk.config import Config
 from kiosk.export.stick import MSG_MISSING, MSG_READ_ONLY
@@ -178,7 +179,7 @@ def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth)
 # --- save and export: the stick's problems are messages, nothing is lost ----------------------------
 def test_save_exports_to_the_stick(make_booth, tmp_path):
     booth = make_booth()
-    done = booth._save_job(LI, Photo(jpeg()))
+    done = booth.work.save(LI, Photo(jpeg()))
     assert isinstance(done, SaveDone) and done.exported
     assert (tmp_path / "usb" / done.path).is_file()
     assert done.path.endswith("110105200303151236.jpg") and "USB" in done.message.en
@@ -189,7 +190,7 @@ def test_stick_missing_keeps_the_photo_and_exports_when_it_comes_back(make_booth
     stick = FakeUsbStick(tmp_path / "stick", tmpfs=False)
     stick.pull_out()
     booth = make_booth(usb=stick, start=True)
-    done = booth._save_job(LI, Photo(jpeg()))
+    done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and done.message in (MSG_MISSING, MSG_KEPT)
     assert len(booth.spool.pending()) == 1                  # kept in the booth
     stick.plug_in()
@@ -202,7 +203,7 @@ def test_read_only_stick_says_so(make_booth, tmp_path):
     stick = FakeUsbStick(tmp_path / "ro", tmpfs=False)
     stick.make_read_only()
     booth = make_booth(usb=stick)
-    done = booth._save_job(LI, Photo(jpeg()))
+    done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and done.message == MSG_READ_ONLY
     assert len(booth.spool.pending()) == 1
 
@@ -210,7 +211,7 @@ def test_read_only_stick_says_so(make_booth, tmp_path):
 def test_full_stick_says_so(make_booth, tmp_path):
     stick = FakeUsbStick(tmp_path / "full", capacity_bytes=1000, tmpfs=False)
     booth = make_booth(usb=stick)
-    done = booth._save_job(LI, Photo(jpeg()))
+    done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and "full" in done.message.en
     assert len(booth.spool.pending()) == 1
 

@@ -119,7 +119,8 @@ def test_the_installed_cjk_font_has_every_glyph_the_booth_needs():
 def all_messages() -> list[Message]:
     """Every fixed bilingual text the booth can show."""
     found = []
-    for name in ("kiosk.ui.texts", "kiosk.session", "kiosk.guidance", "kiosk.app", "kiosk.ui.keypad"):
+    for name in ("kiosk.ui.texts", "kiosk.session", "kiosk.guidance", "kiosk.app", "kiosk.jobs",
+                 "kiosk.ui.keypad", "kiosk.workers"):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Message):

@@ -1,0 +1,156 @@
+"""The two slow jobs of a visit, run on the jobs thread; each returns the event to post.
+
+* `VisitJobs.burst`: capture lights, a short burst of stills, the checks on every frame, the
+  best frame that passes (kiosk.guidance.pick_best), and the photo built, sealed and verified
+  by the engine (kiosk.engine.build_photo). The preview stream pauses while the camera shoots.
+* `VisitJobs.save`: the accepted photo into the durable spool first (nothing is lost, whatever
+  the stick does), then the export to the USB stick. A missing, full or read-only stick is a
+  message on the DONE screen, never an error: the photo waits in the spool and is exported
+  when a stick is inserted (`export_when_inserted`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk import session as s
+from kiosk.checks.result import Message
+from kiosk.guidance import Candidate, most_important, pick_best, plan_margin
+from kiosk.workers import camera_message
+
+log = logging.getLogger(__name__)
+
+MSG_MOVED = Message("拍照时请保持不动，我们再试一次", "Please hold still during the photo: let's try again")
+MSG_KEPT = Message("照片已安全保存在本机，插入U盘后将自动导出",
+                   "Your photo is kept safely in the booth and will be exported when a USB stick is inserted")
+MSG_SPOOL_FAILED = Message("照片无法保存到本机存储，请联系工作人员",
+                           "The photo could not be stored in the booth: please ask the staff for help")
+
+
+def msg_saved(name: str) -> Message:
+    return Message(f"照片已保存到U盘：{name}", f"Saved to the USB stick: {name}")
+
+
+class VisitJobs:
+    """Burst and save for the booth's loop. Not thread-safe: only the jobs thread calls it."""
+
+    def __init__(self, config, devices, feed, *, key: bytes, spool,
+                 analyzer_factory: Callable[[], Any] | None = None) -> None:
+        self.config = config
+        self.devices = devices
+        self.feed = feed
+        self.key = key
+        self.spool = spool
+        self.analyzer_factory = analyzer_factory
+        self._analyzer = None
+
+    def analyzer(self):
+        """This thread's own Analyzer (still images: no tracking between frames)."""
+        if self._analyzer is None:
+            if self.analyzer_factory is not None:
+                self._analyzer = self.analyzer_factory()
+            else:
+                from kiosk.analysis import Analyzer
+
+                self._analyzer = Analyzer()
+        return self._analyzer
+
+    def close(self) -> None:
+        if self._analyzer is not None and hasattr(self._analyzer, "close"):
+            self._analyzer.close()
+        self._analyzer = None
+
+    # --- the burst -------------------------------------------------------------------------
+    def shoot(self) -> list:
+        """The stills of the burst, at capture light level; the preview pauses meanwhile."""
+        cfg = self.config
+        camera, lights = self.devices.camera, self.devices.lights
+        self.feed.pause()
+        try:
+            with self.feed.lock:
+                if lights is not None:
+                    lights.set_mode("capture")
+                try:
+                    return camera.capture_burst(cfg.session.burst_frames,
+                                                timeout=cfg.devices.capture_timeout_s)
+                finally:
+                    if lights is not None:
+                        lights.set_mode("preview")
+        finally:
+            self.feed.resume()
+
+    def burst(self, student) -> Any:
+        """CaptureDone with the verified photo, CaptureFailed (nobody held still), or Failure."""
+        from kiosk.checks import run_checks
+        from kiosk.crop import plan_crop
+        from kiosk.engine import build_photo
+
+        try:
+            stills = self.shoot()
+        except Exception as exc:             # CameraError (timeout, gone) or a driver error
+            log.error("burst failed: %s", exc)
+            return s.Failure(camera_message(exc))
+        analyzer = self.analyzer()
+        candidates, plans = [], []
+        for i, rgb in enumerate(stills):
+            analysis = analyzer.analyze(rgb)
+            plan = plan_crop(analysis)
+            results = list(run_checks(analysis, self.config, crop=plan))
+            candidates.append(Candidate(i, results, bool(plan.ok), plan_margin(plan)))
+            plans.append(plan)
+        best = pick_best(candidates)
+        if best is None:
+            first = plans[0] if plans else None
+            hint = most_important(candidates[0].results if candidates else [],
+                                  None if first is None or first.ok else first.problem)
+            log.info("no frame of the burst passes (%s)", hint.id if hint else "no frames")
+            return s.CaptureFailed(MSG_MOVED)
+        photo = build_photo(stills[best.index], student, config=self.config, analyzer=analyzer,
+                            key=self.key)
+        log.info("burst: frame %d of %d chosen; photo %s", best.index + 1, len(stills),
+                 getattr(photo.verdict, "value", photo.verdict))
+        return s.CaptureDone(photo)
+
+    # --- saving --------------------------------------------------------------------------------
+    def save(self, student, photo) -> Any:
+        """SaveDone (on the stick, or kept in the spool with the stick's problem) or SaveFailed."""
+        from kiosk.spool import SpoolError, record_for
+
+        try:
+            item_id = self.spool.add(student, photo.jpeg, record_for(photo))
+        except (SpoolError, OSError) as exc:
+            log.error("spool failed: %s", exc)
+            return s.SaveFailed(MSG_SPOOL_FAILED)
+        report = self.export()
+        done = next((e for e in report.exported if e.item_id == item_id), None)
+        if done is not None:
+            return s.SaveDone(True, msg_saved(Path(done.path).name), path=done.path)
+        return s.SaveDone(False, report.message if report.problem else MSG_KEPT)
+
+    def export(self):
+        """Export every pending spool item to the stick (an ExportReport; problem = why not)."""
+        from kiosk.export import export_pending
+        from kiosk.export.exporter import ExportReport
+        from kiosk.export.stick import MSG_MISSING
+
+        usb = self.devices.usb
+        try:
+            status = usb.status() if usb is not None else None
+        except OSError as exc:
+            log.error("USB status failed: %s", exc)
+            status = None
+        if status is None or not status.present or not status.mount_point:
+            log.info("no USB stick: photos stay in the spool")
+            return ExportReport(problem=MSG_MISSING, pending=len(self.spool.pending()))
+        cfg = self.config
+        return export_pending(self.spool, status.mount_point, booth_id=cfg.booth.booth_id,
+                              template=cfg.booth.filename_template, status=status,
+                              retention_days=cfg.export.retention_days)
+
+    def export_when_inserted(self) -> None:
+        """A stick appeared: send it what waited in the spool (nothing to post)."""
+        if self.spool.pending():
+            self.export()
+        return None
