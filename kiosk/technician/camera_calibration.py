@@ -7,9 +7,9 @@ booth empty and the panels at their capture level:
 * white balance: the colour gains (red, blue) make the backdrop's red:green:blue ratios, in
   linear light, those of its reference colour — a white or grey backdrop reads neutral, the
   blue one reads the standard's blue;
-* exposure: exposure time × analogue gain make the backdrop's luminance that of its reference,
-  with headroom: no channel above :data:`HEADROOM` of full scale (the white reference is full
-  scale by definition, and a clipped channel cannot be white-balanced).
+* exposure: exposure time × analogue gain make the backdrop's brightness that of its reference,
+  with headroom: no channel above :data:`HEADROOM` of full scale (the white and blue references
+  reach full scale by definition, and a clipped channel cannot be white-balanced).
 
 Like :mod:`.light_balance`, it is a step function (:class:`CameraCalibrator`) driven one frame
 at a time; :func:`calibrate_camera` runs it with a capture function.
@@ -82,8 +82,9 @@ class CameraCalibrator:
 
     def __post_init__(self) -> None:
         ref = srgb_to_linear(standard.BACKGROUND_COLORS[self.backdrop])
-        # the target: the reference's colour, scaled so its brightest channel has headroom
-        self.target = ref * (HEADROOM / ref.max())
+        # the target: the reference's colour, scaled down (only) where its brightest channel
+        # would leave no headroom: white and blue reach full scale, grey does not
+        self.target = ref * min(1.0, HEADROOM / ref.max())
 
     def step(self, measured_srgb) -> CameraSettings:
         """Take the backdrop's median sRGB colour at the current settings; return the next ones."""
