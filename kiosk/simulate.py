@@ -51,11 +51,13 @@ GUIDANCE_SHOTS = 6
 GUIDED_MOVES = (
     (0.0, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),    # too far away
     (2.5, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),
-    (4.0, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),      # too far to the side
-    (6.5, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),
-    (8.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),      # head tilted
-    (10.5, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
-    (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),      # right: hold still
+    (3.3, {"dx": 0.40, "dy": 0.0, "scale": 0.6, "roll_deg": 0.0}),     # (never passing through a
+    (4.3, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     #  good pose on the way)
+    (6.8, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # too far to the side
+    (7.5, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
+    (8.5, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),     # head tilted
+    (11.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
+    (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # right: hold still
 )
 # Walking up and showing the phone: still too far away, so nothing passes before guidance.
 QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
@@ -162,6 +164,8 @@ class Director:
     done_at: float | None = None
     hints_seen: list[str] = field(default_factory=list)
     hint_ids: list = field(default_factory=list)     # rule id of each hint shown (None = all pass)
+    retakes_wanted: int = 0                          # the student asks for this many retakes
+    retaken: int = 0
 
     def at(self, delay: float, fn) -> None:
         self.actions.append((self.booth.clock() + delay, fn))
@@ -195,10 +199,15 @@ class Director:
         elif state is State.REMINDERS:
             self.at(2.0, lambda: self.press(self.confirm_pin))
         elif state is State.GUIDANCE:
-            self.script.set_phase("guided")
+            # the first time guided from bad poses; after a retake already standing right
+            self.script.set_phase("good" if self.retaken else "guided")
         elif state is State.REVIEW:
-            ok = booth.session.can_accept
-            self.at(2.5, lambda: self.press(self.confirm_pin if ok else self.retake_pin))
+            retake = not booth.session.can_accept or self.retaken < self.retakes_wanted
+            if retake and booth.session.retakes_left:
+                self.retaken += 1
+                self.at(2.5, lambda: self.press(self.retake_pin))
+            else:
+                self.at(2.5, lambda: self.press(self.confirm_pin))
         elif state in (State.DONE, State.FAILSAFE):
             self.done_at = booth.clock()
 
@@ -294,8 +303,11 @@ class Outcome:
 def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | None = None,
              headless: bool = False, key: str | None = None, roster: str | None = None,
              size: tuple[int, int] = SCREEN_SIZE, demo_dir: str | os.PathLike | None = None,
-             max_seconds: float = MAX_RUN_S) -> Outcome:
-    """Run one scripted visit; returns where the photo went and what the registrar's check says."""
+             max_seconds: float = MAX_RUN_S, retakes: int = 0) -> Outcome:
+    """Run one scripted visit; returns where the photo went and what the registrar's check says.
+
+    ``retakes``: the student presses retake on the review screen this many times first.
+    """
     import hardware
     from kiosk.app import EventQueue, build_booth, open_display
     from kiosk.config import Config
@@ -321,7 +333,8 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         surface = open_display(fullscreen=False, size=size, headless=headless)
         booth = build_booth(config, devices, events, surface=surface)
         director = Director(booth, script, devices.pin_factory, config.devices.confirm_button_pin,
-                            config.devices.retake_button_pin, screenshots=shots)
+                            config.devices.retake_button_pin, screenshots=shots,
+                            retakes_wanted=retakes)
         booth.state_listeners.append(director.on_state)
         booth.frame_listeners.append(director.on_frame)
         booth.start()

@@ -66,3 +66,13 @@ def test_timings_are_recorded(outcome):
     assert outcome.pass_to_usb_s is not None and 0 < outcome.pass_to_usb_s < 30
     assert outcome.fps > 5
     assert outcome.seconds < 120
+
+
+def test_a_retake_replaces_the_photo(tmp_path):
+    """Review → retake → guidance → capture → review → accept: one file on the stick."""
+    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", retakes=1)
+    assert out.states[out.states.index("review"):] == ["review", "guidance", "capture", "review",
+                                                       "save", "done"]
+    assert out.verdict in ("pass", "warn")
+    photos = list((tmp_path / "usb").rglob("*.jpg"))
+    assert photos == [out.path]
