@@ -316,6 +316,11 @@ class Session:
     def _on_capture(self, event, now):
         d = self.data
         if isinstance(event, CaptureDone):
+            who = getattr(event.photo, "student", None)
+            if not d.burst_started or (who is not None and who != d.student):
+                # a late result of an earlier visit's burst: never show someone else's photo
+                log.warning("capture result for another visit ignored")
+                return []
             self._enter(State.REVIEW, now)
             d.photo, d.photo_preview = event.photo, event.preview
             if not getattr(event.photo, "ok", False):

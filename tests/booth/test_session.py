@@ -189,6 +189,23 @@ def test_back_during_countdown_returns_to_guidance_but_not_during_burst():
     assert s.state is State.CAPTURE
 
 
+def test_a_late_photo_of_another_visit_is_never_shown():
+    s, t = to_state(State.CAPTURE)
+    s.handle(CaptureDone(Photo(ok=True)), t + 0.5)           # before this visit's burst
+    assert s.state is State.CAPTURE
+    s.tick(t + SETTINGS.countdown_s)
+
+    @dataclass
+    class Theirs:
+        ok: bool = True
+        student: Student = Student(student_id="2026010001", id_number="110105200201011233", name="王芳")
+
+    s.handle(CaptureDone(Theirs()), t + 4)
+    assert s.state is State.CAPTURE
+    s.handle(CaptureDone(Photo(ok=True)), t + 5)
+    assert s.state is State.REVIEW
+
+
 def test_capture_failed_goes_back_to_guidance_without_using_a_retake():
     s, t = to_state(State.CAPTURE)
     s.tick(t + SETTINGS.countdown_s)
