@@ -304,3 +304,44 @@ def test_the_preview_is_mirrored_and_the_review_photo_is_not(fonts):
                                                              can_accept=True))
     dest = widgets.fit((480, 640), layout.preview)
     assert surface.get_at((dest.left + 4, dest.centery))[0] > 200                # stays on the left
+
+
+def test_with_a_real_face_the_eyes_sit_in_the_eye_band_and_the_face_in_the_crop(fonts, tmp_path):
+    """A real photograph, analysed like a live preview frame: on screen (mirrored), the person's
+    eye line falls inside the projected eye band and the face centre on the crop's centre line."""
+    from hardware.camera import downscale
+    from hardware.scenes import compose_scene
+    from kiosk.analysis import Analyzer
+    from kiosk.crop import plan_crop
+    from kiosk.guidance import Guide
+
+    still = compose_scene("hopper", "blue", dx=0.08)
+    frame = downscale(still, SRC)
+    with Analyzer(video=True) as analyzer:
+        analysis = analyzer.analyze(frame, source_size=(still.shape[1], still.shape[0]))
+    plan = plan_crop(analysis)
+    assert plan.ok
+    view = Guide(SessionSettings()).update([], plan, 0.0, source_size=SRC, people=1)
+
+    session = Session(SessionSettings(), Directory())
+    walk(session, State.GUIDANCE)
+    session.data.live = view
+    size = (1280, 800)
+    surface, layout = pygame.Surface(size), make_layout(size)
+    screens.draw(surface, fonts, layout, screens.ScreenModel(session.data, now=0, preview=frame))
+    pygame.image.save(surface, str(tmp_path / "real_face_guidance.png"))
+
+    dest = widgets.fit(SRC, layout.preview)
+    proj = overlay.Projection(SRC[0], SRC[1], dest, mirror=True)
+    shapes = overlay.guide_shapes(plan.box, proj)
+    face = analysis.face
+    eye_y = proj.y(face.eye_line_y)
+    assert shapes.eyes.top <= eye_y <= shapes.eyes.bottom
+    # mirrored: the face (right of centre in the camera frame) is drawn left of the preview centre
+    face_x = proj.x(face.face_center_x)
+    assert face_x < dest.centerx
+    assert abs(face_x - shapes.crop.centerx) <= 0.02 * shapes.crop.width + 1
+    # the crop frame is drawn there (guide-coloured pixels along its top edge)
+    rgb = pygame.surfarray.array3d(surface)
+    top = rgb[shapes.crop.left + 5:shapes.crop.right - 5, shapes.crop.top + 1]
+    assert (top.min(axis=1) > 200).mean() > 0.9 or (top[:, 1] > 180).mean() > 0.9
