@@ -169,7 +169,7 @@ $marker
 # HQ camera (IMX477), named rather than detected so a loose cable gives a clear error
 camera_auto_detect=0
 dtoverlay=imx477
-# (camera on the Pi 5's CAM0 connector instead of CAM1: dtoverlay=imx477,cam0)
+# (camera on a Pi 5's CAM0 connector instead of CAM1: append ",cam0" to the line above)
 # hardware PWM for the light panels: GPIO12 = channel 0 (left), GPIO13 = channel 1 (right)
 dtoverlay=pwm-2chan,pin=12,func=4,pin2=13,func2=4
 # an appliance: no rainbow splash at power-on

@@ -167,7 +167,8 @@ def test_install_is_idempotent(installed):
                     "--wheelhouse", "/tmp/kiosk-src/wheelhouse", timeout=1800)
     assert again.returncode == 0, again.stderr[-4000:]
     config = (root / "boot/firmware/config.txt").read_text()
-    assert config.count("dtoverlay=imx477") == 1
+    assert config.splitlines().count("dtoverlay=imx477") == 1
+    assert config.count("photo booth (image-build/install.sh)") == 1
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline.split().count("quiet") == 1
     assert (root / "etc/passwd").read_text().count("\nkiosk:") == 1
