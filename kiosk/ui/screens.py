@@ -20,7 +20,6 @@ import pygame
 
 from kiosk import standard
 from kiosk.checks.result import Message, Status
-from kiosk.guidance import NO_PERSON
 from kiosk.session import SessionData, State
 from kiosk.ui import overlay, texts, widgets
 from kiosk.ui.fonts import Fonts
@@ -282,8 +281,8 @@ def draw_guidance(surface, fonts, layout, model):
         _band_labels(surface, fonts, layout, model, shapes, dest)
     p = layout.panel
     y = p.y + layout.language.bottom + layout.pad
-    if view is None:
-        message, color = NO_PERSON, ACCENT
+    if view is None:            # no analysed frame yet in this visit's guidance
+        message, color = texts.LOOKING, TEXT
     else:
         message = view.message
         color = GOOD if view.hint_id is None else ACCENT

@@ -30,6 +30,7 @@ REMINDERS = (
 )
 READY = Message("准备好了", "I'm ready")
 BACK = Message("返回", "Back")
+LOOKING = Message("请看镜头，正在检查姿势…", "Look at the camera: checking your pose…")
 STEADY = Message("保持不动…", "Hold still…")
 TAKING = Message("正在拍照…", "Taking the photo…")
 CHECKING = Message("正在检查照片…", "Checking the photo…")
