@@ -120,7 +120,7 @@ class LiveAnalysis(threading.Thread):
 
     def __init__(self, feed: PreviewFeed, post: Post, config, *, still_size: tuple[int, int] | None,
                  analyzer_factory: Callable[[], Any] | None = None,
-                 qr_repeat_s: float = 3.0) -> None:
+                 qr_repeat_s: float = 3.0, retry_s: float = 10.0) -> None:
         super().__init__(name="live-analysis", daemon=True)
         self.feed = feed
         self.post = post
@@ -128,6 +128,7 @@ class LiveAnalysis(threading.Thread):
         self.still_size = still_size
         self.analyzer_factory = analyzer_factory
         self.qr_repeat_s = qr_repeat_s
+        self.retry_s = retry_s
         self.mode = "off"
         self.generation = 0
         self._halt = threading.Event()
@@ -149,12 +150,19 @@ class LiveAnalysis(threading.Thread):
             self.feed.new_frame.notify_all()
 
     def run(self) -> None:
-        try:
-            analyzer = self._make_analyzer()
-        except Exception as exc:
-            log.exception("cannot load the analysis models")
-            self.post(Failure(Message("无法加载分析模型", f"Cannot load the analysis models: {exc}")))
-            return
+        analyzer = None
+        while analyzer is None and not self._halt.is_set():
+            try:
+                analyzer = self._make_analyzer()
+            except Exception as exc:
+                # the failsafe screen stays up (a Failure on every try) until the models load
+                log.exception("cannot load the analysis models")
+                self.post(Failure(Message("无法加载分析模型，请联系工作人员",
+                                          f"Cannot load the analysis models: {exc}")))
+                self._halt.wait(self.retry_s)
+                continue
+            if analyzer is None and self.analyzer_factory is not None:
+                break               # a factory that gives no analyzer: QR codes only (tests)
         self.ready.set()
         seen = 0
         try:

@@ -54,7 +54,8 @@ def jpeg() -> bytes:
 def make_booth(tmp_path):
     made = []
 
-    def make(*, usb=None, service=None, start=False, config=None, clock=time.monotonic):
+    def make(*, usb=None, service=None, start=False, config=None, clock=time.monotonic,
+             analyzer_factory=lambda: None):
         config = config or Config()
         config.session.fps = 50
         config.booth.state_dir = str(tmp_path / "state")
@@ -74,7 +75,7 @@ def make_booth(tmp_path):
         booth = Booth(config, devices, events, key=load_key(key_file),
                       directory=RosterDirectory(parse_roster(ROSTER)),
                       spool=Spool(config.booth.state_dir), surface=surface,
-                      analyzer_factory=lambda: None, clock=clock)
+                      analyzer_factory=analyzer_factory, clock=clock)
         made.append((booth, devices))
         if start:
             booth.start()
@@ -252,3 +253,12 @@ def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
     assert sent.count("WATCHDOG=1") == pets                 # frames stopped: no more pets
     assert any(m.startswith("STATUS=state: failsafe") for m in sent)
     booth.devices.camera.fault = None
+
+
+def test_models_that_cannot_load_keep_the_failsafe_screen_up(make_booth):
+    def broken():
+        raise RuntimeError("model file missing")
+
+    booth = make_booth(start=True, analyzer_factory=broken)
+    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 10)
+    assert "analysis models" in booth.session.data.failure.en
