@@ -179,6 +179,7 @@ class Booth:
         self.feed.start()
         self.live.start()
         self.jobs.start()
+        self.jobs.submit(self.work.export_when_inserted)   # what waited in the spool, if any
         self.stats.started = self.clock()
         self.running = True
         self._on_state(self.session.state)

@@ -131,26 +131,15 @@ class VisitJobs:
 
     def export(self):
         """Export every pending spool item to the stick (an ExportReport; problem = why not)."""
-        from kiosk.export import export_pending
-        from kiosk.export.exporter import ExportReport
+        from kiosk.export.exporter import ExportReport, export_to_stick
         from kiosk.export.stick import MSG_MISSING
 
-        usb = self.devices.usb
-        try:
-            status = usb.status() if usb is not None else None
-        except OSError as exc:
-            log.error("USB status failed: %s", exc)
-            status = None
-        if status is None or not status.present or not status.mount_point:
-            log.info("no USB stick: photos stay in the spool")
+        if self.devices.usb is None:
             return ExportReport(problem=MSG_MISSING, pending=len(self.spool.pending()))
-        cfg = self.config
-        return export_pending(self.spool, status.mount_point, booth_id=cfg.booth.booth_id,
-                              template=cfg.booth.filename_template, status=status,
-                              retention_days=cfg.export.retention_days)
+        return export_to_stick(self.spool, self.devices.usb, self.config)
 
     def export_when_inserted(self) -> None:
-        """A stick appeared: send it what waited in the spool (nothing to post)."""
+        """A stick appeared (or the booth started): send it what waited in the spool."""
         if self.spool.pending():
             self.export()
         return None
