@@ -43,11 +43,13 @@ class Layout:
         return pygame.Rect(0, 0, self.width, self.height)
 
 
-def make_layout(size: tuple[int, int], *, preview_share: float = 0.58) -> Layout:
+def make_layout(size: tuple[int, int], *, preview_share: float = 0.58,
+                landscape_share: float = 0.5) -> Layout:
     """Split the screen into a preview area and a panel, by orientation.
 
     ``preview_share`` is the part of a portrait screen's height given to the preview (a screen
-    with a keypad gives it less).
+    with a keypad gives it less); ``landscape_share`` the part of a landscape screen's width
+    (live guidance gives the mirror more).
     """
     w, h = size
     short = min(w, h)
@@ -57,7 +59,7 @@ def make_layout(size: tuple[int, int], *, preview_share: float = 0.58) -> Layout
         preview = pygame.Rect(pad, pad, w - 2 * pad, int(h * preview_share) - pad)
         panel = pygame.Rect(pad, preview.bottom + pad, w - 2 * pad, h - preview.bottom - 2 * pad)
     else:
-        preview = pygame.Rect(pad, pad, int(w * 0.5) - pad, h - 2 * pad)
+        preview = pygame.Rect(pad, pad, int(w * landscape_share) - pad, h - 2 * pad)
         panel = pygame.Rect(preview.right + pad, pad, w - preview.right - 2 * pad, h - 2 * pad)
     lang_w, lang_h = int(short * 0.16), int(short * 0.08)
     language = pygame.Rect(w - lang_w - pad, pad, lang_w, lang_h)

@@ -47,9 +47,13 @@ class ScreenModel:
 
 
 def screen_layout(layout: Layout, state: State) -> Layout:
-    """The keypad needs room: on a portrait screen IDENTIFY gives the preview less height."""
+    """The layout of one screen: the keypad needs room on a portrait screen, the live mirror on a
+    landscape one."""
     if state is State.IDENTIFY and layout.portrait:
         return make_layout((layout.width, layout.height), preview_share=0.34)
+    if state in (State.GUIDANCE, State.CAPTURE) and not layout.portrait:
+        # the live mirror is the point of these screens: give it more of a landscape screen
+        return make_layout((layout.width, layout.height), landscape_share=0.62)
     return layout
 
 

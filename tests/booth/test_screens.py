@@ -267,6 +267,8 @@ def test_guide_overlay_is_drawn_where_the_crop_will_be(fonts, tmp_path):
     size = (1280, 800)
     surface, layout, model = render(fonts, State.GUIDANCE, size)
     pygame.image.save(surface, str(tmp_path / "guidance.png"))
+    layout = screens.screen_layout(layout, State.GUIDANCE)
+    assert layout.preview.width > 0.55 * size[0]          # the mirror gets most of the screen
     dest = widgets.fit(SRC, layout.preview)
     crop = overlay.Projection(SRC[0], SRC[1], dest, mirror=True).rect(BOX)
     rgb = pygame.surfarray.array3d(surface)           # indexed [x, y]
@@ -331,7 +333,7 @@ def test_with_a_real_face_the_eyes_sit_in_the_eye_band_and_the_face_in_the_crop(
     screens.draw(surface, fonts, layout, screens.ScreenModel(session.data, now=0, preview=frame))
     pygame.image.save(surface, str(tmp_path / "real_face_guidance.png"))
 
-    dest = widgets.fit(SRC, layout.preview)
+    dest = widgets.fit(SRC, screens.screen_layout(layout, State.GUIDANCE).preview)
     proj = overlay.Projection(SRC[0], SRC[1], dest, mirror=True)
     shapes = overlay.guide_shapes(plan.box, proj)
     face = analysis.face
