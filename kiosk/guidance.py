@@ -76,10 +76,12 @@ def most_important(results: Iterable[CheckResult], crop_problem: Message | None 
 class HintFilter:
     """Hysteresis for the hint on screen.
 
-    The first hint shows at once. A different hint replaces it only after it has been the
-    candidate for ``hold_frames`` analysed frames in a row and for ``hold_s`` seconds; a
-    candidate that flickers away and back starts counting again. "All good" (None) is a
-    candidate like any other, so "hold still" does not flash up between two failures either.
+    The first hint shows at once. After that, the hint on screen stays until it has been *gone*
+    (the newest frames ask for something else) for ``hold_frames`` analysed frames in a row and
+    for ``hold_s`` seconds; then the newest hint replaces it. A hint that flickers away for a
+    frame and comes back never leaves the screen, and two alternatives that take turns do not
+    make the screen take turns. "All good" (None) is a hint like any other, so "hold still" does
+    not flash up between two failures either.
     """
 
     def __init__(self, hold_frames: int = 2, hold_s: float = 0.6) -> None:
@@ -87,10 +89,8 @@ class HintFilter:
         self.hold_s = hold_s
         self.shown: Hint | None = None
         self._started = False
-        self._pending: Hint | None = None
-        self._pending_key: object = None
-        self._pending_since = 0.0
-        self._pending_frames = 0
+        self._gone_since = 0.0
+        self._gone_frames = 0
 
     def reset(self) -> None:
         self.__init__(self.hold_frames, self.hold_s)
@@ -100,19 +100,16 @@ class HintFilter:
         if not self._started:
             self._started, self.shown = True, candidate
             return self.shown
-        shown_key = self.shown.key if self.shown else None
-        if key == shown_key:
-            self.shown = candidate          # same hint; keep its newest severity
-            self._pending_key, self._pending_frames = None, 0
+        if key == (self.shown.key if self.shown else None):
+            self.shown = candidate          # still wanted (its newest severity); stays
+            self._gone_frames = 0
             return self.shown
-        if key != self._pending_key or self._pending_frames == 0:
-            self._pending, self._pending_key = candidate, key
-            self._pending_since, self._pending_frames = now, 0
-        self._pending_frames += 1
-        self._pending = candidate
-        if self._pending_frames >= self.hold_frames and now - self._pending_since >= self.hold_s:
-            self.shown = self._pending
-            self._pending_key, self._pending_frames = None, 0
+        if self._gone_frames == 0:
+            self._gone_since = now
+        self._gone_frames += 1
+        if self._gone_frames >= self.hold_frames and now - self._gone_since >= self.hold_s:
+            self.shown = candidate
+            self._gone_frames = 0
         return self.shown
 
 

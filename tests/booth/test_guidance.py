@@ -87,6 +87,17 @@ def test_hint_filter_flicker_never_reaches_the_screen():
     assert all(h == a for h in shown)
 
 
+def test_hint_filter_alternatives_taking_turns_do_not_take_turns_on_screen():
+    f = HintFilter(hold_frames=2, hold_s=0.3)
+    a = Hint("pose.yaw", Message("a", "a"), 2)
+    b = Hint("eyes.open", Message("b", "b"), 3)
+    c = Hint("mouth.closed", Message("c", "c"), 3)
+    f.update(c, 0.0)
+    shown = [f.update(a if i % 2 else b, 0.1 * i).id for i in range(1, 30)]
+    switched = shown.index(next(h for h in shown if h != "mouth.closed"))
+    assert len(set(shown[switched:])) == 1          # once switched, it stays
+
+
 def test_hint_filter_a_new_direction_is_a_new_hint():
     f = HintFilter(hold_frames=1, hold_s=0.0)
     left = Hint("layout.centered", Message("左", "Move left"), 1)
