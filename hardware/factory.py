@@ -63,11 +63,16 @@ class Devices:
     #: presses confirm in the simulator and in tests.
     pin_factory: Any = None
     drivers: dict[str, str] = field(default_factory=dict)   # which driver each device got
+    #: devices that failed to open with ``open_devices(..., tolerate=True)``: name -> why
+    problems: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
         for name in ("lights", "buttons", "usb", "camera"):
+            device = getattr(self, name)
+            if device is None:
+                continue
             try:
-                getattr(self, name).close()
+                device.close()
             except Exception:
                 log.exception("closing %s failed", name)
 
@@ -152,7 +157,8 @@ def make_buttons(settings, driver: str, on_event: events.EventSink, *, pin_facto
 
 def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None = None,
                  scene: Any = None, on_event: events.EventSink | None = None,
-                 usb_mount_root: str | os.PathLike = "/media/kiosk", watch_usb: bool = True) -> Devices:
+                 usb_mount_root: str | os.PathLike = "/media/kiosk", watch_usb: bool = True,
+                 tolerate: bool = False) -> Devices:
     """Open the booth's devices as ``settings`` (``config.devices``) and the environment say.
 
     :param simulate: fake camera, gpiozero ``MockFactory`` lights and buttons, and ``usb_dir``
@@ -163,6 +169,10 @@ def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None 
 
     The camera is constructed, not started: call ``devices.camera.start()`` (it raises
     :class:`~hardware.camera.CameraError` if the camera is missing).
+
+    :param tolerate: lights or buttons that fail to open are ``None`` instead of an error, and
+        ``Devices.problems`` says why (``kiosk run``: the booth still works with the touchscreen
+        and the room's light, and says what is broken).
     """
     from hardware.buttons import mock_pin_factory
     from hardware.usb import FakeUsbStick, MountedUsbStick
@@ -184,10 +194,26 @@ def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None 
     try:
         camera = make_camera(settings, camera_driver, scene=scene)
         opened.append(camera)
-        lights, light_driver = make_lights(settings, light_driver, pin_factory=pin_factory)
-        opened.append(lights)
-        buttons, button_driver = make_buttons(settings, button_driver, sink, pin_factory=pin_factory)
-        opened.append(buttons)
+        problems: dict[str, str] = {}
+
+        def optional(name: str, make):
+            try:
+                return make()
+            except Exception as exc:
+                if not tolerate:
+                    raise
+                log.error("%s cannot be opened: %s", name, exc)
+                problems[name] = f"{type(exc).__name__}: {exc}"
+                return None, "none"
+
+        lights, light_driver = optional(
+            "lights", lambda: make_lights(settings, light_driver, pin_factory=pin_factory))
+        if lights is not None:
+            opened.append(lights)
+        buttons, button_driver = optional(
+            "buttons", lambda: make_buttons(settings, button_driver, sink, pin_factory=pin_factory))
+        if buttons is not None:
+            opened.append(buttons)
         if simulate or usb_dir is not None:
             usb = FakeUsbStick(usb_dir if usb_dir is not None else tempfile.mkdtemp(prefix="kiosk-usb-"))
         else:
@@ -206,4 +232,5 @@ def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None 
                "usb": type(usb).__name__}
     log.info("devices: %s", drivers)
     return Devices(camera=camera, lights=lights, buttons=buttons, usb=usb, service=ServiceManager(),
-                   events=queue_, pin_factory=pin_factory if mocked else None, drivers=drivers)
+                   events=queue_, pin_factory=pin_factory if mocked else None, drivers=drivers,
+                   problems=problems)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -40,6 +41,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")   # no banner on the bo
 
 TECHNICIAN_HOLD_S = 3.0          # hidden gesture: hold the top-left corner this long
 
+#: At start the camera is retried this often until it delivers frames (see `CameraStarter`).
+CAMERA_RETRY_S = 3.0
+
+MSG_CAMERA_MISSING = Message("相机未连接，请联系工作人员", "Camera not connected: please call staff")
 MSG_NO_ROSTER = Message("名单未加载，请联系工作人员", "The roster is not loaded: please ask the staff")
 
 
@@ -87,6 +92,38 @@ class RosterDirectory:
         return student
 
 
+CAMERA_STARTED = "camera_started"          # posted by CameraStarter once camera.start() worked
+
+
+class CameraStarter(threading.Thread):
+    """Retries ``camera.start()`` every ``retry_s`` seconds until it works, then posts
+    `CAMERA_STARTED`. Until then each failed try posts a `Failure`, so the failsafe screen
+    stays up with ``message`` (it would otherwise go back to attract by itself)."""
+
+    def __init__(self, camera, post: Callable[[Any], None], message: Message, *,
+                 retry_s: float = CAMERA_RETRY_S) -> None:
+        super().__init__(name="camera-starter", daemon=True)
+        self.camera, self.post, self.message, self.retry_s = camera, post, message, retry_s
+        self._halt = threading.Event()
+        self.tries = 0
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.retry_s):
+            self.tries += 1
+            try:
+                self.camera.start()
+            except Exception as exc:          # CameraError, or a driver's own error
+                log.warning("camera still not available (try %d): %s", self.tries, exc)
+                self.post(s.Failure(self.message))
+                continue
+            log.info("camera started after %d tries", self.tries)
+            self.post(CAMERA_STARTED)
+            return
+
+
 @dataclass
 class Stats:
     """Timestamps of the newest visit (loop clock) for the simulator's summary and the bench."""
@@ -125,6 +162,8 @@ class Booth:
     service); its buttons and USB watcher must post into ``events``.
     """
 
+    camera_retry_s = CAMERA_RETRY_S     # how often a camera that did not start is tried again
+
     def __init__(self, config: Config, devices, events: EventQueue, *, key: bytes,
                  directory, spool, surface=None, fonts=None,
                  clock: Callable[[], float] = time.monotonic,
@@ -148,6 +187,7 @@ class Booth:
         self.guide = Guide(config.session)
         self.feed = PreviewFeed(devices.camera, events.post)
         self.live: LiveAnalysis | None = None
+        self.starter: CameraStarter | None = None
         self.jobs = Jobs(events.post)
         self.analyzer_factory = analyzer_factory
         self.work = VisitJobs(config, devices, self.feed, key=key, spool=spool,
@@ -171,28 +211,49 @@ class Booth:
 
     # --- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the camera and the workers. A missing camera raises (hardware.CameraError)."""
-        self.devices.camera.start()
-        still = getattr(self.devices.camera, "still_size", None)
-        self.live = LiveAnalysis(self.feed, self.events.post, self.config, still_size=still,
-                                 analyzer_factory=self.analyzer_factory)
-        self.feed.start()
-        self.live.start()
+        """Start the camera and the workers.
+
+        A camera that cannot start (missing, cable loose, driver error) does not stop the booth:
+        the failsafe screen says so (`MSG_CAMERA_MISSING`), the log says why, and `CameraStarter`
+        tries again every `CAMERA_RETRY_S`. READY is sent only once frames arrive
+        (`_pet_watchdog`), so under systemd a camera that never comes back still ends in the
+        unit's start timeout and its restart/recovery path (see systemd/kiosk.service).
+        """
+        try:
+            self.devices.camera.start()
+        except Exception as exc:
+            log.error("camera cannot start: %s; retrying every %.0f s", exc, self.camera_retry_s)
+            self.session.fail(MSG_CAMERA_MISSING, self.clock())
+            self.starter = CameraStarter(self.devices.camera, self.events.post, MSG_CAMERA_MISSING,
+                                         retry_s=self.camera_retry_s)
+            self.starter.start()
+        else:
+            self._start_camera_workers()
         self.jobs.start()
         self.jobs.submit(self.work.export_when_inserted)   # what waited in the spool, if any
         self.stats.started = self.clock()
         self.running = True
         self._on_state(self.session.state)
 
+    def _start_camera_workers(self) -> None:
+        """The camera works: start reading and analysing its preview frames."""
+        still = getattr(self.devices.camera, "still_size", None)
+        self.live = LiveAnalysis(self.feed, self.events.post, self.config, still_size=still,
+                                 analyzer_factory=self.analyzer_factory)
+        self.feed.start()
+        self.live.start()
+        self.live.set_mode(ANALYSIS.get(self.session.state, "off"))
+
     def stop(self) -> None:
         self.running = False
         service = self.devices.service
         if service is not None and hasattr(service, "stopping"):
             service.stopping()
-        for worker in (self.feed, self.live, self.jobs):
+        workers = (self.starter, self.feed, self.live, self.jobs)
+        for worker in workers:
             if worker is not None:
                 worker.stop()
-        for worker in (self.feed, self.live, self.jobs):
+        for worker in workers:
             if worker is not None and worker.is_alive():
                 worker.join(timeout=5)
         self.work.close()
@@ -264,6 +325,9 @@ class Booth:
         now = self.clock()
         if isinstance(event, LiveResult):
             self._live_result(event, now)
+            return
+        if event == CAMERA_STARTED:
+            self._start_camera_workers()
             return
         if event == "usb_inserted":
             self.jobs.submit(self.work.export_when_inserted)
@@ -355,9 +419,21 @@ class Booth:
                 self.jobs.submit(lambda e=effect: self.work.save(e.student, e.photo))
 
     def _after_events(self) -> None:
+        for ended in self.session.take_ended():
+            self._record(ended)
         state = self.session.state
         if state is not self._shown_state:
             self._on_state(state)
+
+    def _record(self, ended: s.SessionEnded) -> None:
+        """Append the visit to the statistics (technician mode reads them); never fatal."""
+        from kiosk.technician.stats import record_session
+
+        try:
+            record_session(self.config.booth.state_dir, outcome=ended.outcome,
+                           duration_s=ended.duration_s, checks=ended.checks, retakes=ended.retakes)
+        except Exception:
+            log.exception("session statistics not recorded")
 
     def _on_state(self, state: State) -> None:
         self._shown_state = state
@@ -437,11 +513,35 @@ def register_run(subparsers) -> None:
     p.set_defaults(func=cmd_run)
 
 
+MSG_DEVICE_PROBLEM = {
+    "lights": "lights not working (the booth runs without them): ",
+    "buttons": "buttons not working (use the touchscreen): ",
+}
+
+
 def cmd_run(args) -> int:
+    """Run the booth until Ctrl+Q or SIGTERM.
+
+    Devices that fail do not stop it (under systemd an exit only leads to a restart loop with a
+    black screen): a camera that does not start leaves the failsafe screen up with
+    `MSG_CAMERA_MISSING` while it is retried (`Booth.start`); lights or buttons that fail to
+    open are left out and named on the attract screen for the technician. READY reaches
+    systemd only once camera frames arrive. How that meets kiosk.service (Type=notify,
+    TimeoutStartSec=120s, Restart=always, StartLimitBurst=5 per StartLimitIntervalSec,
+    OnFailure=kiosk-recover.service): a camera plugged in within the start timeout brings the
+    booth up without a restart; one that stays missing lets the start time out, systemd stops
+    and restarts the booth (the failsafe screen comes back each time), and when the start limit
+    is hit, kiosk-recover reboots (bounded) and then retries every 5 minutes. The watchdog only
+    runs after READY, so it cannot kill a booth that is still waiting for its camera.
+    """
     from kiosk.config import load_config
+    from kiosk.technician.calibration import apply_saved_calibration
     from kiosk.ui.fonts import FontMissing, find_cjk_font
 
     config = load_config(getattr(args, "config", None))
+    # the technician's measured light balance, exposure and white balance: before the devices
+    # are opened, since the drivers read them from config.devices
+    apply_saved_calibration(config)
     try:
         find_cjk_font()
     except FontMissing as exc:
@@ -453,7 +553,7 @@ def cmd_run(args) -> int:
     events = EventQueue()
     try:
         devices = hardware.open_devices(config.devices, simulate=False, on_event=events.post,
-                                        usb_mount_root=config.export.usb_mount_root)
+                                        usb_mount_root=config.export.usb_mount_root, tolerate=True)
     except Exception as exc:
         log.critical("devices cannot be opened: %s", exc)
         _say(exc)
@@ -461,6 +561,8 @@ def cmd_run(args) -> int:
     try:
         booth = build_booth(config, devices, events,
                             surface=open_display(fullscreen=not args.windowed))
+        for name, why in devices.problems.items():
+            booth.warnings.append(MSG_DEVICE_PROBLEM.get(name, f"{name}: ") + why)
         booth.start()
     except Exception as exc:
         log.critical("booth cannot start: %s", exc)

@@ -61,6 +61,12 @@ ANALYSIS: dict[State, str] = {
 
 MAX_KEYPAD_DIGITS = 20
 
+#: How a visit ends, by the state that ends it (kiosk.technician.stats outcomes).
+_OUTCOME: dict[State, str] = {
+    State.DONE: "saved", State.FAILSAFE: "failed",
+    State.ATTRACT: "abandoned", State.TECHNICIAN: "abandoned",
+}
+
 # --- events ----------------------------------------------------------------------------------
 CONFIRM = dev.CONFIRM           # big button, Enter, on-screen OK
 BACK = dev.RETAKE               # retake / back: big button, Backspace, Escape
@@ -128,6 +134,16 @@ class SavePhoto:
     photo: Any
 
 
+@dataclass(frozen=True)
+class SessionEnded:
+    """A student's visit is over: the loop appends it to the statistics
+    (kiosk.technician.stats.record_session). Nothing personal: no name, no number."""
+    outcome: str                # "saved" | "abandoned" (timeout, back, technician) | "failed"
+    duration_s: float           # from leaving the attract screen to the end
+    checks: tuple = ()          # CheckResults of the newest photo of the visit (empty: none taken)
+    retakes: int = 0
+
+
 class LookupFailed(Exception):
     """A QR code or student number that leads to nobody; ``message`` is shown on IDENTIFY."""
 
@@ -169,6 +185,9 @@ class SessionData:
     saved: SaveDone | None = None
     failure: Message | None = None
     history: list[State] = field(default_factory=list)   # states entered, for tests and logs
+    visit_started_at: float | None = None  # left the attract screen (None: no visit under way)
+    last_checks: tuple = ()                # the newest photo's check results, for the statistics
+    identified: bool = False               # someone was identified in this visit (else not counted)
 
 
 class Session:
@@ -180,6 +199,7 @@ class Session:
         self.directory = directory
         self._default_language = language
         self.data = SessionData(language=language)
+        self._ended: list[SessionEnded] = []
         self._enter(State.ATTRACT, now)
 
     @property
@@ -233,6 +253,11 @@ class Session:
             self._enter(State.ATTRACT, now)
         return []
 
+    def take_ended(self) -> list[SessionEnded]:
+        """The visits that ended since the last call (the loop records them)."""
+        ended, self._ended = self._ended, []
+        return ended
+
     def fail(self, message: Message, now: float) -> list:
         """Go to the failsafe screen (from anywhere); it returns to attract by itself."""
         log.error("failsafe: %s", message.en)
@@ -282,6 +307,7 @@ class Session:
             return
         self._enter(State.CONFIRM, now)
         self.data.student = student
+        self.data.identified = True
 
     def _on_confirm(self, event, now):
         if event == CONFIRM:
@@ -323,6 +349,7 @@ class Session:
                 return []
             self._enter(State.REVIEW, now)
             d.photo, d.photo_preview = event.photo, event.preview
+            d.last_checks = tuple(getattr(event.photo, "checks", None) or ())
             if not getattr(event.photo, "ok", False):
                 d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
         elif isinstance(event, CaptureFailed):
@@ -377,8 +404,27 @@ class Session:
             self._enter(State.ATTRACT, now)
 
     # --- bookkeeping ---------------------------------------------------------------------
+    def _end_visit(self, state: State, now: float) -> None:
+        """Entering DONE, FAILSAFE, ATTRACT or TECHNICIAN during a visit ends it, once. A visit
+        in which nobody was identified (a touch by accident, a passer-by) is not counted."""
+        d = self.data
+        if d.visit_started_at is None or state not in _OUTCOME:
+            return
+        if not d.identified:
+            d.visit_started_at = None
+            return
+        ended = SessionEnded(_OUTCOME[state], max(0.0, now - d.visit_started_at),
+                             d.last_checks, d.retakes)
+        d.visit_started_at = None
+        log.info("visit ended: %s after %.0f s, %d retakes", ended.outcome, ended.duration_s,
+                 ended.retakes)
+        self._ended.append(ended)
+
     def _enter(self, state: State, now: float) -> None:
         d = self.data
+        self._end_visit(state, now)
+        if d.state is State.ATTRACT and state is State.IDENTIFY:
+            d.visit_started_at = now
         if state is State.ATTRACT:
             # forget the student (nothing of them stays on screen or in memory); the next
             # student starts in the booth's first language again
