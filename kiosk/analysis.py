@@ -147,6 +147,7 @@ class Analysis:
     mask_small: np.ndarray | None = None   # float32 person mask at analysis resolution
     head_top_clipped: bool = False   # the silhouette reaches the top edge: head top not visible
     source_size: tuple[int, int] | None = None   # (w, h) of the still this frame previews
+    shoulders_age: int = 0           # frames since Pose measured ``shoulders`` (0: this frame)
     timings_ms: dict[str, float] = field(default_factory=dict)
     _mask_full: np.ndarray | None = field(default=None, repr=False)
 
@@ -186,10 +187,15 @@ class Analyzer:
 
     ``video=True`` lets FaceMesh and Pose track between consecutive frames (faster for a live
     preview stream); keep the default for unrelated images (stills, files).
+
+    ``pose_every=N`` runs Pose (the slowest model, for the shoulders only) on one frame in N
+    and reuses its last measurement on the others, with :attr:`Analysis.shoulders_age` saying
+    how many frames old it is. Shoulders move slowly: a live preview at 10 fps can afford
+    N = 4 (a measurement at most 0.3 s old). Stills and files keep the default 1.
     Not thread-safe: use one Analyzer per thread.
     """
 
-    def __init__(self, *, video: bool = False) -> None:
+    def __init__(self, *, video: bool = False, pose_every: int = 1) -> None:
         import mediapipe as mp  # heavy import: only when an Analyzer is made
 
         static = not video
@@ -202,6 +208,8 @@ class Analyzer:
             min_detection_confidence=0.5)
         self._detector = mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=0.5)
+        self.pose_every = max(1, int(pose_every))
+        self._last_shoulders: tuple | None = None     # (frame size, shoulders, age in frames)
         self._closed = False
 
     def __enter__(self) -> Analyzer:
@@ -257,24 +265,32 @@ class Analyzer:
         det = self._detector.process(work)
         t3 = time.perf_counter()
         times["face_detection"] = (t3 - t2) * 1e3
-        shoulder_pts = None
+        shoulder_pts, age = None, 0
         if shoulders:
-            pose = self._pose.process(work)
-            shoulder_pts = _shoulders(pose, ww, wh, inv)
-            times["pose"] = (time.perf_counter() - t3) * 1e3
+            last = self._last_shoulders
+            if last is not None and last[0] == (w, h) and last[2] + 1 < self.pose_every:
+                shoulder_pts, age = last[1], last[2] + 1      # recent enough: reuse it
+            else:
+                pose = self._pose.process(work)
+                shoulder_pts = _shoulders(pose, ww, wh, inv)
+                times["pose"] = (time.perf_counter() - t3) * 1e3
+            self._last_shoulders = ((w, h), shoulder_pts, age)
         t4 = time.perf_counter()
 
         faces = _detections(det, ww, wh, inv)
         face = _main_face(mesh, ww, wh, inv, (w, h))
+        # one labelling of the silhouette serves the head top and the people count
+        blobs = cv2.connectedComponentsWithStats((mask >= 0.5).astype(np.uint8), connectivity=8)
         head_top, clipped = (None, False)
         if face is not None:
-            head_top, clipped = _head_top(mask, face, scale)
-        people = _count_people(mask, faces, face, scale)
+            head_top, clipped = _head_top(mask, face, scale, blobs[1])
+        people = _count_people(mask, faces, face, scale, blobs)
         times["geometry"] = (time.perf_counter() - t4) * 1e3
         times["total"] = (time.perf_counter() - t0) * 1e3
         return Analysis(image=rgb, people_count=people, face=face, head_top_y=head_top,
                         shoulders=shoulder_pts, faces=faces, mask_small=mask,
-                        head_top_clipped=clipped, source_size=source_size, timings_ms=times)
+                        head_top_clipped=clipped, source_size=source_size, shoulders_age=age,
+                        timings_ms=times)
 
 
 # --- helpers (pure functions of model outputs) -------------------------------------------------
@@ -370,32 +386,29 @@ def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, floa
     return yaw, pitch, roll, err
 
 
-def _component_at(binary: np.ndarray, x: float, y: float) -> np.ndarray | None:
-    n, labels = cv2.connectedComponents(binary.astype(np.uint8), connectivity=8)
-    h, w = binary.shape
+def _label_at(labels: np.ndarray, x: float, y: float) -> int:
+    """The label (of the labelled silhouette) under the point (x, y); 0 = background."""
+    h, w = labels.shape
     xi, yi = int(np.clip(x, 0, w - 1)), int(np.clip(y, 0, h - 1))
-    lab = labels[yi, xi]
-    if lab == 0:
-        return None
-    return labels == lab
+    return int(labels[yi, xi])
 
 
-def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float) -> tuple[float | None, bool]:
+def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
+              labels: np.ndarray) -> tuple[float | None, bool]:
     """Highest point of the person's silhouette above the face (hair included), frame pixels.
 
     Only the silhouette part connected to the face and within the face's columns counts, so a
     raised hand or a neighbour does not move the head top.
     """
-    binary = mask >= 0.5
     nose = face.landmarks[NOSE_TIP] * scale
-    comp = _component_at(binary, nose[0], nose[1])
-    if comp is None:
+    lab = _label_at(labels, nose[0], nose[1])
+    if lab == 0:
         return None, False
     x0 = int(max(0, math.floor(face.cheek_right[0] * scale)))
     x1 = int(min(mask.shape[1], math.ceil(face.cheek_left[0] * scale) + 1))
     if x1 <= x0:
         return None, False
-    rows = np.nonzero(comp[:, x0:x1].any(axis=1))[0]
+    rows = np.nonzero((labels[:, x0:x1] == lab).any(axis=1))[0]
     if rows.size == 0:
         return None, False
     top = int(rows[0])
@@ -404,13 +417,15 @@ def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float) -> tuple[float
     return top / scale, top == 0
 
 
-def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float) -> int:
-    """Faces found by the full-range detector plus sizeable person blobs that hold no face."""
+def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float, blobs) -> int:
+    """Faces found by the full-range detector plus sizeable person blobs that hold no face.
+
+    ``blobs``: ``cv2.connectedComponentsWithStats`` of the silhouette (mask ≥ 0.5, 8-connected).
+    """
     count = len(faces)
     if face is not None and not any(_inside(face.landmarks[NOSE_TIP], b) for b in faces):
         count += 1     # FaceMesh found a face the detector missed
-    binary = (mask >= 0.5).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats, _ = blobs
     min_area = 0.02 * mask.size
     centres = [((b[0] + b[2]) / 2 * scale, (b[1] + b[3]) / 2 * scale) for b in faces]
     if face is not None:

@@ -30,6 +30,11 @@ Post = Callable[[Any], None]
 
 MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 
+#: Live guidance runs Pose (half of the model time, for the shoulders only) on one preview
+#: frame in this many and reuses the last shoulder measurement in between: with tracking
+#: (``Analyzer(video=True)``) the models then take about 20 ms a frame instead of 35.
+LIVE_POSE_EVERY = 4
+
 
 def camera_message(exc: BaseException) -> Message:
     """The bilingual message of a camera error (hardware.camera.CameraError has one)."""
@@ -113,6 +118,7 @@ class LiveResult:
     people: int
     at: float
     seconds: float                  # how long the analysis took
+    stages_ms: dict | None = None   # models / crop / checks milliseconds of this frame
 
 
 class LiveAnalysis(threading.Thread):
@@ -136,6 +142,7 @@ class LiveAnalysis(threading.Thread):
         self.ready = threading.Event()          # the analyzer is loaded
         self.analysed = 0
         self.seconds = 0.0
+        self.stage_seconds: dict[str, float] = {"models": 0.0, "crop": 0.0, "checks": 0.0}
 
     def set_mode(self, mode: str) -> None:
         """Called by the loop on every state change; results of an older mode are dropped."""
@@ -192,7 +199,7 @@ class LiveAnalysis(threading.Thread):
             return self.analyzer_factory()
         from kiosk.analysis import Analyzer
 
-        return Analyzer(video=True)
+        return Analyzer(video=True, pose_every=LIVE_POSE_EVERY)
 
     def _scan(self, frame: np.ndarray) -> None:
         for data in decode_qr(frame):
@@ -203,18 +210,35 @@ class LiveAnalysis(threading.Thread):
             self.post(QrScanned(data))
 
     def _guide(self, analyzer, frame: np.ndarray, generation: int) -> None:
-        from kiosk.checks import run_checks
-        from kiosk.crop import plan_crop
-
-        t0 = time.monotonic()
-        analysis = analyzer.analyze(frame, source_size=self.still_size)
-        plan = plan_crop(analysis)
-        results = list(run_checks(analysis, self.config, crop=plan))
-        took = time.monotonic() - t0
+        analysis, plan, results, stages = guide_frame(analyzer, frame, self.config, self.still_size)
+        took = sum(stages.values())
         self.analysed += 1
         self.seconds += took
+        for k, v in stages.items():
+            self.stage_seconds[k] += v
         self.post(LiveResult(generation, results, plan, (frame.shape[1], frame.shape[0]),
-                             int(getattr(analysis, "people_count", 0)), time.monotonic(), took))
+                             int(getattr(analysis, "people_count", 0)), time.monotonic(), took,
+                             {k: v * 1e3 for k, v in stages.items()}))
+
+
+def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int] | None):
+    """One frame of live guidance: models, crop plan, then every check judged in the crop.
+
+    The same checks as the final validation (kiosk.checks.run_checks), on the preview frame.
+    Returns ``(analysis, plan, results, stages)``; ``stages`` are seconds per step ("models",
+    "crop", "checks"). bench/engine.py times exactly this function.
+    """
+    from kiosk.checks import run_checks
+    from kiosk.crop import plan_crop
+
+    t0 = time.perf_counter()
+    analysis = analyzer.analyze(frame, source_size=still_size)
+    t1 = time.perf_counter()
+    plan = plan_crop(analysis)
+    t2 = time.perf_counter()
+    results = list(run_checks(analysis, config, crop=plan))
+    t3 = time.perf_counter()
+    return analysis, plan, results, {"models": t1 - t0, "crop": t2 - t1, "checks": t3 - t2}
 
 
 def decode_qr(frame: np.ndarray) -> list[bytes]:

@@ -26,8 +26,7 @@ NO_CLOTHES = Message("看不到衣服：请后退一点，露出肩膀", "Your c
 
 
 def _backdrop_lab(ctx: CheckContext) -> np.ndarray | None:
-    px = ctx.lab[ctx.backdrop_pixels]
-    return None if px.shape[0] < 50 else np.median(px, axis=0)
+    return None if ctx.backdrop_count < 50 else ctx.backdrop_lab_median
 
 
 def contrast(ctx: CheckContext) -> CheckResult:
@@ -57,9 +56,15 @@ def pattern(ctx: CheckContext) -> CheckResult:
         size = (max(1, round(luma.shape[1] * k)), max(1, round(luma.shape[0] * k)))
         luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
         region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    region = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-    if region.sum() < 100:
+    region = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8))
+    if cv2.countNonZero(region) < 100:
         return unknown("attire.pattern", limit, NO_CLOTHES)
+    # filter only the clothes' bounding box, padded by the wider kernel's radius (12 px for
+    # σ = 3): inside it the result is that of filtering the whole view
+    x, y, bw, bh = cv2.boundingRect(region)
+    hh, ww = luma.shape
+    x0, y0, x1, y1 = max(x - 13, 0), max(y - 13, 0), min(x + bw + 13, ww), min(y + bh + 13, hh)
+    luma, region = luma[y0:y1, x0:x1], region[y0:y1, x0:x1].astype(bool)
     dog = cv2.GaussianBlur(luma, (0, 0), 1.0) - cv2.GaussianBlur(luma, (0, 0), 3.0)
     value = float(np.mean(np.abs(dog[region])))
     return judge_max("attire.pattern", value, ctx.t.pattern_max_energy, limit, PATTERN)
@@ -90,13 +95,21 @@ def jewelry(ctx: CheckContext) -> CheckResult:
         cv2.circle(zone, (int(c[0]), int(c[1])), int(0.15 * fw), 1, -1)
     # (the neck is left out: white collars, badges and insignia look just like metal there)
     zone = zone.astype(bool) & ~ctx.face_skin
-    rgb = ctx.rgb.astype(np.int16)
-    bright = rgb.min(axis=2) >= ctx.t.clip_level - 10
-    grey = (rgb.max(axis=2) - rgb.min(axis=2)) < 25
+    if not zone.any():
+        return passed("attire.jewelry", 0, limit, advisory=True, message=JEWELRY)
     # a speck, not a white collar: much brighter than its own small neighbourhood
     k = max(5, int(0.05 * fw) | 1)
-    tophat = cv2.morphologyEx(ctx.luma, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    specks = (bright & grey & zone & (tophat > 40)).astype(np.uint8)
+    # Only the two ear-lobe discs are looked at: work in their bounding box, padded by twice
+    # the top-hat kernel (an opening reaches that far), so the top-hat is the full frame's.
+    x, y, bw, bh = cv2.boundingRect(zone.astype(np.uint8))
+    pad = 2 * k
+    x0, y0, x1, y1 = max(x - pad, 0), max(y - pad, 0), min(x + bw + pad, w), min(y + bh + pad, h)
+    rgb = ctx.rgb[y0:y1, x0:x1].astype(np.int16)
+    bright = rgb.min(axis=2) >= ctx.t.clip_level - 10
+    grey = (rgb.max(axis=2) - rgb.min(axis=2)) < 25
+    tophat = cv2.morphologyEx(ctx.luma[y0:y1, x0:x1], cv2.MORPH_TOPHAT,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    specks = (bright & grey & zone[y0:y1, x0:x1] & (tophat > 40)).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
     small = [a for a in stats[1:, cv2.CC_STAT_AREA] if 2 <= a <= (0.04 * fw) ** 2]
     value = len(small)

@@ -12,7 +12,7 @@ import numpy as np
 
 from kiosk import standard
 from kiosk.checks.common import ASK_STAFF_BACKDROP, delta_e_2000, judge_max, srgb_to_lab, unknown
-from kiosk.checks.context import CheckContext
+from kiosk.checks.context import CheckContext, channel_median
 from kiosk.checks.result import CheckResult, Message
 
 NO_BACKDROP = Message("看不到背景：请后退一点", "The backdrop is not visible: please step back a little")
@@ -28,10 +28,7 @@ def reference_lab(ctx: CheckContext) -> np.ndarray:
 
 def backdrop_median(ctx: CheckContext) -> np.ndarray | None:
     """Median CIELAB colour of the surely-backdrop pixels (None if too few); once per context."""
-    if "_backdrop_median" not in ctx.__dict__:
-        px = ctx.lab[ctx.backdrop_pixels]
-        ctx.__dict__["_backdrop_median"] = None if px.shape[0] < 100 else np.median(px, axis=0)
-    return ctx.__dict__["_backdrop_median"]
+    return None if ctx.backdrop_count < 100 else ctx.backdrop_lab_median
 
 
 def color(ctx: CheckContext) -> CheckResult:
@@ -59,7 +56,7 @@ def uniform(ctx: CheckContext) -> CheckResult:
             sl = (slice(i * h // 4, (i + 1) * h // 4), slice(j * w // 4, (j + 1) * w // 4))
             m = bgmask[sl]
             if m.sum() >= 0.15 * m.size:
-                cells.append(np.median(ctx.lab[sl][m], axis=0))
+                cells.append(channel_median(ctx.lab[sl], m))
     if len(cells) < 2:
         return unknown("background.uniform", limit, NO_BACKDROP)
     value = float(np.max(delta_e_2000(np.array(cells), med)))
@@ -100,10 +97,10 @@ def clutter(ctx: CheckContext) -> CheckResult:
         return unknown("background.clutter", limit, NO_BACKDROP)
     bgmask = ctx.backdrop_pixels
     step = 2          # every second pixel each way: ample for blobs of ≥ 0.1 % of the frame
-    lab = ctx.lab[::step, ::step]
     bg = bgmask[::step, ::step]
-    de = delta_e_2000(lab, med)
-    foreign = ((de > ctx.t.clutter_delta_e) & bg).astype(np.uint8)
+    # the colour difference only where it counts (the backdrop), not on the person
+    foreign = np.zeros(bg.shape, np.uint8)
+    foreign[bg] = delta_e_2000(ctx.lab[::step, ::step][bg], med) > ctx.t.clutter_delta_e
     foreign = cv2.morphologyEx(foreign, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     value = float(foreign.sum()) / max(int(bg.sum()), 1)
     return judge_max("background.clutter", value, ctx.t.clutter_max_fraction, limit, CLUTTER)

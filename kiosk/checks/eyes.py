@@ -71,14 +71,19 @@ def red_eye(ctx: CheckContext) -> CheckResult:
     if ctx.face is None:
         return unknown("eyes.red_eye", limit)
     lm = ctx.lm
-    rgb = ctx.rgb.astype(np.float32)
+    rgb = ctx.rgb
+    h, w = rgb.shape[:2]
     worst = 0.0
     for _, _, iris, ring in _EYES:
         r = float(np.mean(np.linalg.norm(lm[list(ring)] - lm[iris], axis=1))) * 0.55
         c = lm[iris]
-        disc = np.zeros(rgb.shape[:2], np.uint8)
-        cv2.circle(disc, (int(round(c[0])), int(round(c[1]))), max(int(round(r)), 1), 1, -1)
-        px = rgb[disc.astype(bool)]
+        cx, cy, ri = int(round(c[0])), int(round(c[1])), max(int(round(r)), 1)
+        # the pupil disc, drawn in its own small box (offset shifts the centre into it)
+        x0, y0 = min(max(cx - ri - 1, 0), w), min(max(cy - ri - 1, 0), h)
+        x1, y1 = min(max(cx + ri + 2, 0), w), min(max(cy + ri + 2, 0), h)
+        disc = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.circle(disc, (cx - x0, cy - y0), ri, 1, -1)
+        px = rgb[y0:y1, x0:x1][disc.astype(bool)].astype(np.float32)
         if px.size == 0:
             continue
         red = (px[:, 0] > 90) & (px[:, 0] > 1.8 * np.maximum(px[:, 1], px[:, 2]))

@@ -15,10 +15,12 @@ TINTED = Message("请摘下有色眼镜（墨镜、变色镜）", "Please take o
 
 def largest_blob_fraction(binary: np.ndarray, region: np.ndarray) -> float:
     """Area of the largest connected blob of ``binary`` inside ``region`` / area of ``region``."""
-    area = int(region.sum())
+    area = int(np.count_nonzero(region))
     if area == 0:
         return 0.0
-    inside = (binary & region).astype(np.uint8)
+    # every blob lies inside the region: label only the region's bounding box
+    x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
+    inside = (binary[y:y + h, x:x + w] & region[y:y + h, x:x + w]).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
     if n <= 1:
         return 0.0
@@ -26,7 +28,8 @@ def largest_blob_fraction(binary: np.ndarray, region: np.ndarray) -> float:
 
 
 def clipped(ctx: CheckContext) -> np.ndarray:
-    return (ctx.rgb >= ctx.t.clip_level).all(axis=2)
+    """Pixels clipped in all three channels (computed once per frame by the context)."""
+    return ctx.clipped
 
 
 def glare(ctx: CheckContext) -> CheckResult:

@@ -36,7 +36,7 @@ def exposure(ctx: CheckContext) -> CheckResult:
     if skin.sum() < 50:
         return unknown("lighting.exposure", limit)
     value = float(np.median(ctx.lab[..., 0][skin]))
-    clipped = float((ctx.rgb[skin] >= t.clip_level).all(axis=1).mean())
+    clipped = float(ctx.clipped[skin].mean())
     if value < t.exposure_min_l:
         return failed("lighting.exposure", value, limit, TOO_DARK, (t.exposure_min_l - value) / 10)
     if value > t.exposure_max_l or clipped > t.exposure_max_clipped:
@@ -49,8 +49,7 @@ def highlights(ctx: CheckContext) -> CheckResult:
     limit = f"clipped blob ≤ {ctx.t.highlight_max_fraction:.1%} of the face skin"
     if ctx.face is None:
         return unknown("lighting.highlights", limit)
-    clipped = (ctx.rgb >= ctx.t.clip_level).all(axis=2)
-    value = largest_blob_fraction(clipped, ctx.face_skin)
+    value = largest_blob_fraction(ctx.clipped, ctx.face_skin)
     return judge_max("lighting.highlights", value, ctx.t.highlight_max_fraction, limit, HOT_SPOT)
 
 
