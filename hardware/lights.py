@@ -157,8 +157,10 @@ class SysfsPwmChannel:
     set once from ``frequency_hz``; ``value`` writes the duty cycle in nanoseconds.
     """
 
-    def __init__(self, chip: int, channel: int, *, frequency_hz: int, root: str | os.PathLike = "/sys/class/pwm") -> None:
-        self.chip_dir = Path(root) / f"pwmchip{chip}"
+    def __init__(self, chip: int | str | os.PathLike, channel: int, *, frequency_hz: int,
+                 root: str | os.PathLike = "/sys/class/pwm") -> None:
+        # chip: its number under ``root``, or the chip's directory itself (see find_pwm_chip)
+        self.chip_dir = Path(root) / f"pwmchip{chip}" if isinstance(chip, int) else Path(chip)
         if not self.chip_dir.is_dir():
             raise FileNotFoundError(f"{self.chip_dir} missing: is dtoverlay=pwm-2chan set?")
         self.dir = self.chip_dir / f"pwm{channel}"
@@ -196,14 +198,42 @@ class SysfsPwmChannel:
 PWM_CHANNEL_OF_GPIO = {12: 0, 18: 0, 13: 1, 19: 1}
 
 
-def sysfs_lights(settings, *, root: str | os.PathLike = "/sys/class/pwm") -> Lights:
-    """Lights on hardware PWM: the channels behind ``light_left_pin`` and ``light_right_pin``."""
+#: kiosk-pwm.service (systemd/libexec/pwm-export) finds the panels' PWM chip by its address and
+#: publishes it here, a symlink to ``/sys/class/pwm/pwmchipN``: the number differs between a
+#: Pi 4 and a Pi 5 (where other chips, the fan's, come first), so the booth never guesses it.
+PUBLISHED_CHIP = "/run/kiosk-pwm/chip"
+
+
+def find_pwm_chip(settings, *, root: str | os.PathLike = "/sys/class/pwm",
+                  published: str | os.PathLike = PUBLISHED_CHIP) -> Path:
+    """The lights' PWM chip directory: the one kiosk-pwm.service published when it is there,
+    else ``light_pwm_chip`` under ``root`` (a booth set up by hand, or a laptop)."""
+    link = Path(published)
+    if link.exists():                          # exists() follows the link: a dangling one is False
+        chip = link.resolve()
+        log.info("lights: PWM chip %s (published by kiosk-pwm.service at %s)", chip, link)
+        return chip
+    if link.is_symlink():
+        log.warning("%s points to %s, which is missing: using light_pwm_chip = %d", link,
+                    os.readlink(link), settings.light_pwm_chip)
+    return Path(root) / f"pwmchip{settings.light_pwm_chip}"
+
+
+def sysfs_lights(settings, *, root: str | os.PathLike = "/sys/class/pwm",
+                 published: str | os.PathLike = PUBLISHED_CHIP) -> Lights:
+    """Lights on hardware PWM: the channels behind ``light_left_pin`` and ``light_right_pin``,
+    on the chip :func:`find_pwm_chip` names."""
     channels = []
     for pin in (settings.light_left_pin, settings.light_right_pin):
         if pin not in PWM_CHANNEL_OF_GPIO:
             raise ValueError(f"GPIO{pin} has no hardware PWM; use GPIO12/13 (or 18/19)")
         channels.append(PWM_CHANNEL_OF_GPIO[pin])
-    left = SysfsPwmChannel(settings.light_pwm_chip, channels[0], frequency_hz=settings.light_pwm_hz, root=root)
-    right = SysfsPwmChannel(settings.light_pwm_chip, channels[1], frequency_hz=settings.light_pwm_hz, root=root)
+    chip = find_pwm_chip(settings, root=root, published=published)
+    left = SysfsPwmChannel(chip, channels[0], frequency_hz=settings.light_pwm_hz)
+    try:
+        right = SysfsPwmChannel(chip, channels[1], frequency_hz=settings.light_pwm_hz)
+    except Exception:
+        left.close()
+        raise
     return Lights(left, right, levels=_levels(settings),
                   left_gain=settings.light_left_gain, right_gain=settings.light_right_gain)

@@ -131,6 +131,39 @@ class PiCamera(Camera):
             return {"size": full, "format": cam.sensor_format}
         return max(candidates, key=lambda m: (m.get("fps", 0), -m["size"][0]))
 
+    # --- controls ---------------------------------------------------------------------------------
+
+    def set_controls(self, *, exposure_time_us: int | None = None, analogue_gain: float | None = None,
+                     colour_gains: tuple[float, float] | None = None) -> dict[str, Any]:
+        """Change the fixed exposure and white balance while the camera runs (the technician's
+        exposure/white-balance page); values left ``None`` stay. Returns the controls sent.
+
+        They go to the running camera (picamera2 ``set_controls``; they take effect a few frames
+        later) and into both configurations, so the next burst's stills and the preview after it
+        keep them. Auto exposure and auto white balance stay off.
+        """
+        new: dict[str, Any] = {}
+        if exposure_time_us is not None:
+            new["ExposureTime"] = int(exposure_time_us)
+        if analogue_gain is not None:
+            new["AnalogueGain"] = float(analogue_gain)
+        if colour_gains is not None:
+            new["ColourGains"] = (float(colour_gains[0]), float(colour_gains[1]))
+        if not new:
+            return new
+        new.update(AeEnable=False, AwbEnable=False)
+        self.controls.update(new)
+        for config in (self._preview_config, self._still_config):
+            if config is not None:
+                config["controls"].update(new)
+        if self._cam is not None:
+            try:
+                self._cam.set_controls(dict(new))
+            except Exception as exc:
+                raise CameraError(CAMERA_FAILED, f"set_controls {new}: {exc!r}") from exc
+        log.info("camera controls: %s", new)
+        return new
+
     # --- frames -----------------------------------------------------------------------------------
 
     def _wait(self, cam, job, what: str, timeout: float | None = None):

@@ -93,7 +93,7 @@ def read(path):
 def test_hardware_pwm_through_sysfs(tmp_path):
     chip = make_sysfs(tmp_path)
     settings = replace(DeviceSettings(), light_capture_level=0.75)
-    lights = sysfs_lights(settings, root=tmp_path)
+    lights = sysfs_lights(settings, root=tmp_path, published=tmp_path / "no-such-link")
     period = 1_000_000_000 // 20000
     for ch in (0, 1):
         assert read(chip / f"pwm{ch}" / "period") == period == 50000
@@ -115,4 +115,41 @@ def test_sysfs_without_the_overlay_says_what_is_missing(tmp_path):
 def test_sysfs_refuses_pins_without_hardware_pwm(tmp_path):
     make_sysfs(tmp_path)
     with pytest.raises(ValueError, match="GPIO22"):
-        sysfs_lights(replace(DeviceSettings(), light_left_pin=22), root=tmp_path)
+        sysfs_lights(replace(DeviceSettings(), light_left_pin=22), root=tmp_path,
+                     published=tmp_path / "no-such-link")
+
+
+def test_sysfs_follows_the_chip_published_by_kiosk_pwm_service(tmp_path):
+    """kiosk-pwm.service links /run/kiosk-pwm/chip to the panels' chip (pwmchip2 on a Pi 5,
+    where the fan's chip comes first): the booth follows the link, not light_pwm_chip."""
+    sys_pwm = tmp_path / "sys" / "class" / "pwm"
+    make_sysfs(sys_pwm, chip=0)                   # another chip (the fan): must stay untouched
+    panels = make_sysfs(sys_pwm, chip=2)
+    link = tmp_path / "run" / "kiosk-pwm" / "chip"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(panels)
+    settings = DeviceSettings()                   # light_pwm_chip = 0
+    lights = sysfs_lights(settings, root=sys_pwm, published=link)
+    lights.set_mode("capture")
+    assert read(panels / "pwm0" / "duty_cycle") == read(panels / "pwm0" / "period") == 50000
+    assert read(panels / "pwm1" / "enable") == 1
+    assert read(sys_pwm / "pwmchip0" / "pwm0" / "duty_cycle") == 0
+    assert read(sys_pwm / "pwmchip0" / "pwm0" / "enable") == 0
+    lights.close()
+    # no link (a booth set up by hand): the configured chip
+    link.unlink()
+    lights = sysfs_lights(replace(settings, light_pwm_chip=2), root=sys_pwm, published=link)
+    lights.set_levels(0.5, 0.0)
+    assert read(panels / "pwm0" / "duty_cycle") == 25000
+    lights.close()
+
+
+def test_a_dangling_published_link_falls_back_to_the_configured_chip(tmp_path, caplog):
+    chip = make_sysfs(tmp_path, chip=1)
+    link = tmp_path / "chip"
+    link.symlink_to(tmp_path / "pwmchip7")        # kiosk-pwm ran, then the chip went away
+    lights = sysfs_lights(replace(DeviceSettings(), light_pwm_chip=1), root=tmp_path, published=link)
+    lights.set_mode("preview")
+    assert read(chip / "pwm1" / "duty_cycle") == 30000
+    assert "pwmchip7" in caplog.text
+    lights.close()

@@ -48,6 +48,7 @@ class StandInPicamera2:
         self.started = False
         self.closed = False
         self.switches = []
+        self.controls_set = []
         StandInPicamera2.instances.append(self)
 
     def _config(self, main, lores=None, raw=None, buffer_count=1, controls=None, **_):
@@ -91,6 +92,9 @@ class StandInPicamera2:
     def switch_mode_and_capture_array(self, config, name="main", wait=None):
         self.switches.append(config)
         return self._job(lambda: self._array(config))
+
+    def set_controls(self, controls):
+        self.controls_set.append(dict(controls))
 
     def switch_mode(self, config, wait=None):
         self.switches.append(config)
@@ -168,3 +172,36 @@ def test_camera_hung_at_start_is_released(picamera2):
     with pytest.raises(CameraError):
         PiCamera(timeout=0.2).start()
     assert picamera2.instances[-1].closed
+
+
+def test_set_controls_reaches_the_running_camera_and_both_configurations(picamera2):
+    """The technician's exposure/white-balance page (kiosk.technician.screens.port_of) finds
+    ``set_controls`` and changes the running camera, and the next burst keeps the values."""
+    from kiosk.technician.camera_calibration import CameraSettings
+    from kiosk.technician.screens import port_of
+
+    cam = PiCamera(timeout=1)
+    cam.start()
+    pc = picamera2.instances[-1]
+    sent = cam.set_controls(exposure_time_us=12500.4, analogue_gain=2, colour_gains=(2.3, 1.4))
+    assert pc.controls_set == [sent]
+    assert sent["ExposureTime"] == 12500 and sent["AnalogueGain"] == 2.0
+    assert sent["ColourGains"] == (2.3, 1.4)
+    assert sent["AeEnable"] is False and sent["AwbEnable"] is False
+    for config in (cam._preview_config, cam._still_config):
+        assert config["controls"]["ExposureTime"] == 12500
+        assert config["controls"]["ColourGains"] == (2.3, 1.4)
+    cam.capture_burst(1)
+    assert pc.switches[0]["controls"]["AnalogueGain"] == 2.0      # the stills use them
+    assert cam.set_controls() == {} and len(pc.controls_set) == 1  # nothing to change
+
+    class Booth:                                                  # what port_of reads
+        devices = types.SimpleNamespace(camera=cam, lights=None, usb=None)
+        jobs = None
+
+    port = port_of(Booth())
+    assert port.set_camera_controls is not None
+    port.set_camera_controls(CameraSettings(8000, 1.0, (1.9, 1.7)))
+    assert pc.controls_set[-1]["ExposureTime"] == 8000
+    assert pc.controls_set[-1]["ColourGains"] == (1.9, 1.7)
+    cam.close()
