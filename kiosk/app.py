@@ -70,16 +70,34 @@ class EventQueue:
 
 
 class RosterDirectory:
-    """`kiosk.session.Directory` over the registrar's roster and the QR payload formats."""
+    """`kiosk.session.Directory` over the registrar's roster and the QR payload formats.
 
-    def __init__(self, roster) -> None:
+    ``formats`` and ``max_bytes`` are the QR codes the booth accepts (``config.export``
+    ``qr_formats``, ``qr_max_bytes``); ``student_id_pattern`` the school's student numbers
+    (``config.students``; empty: kiosk.student's default). :meth:`from_config` reads all three.
+    """
+
+    def __init__(self, roster, *, formats: tuple[str, ...] | None = None,
+                 max_bytes: int | None = None, student_id_pattern: str = "") -> None:
+        from kiosk.qr_payload import FORMATS, MAX_PAYLOAD_BYTES
+
         self.roster = roster
+        self.formats = tuple(formats) if formats is not None else FORMATS
+        self.max_bytes = max_bytes if max_bytes is not None else MAX_PAYLOAD_BYTES
+        self.student_id_pattern = student_id_pattern
+
+    @classmethod
+    def from_config(cls, roster, config: Config) -> "RosterDirectory":
+        return cls(roster, formats=config.export.qr_formats, max_bytes=config.export.qr_max_bytes,
+                   student_id_pattern=config.students.student_id_pattern)
 
     def from_qr(self, data: bytes):
         from kiosk.qr_payload import QrPayloadError, identify, parse_qr_payload
 
+        extra = {"student_id_pattern": self.student_id_pattern} if self.student_id_pattern else {}
         try:
-            return identify(parse_qr_payload(data), self.roster)
+            qr = parse_qr_payload(data, formats=self.formats, max_bytes=self.max_bytes, **extra)
+            return identify(qr, self.roster)
         except QrPayloadError as exc:
             raise s.LookupFailed(exc.message) from None
 
@@ -504,6 +522,11 @@ def open_display(*, fullscreen: bool, size: tuple[int, int] = (1280, 800), headl
 
 
 # --- kiosk run -----------------------------------------------------------------------------------
+def register(subparsers) -> None:
+    """Add ``kiosk run`` to the kiosk command (kiosk.cli.COMMAND_MODULES lists this module)."""
+    register_run(subparsers)
+
+
 def register_run(subparsers) -> None:
     p = subparsers.add_parser("run", help="run the booth (the appliance's service runs this)",
                               description="Run the booth fullscreen with the devices in the config.")
@@ -608,7 +631,8 @@ def build_booth(config: Config, devices, events: EventQueue, *, surface,
         problem = f"roster: {len(roster.rejected)} rows rejected (see log)" if roster.rejected else None
     spool = Spool(config.booth.state_dir)
     spool.recover()
-    booth = Booth(config, devices, events, key=key, directory=RosterDirectory(roster), spool=spool,
+    booth = Booth(config, devices, events, key=key,
+                  directory=RosterDirectory.from_config(roster, config), spool=spool,
                   surface=surface, **kw)
     if problem:
         booth.warnings.append(problem)

@@ -38,7 +38,7 @@ from kiosk.checks.result import CheckResult, Message, Status, verdict
 log = logging.getLogger("kiosk.cli")
 
 #: Modules of other areas that add subcommands when they are present.
-COMMAND_MODULES = ("kiosk.registrar.cli", "kiosk.simulate")
+COMMAND_MODULES = ("kiosk.registrar.cli", "kiosk.simulate", "kiosk.app")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 

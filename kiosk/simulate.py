@@ -64,7 +64,7 @@ QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
 
 
 def register(subparsers) -> None:
-    """Add ``kiosk simulate`` (and ``kiosk run``, whose loop it shares) to the kiosk command."""
+    """Add ``kiosk simulate`` to the kiosk command (``kiosk run`` comes from kiosk.app)."""
     p = subparsers.add_parser(
         "simulate", help="run the whole booth with a scripted student (fake devices)",
         description="Run the booth with the fake camera, MockFactory lights and buttons and a "
@@ -79,9 +79,6 @@ def register(subparsers) -> None:
     p.add_argument("--size", default="%dx%d" % SCREEN_SIZE, metavar="WxH",
                    help="screen size, e.g. 800x1280 for a portrait display (default: %(default)s)")
     p.set_defaults(func=cmd_simulate)
-    from kiosk.app import register_run
-
-    register_run(subparsers)
 
 
 # --- the scripted student ---------------------------------------------------------------------
