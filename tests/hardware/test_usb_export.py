@@ -54,7 +54,11 @@ def test_a_stick_that_is_too_small_keeps_the_photo_in_the_spool(spool, tmp_path)
 
 
 def test_a_stick_that_fills_up_during_the_write(spool, tmp_path):
-    usb = FakeUsbStick(tmp_path / "usb", capacity_bytes=96 * 1024)
+    # room for the photo and one more tmpfs page: the photo fits, the manifests and the
+    # contact sheet that follow it cannot
+    page = 4096
+    capacity = (len(photo_bytes()) // page + 2) * page
+    usb = FakeUsbStick(tmp_path / "usb", capacity_bytes=capacity)
     try:
         big_enough = usb.status().__class__(True, str(usb.directory), 10**9, False, "vfat")
         report = run_export(spool, usb, status=big_enough)   # the status was read before it filled
