@@ -96,14 +96,48 @@ def cutout(face: str) -> Cutout:
     hard = keep.astype(np.float32)
     alpha = np.minimum(cv2.GaussianBlur(hard, (0, 0), 1.2), np.clip(alpha * 1.5, 0, 1) * hard + 0.0)
     alpha = cv2.GaussianBlur(alpha, (0, 0), 0.8)
-    # The body continues below the photo's bottom edge: repeat the last row (one photo height)
-    # so the person stands on the frame's bottom edge instead of floating.
-    rgb = np.concatenate([photo, np.repeat(photo[-1:], h, axis=0)]).astype(np.float32)
+    # The body continues below the photo's bottom edge (one photo height), so a student
+    # standing further back reaches the frame's bottom edge instead of floating.
+    rgb = np.concatenate([photo.astype(np.float32), _torso_below(photo, alpha)])
     alpha = np.concatenate([alpha, np.repeat(alpha[-1:], h, axis=0)])
     cx = float((lm[234, 0] + lm[454, 0]) / 2)
     cy = float((lm[468, 1] + lm[473, 1]) / 2)
     fw = float(np.hypot(*(lm[454] - lm[234])))
     return Cutout(rgb, alpha, lm, (cx, cy), fw)
+
+
+def _torso_below(photo: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Clothes continuing below the photo: one photo height of rows, float32 RGB.
+
+    Repeating the last row streaks every button and seam of the edge down the frame. Instead,
+    each column takes the median colour of the person in the last band of rows (a button or a
+    hand in the band is outvoted by the cloth around it), smoothed sideways (weighted by the
+    silhouette, so the old backdrop does not bleed in); the real last row fades into it over a
+    few rows, and it darkens a little downward, like a torso leaving the light. The silhouette
+    keeps the last row's width (see :func:`cutout`).
+    """
+    h, w = photo.shape[:2]
+    band = max(8, h // 8)
+    a = alpha[-band:]
+    colour = photo[-band:].astype(np.float32)
+    person = a >= 0.5
+    weight = person.mean(axis=0).astype(np.float32)                  # per column
+    masked = np.where(person[..., None], colour, np.nan)
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)      # all-backdrop columns
+            median = np.nanmedian(masked, axis=0)
+    median = np.where(np.isnan(median), colour[-1], median).astype(np.float32)
+    sigma = max(2.0, 0.02 * w)
+    num = cv2.GaussianBlur(np.ascontiguousarray((median * weight[:, None])[None]), (0, 0), sigma)[0]
+    den = cv2.GaussianBlur(np.ascontiguousarray(weight[None, :]), (0, 0), sigma)[0]
+    smooth = np.where((den > 1e-3)[:, None], num / np.maximum(den, 1e-6)[:, None], median)
+    rows = np.arange(h, dtype=np.float32)[:, None, None]
+    fade = np.clip(rows / max(4.0, band / 6), 0.0, 1.0)          # last row → smooth cloth
+    shade = 1.0 - 0.18 * rows / h                                   # a little darker downward
+    last = photo[-1].astype(np.float32)[None]
+    return ((1.0 - fade) * last + fade * smooth[None]) * shade
 
 
 def backdrop_color(backdrop: str | tuple[int, int, int]) -> tuple[int, int, int]:
@@ -163,9 +197,18 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
     m = cv2.getRotationMatrix2D(cut.face_center, roll_deg, s)
     m[0, 2] += tx - cut.face_center[0]
     m[1, 2] += ty - cut.face_center[1]
-    fg = cv2.warpAffine(cut.rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    alpha = cv2.warpAffine(cut.alpha, m, (w, h), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    # Only the person's footprint is warped and blended: everywhere else alpha is 0 and the
+    # frame is the backdrop (a third of the time of warping the whole frame).
+    fg = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    x0, y0, x1, y1 = _footprint(m, cut.alpha.shape, w, h)
+    if x1 > x0 and y1 > y0:
+        mr = m.copy()
+        mr[:, 2] -= (x0, y0)
+        fg[y0:y1, x0:x1] = cv2.warpAffine(cut.rgb, mr, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_REPLICATE)
+        alpha[y0:y1, x0:x1] = cv2.warpAffine(cut.alpha, mr, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     lm = _transform(cut.landmarks, m)
 
     if stripes or clothing_rgb is not None:
@@ -188,6 +231,20 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
         _red_pupils(fg, lm)
 
     # --- the backdrop ------------------------------------------------------------------------
+    whole_frame_effects = (gradient > 0 or shadow > 0 or clutter or second_face or exposure != 1.0
+                           or cast is not None or blur > 0 or noise > 0)
+    if not whole_frame_effects:
+        # a plain backdrop: only the person's footprint is computed in floating point
+        out = np.empty((h, w, 3), np.uint8)
+        out[:] = np.clip(bg_rgb + 0.5, 0, 255).astype(np.uint8)
+        if x1 > x0 and y1 > y0:
+            a = np.ascontiguousarray(alpha[y0:y1, x0:x1])
+            back = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+            back[:] = bg_rgb
+            roi = cv2.blendLinear(np.ascontiguousarray(fg[y0:y1, x0:x1]), back, a, 1 - a)
+            _highlights(roi, lm - (x0, y0), fw_target, glare, hotspot)
+            out[y0:y1, x0:x1] = cv2.convertScaleAbs(roi)     # rounds and saturates; roi ≥ 0
+        return out
     bg = np.empty((h, w, 3), np.float32)
     bg[:] = bg_rgb
     if gradient > 0:
@@ -200,15 +257,13 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
     if clutter:
         _paste_object(bg, lm, fw_target)
 
-    frame = fg * alpha[..., None] + bg * (1 - alpha[..., None])
+    frame = bg                       # blended in place, inside the footprint only
+    if x1 > x0 and y1 > y0:
+        a = alpha[y0:y1, x0:x1, None]
+        frame[y0:y1, x0:x1] = fg[y0:y1, x0:x1] * a + bg[y0:y1, x0:x1] * (1 - a)
     if second_face:
         frame = _second_person(frame, face, lm, fw_target, w, h)
-    if glare:
-        _blob(frame, _eye_center(lm, "right"), _eye_width(lm) * 0.32, 255.0)
-    if hotspot:
-        fh = lm[152] - lm[10]
-        centre = lm[10] + 0.18 * fh
-        _blob(frame, centre, fw_target * 0.12, 255.0)
+    _highlights(frame, lm, fw_target, glare, hotspot)
     if exposure != 1.0:
         frame *= exposure
     if cast is not None:
@@ -217,7 +272,27 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
         frame = cv2.GaussianBlur(frame, (0, 0), blur)
     if noise > 0:
         frame += np.random.default_rng(seed).normal(0, noise, frame.shape).astype(np.float32)
-    return np.clip(frame + 0.5, 0, 255).astype(np.uint8)
+    frame += 0.5
+    return np.clip(frame, 0, 255, out=frame).astype(np.uint8)
+
+
+def _highlights(img: np.ndarray, lm: np.ndarray, fw: float, glare: bool, hotspot: bool) -> None:
+    """Clipped reflections: on the lens over the person's right eye, on the forehead."""
+    if glare:
+        _blob(img, _eye_center(lm, "right"), _eye_width(lm) * 0.32, 255.0)
+    if hotspot:
+        fh = lm[152] - lm[10]
+        _blob(img, lm[10] + 0.18 * fh, fw * 0.12, 255.0)
+
+
+def _footprint(m: np.ndarray, shape: tuple[int, int], w: int, h: int) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1) in the frame of a ``shape`` (h, w) layer warped by ``m``,
+    a pixel wider each way for the bilinear interpolation, clipped to the frame."""
+    sh, sw = shape
+    corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], np.float64) @ m[:, :2].T + m[:, 2]
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 2
+    return max(int(x0), 0), max(int(y0), 0), min(int(x1), w), min(int(y1), h)
 
 
 def scene_landmarks(face: str = "astronaut", *, size: tuple[int, int] = (1440, 1080),

@@ -72,3 +72,40 @@ def test_full_resolution_still_is_mapped_back(analyzer):
 def test_rejects_non_rgb(analyzer):
     with pytest.raises(ValueError):
         analyzer.analyze(np.zeros((10, 10), np.uint8))
+
+
+def test_live_pose_every_nth_frame_reuses_the_shoulders_with_their_age():
+    from kiosk.analysis import Analyzer
+    rgb = compose_scene("hopper", "blue", size=(640, 480))
+    with Analyzer(video=True, pose_every=3) as tracker:
+        runs = [tracker.analyze(rgb) for _ in range(5)]
+        assert [r.shoulders_age for r in runs] == [0, 1, 2, 0, 1]
+        # Pose ran exactly on the frames whose shoulders are fresh
+        assert [("pose" in r.timings_ms) for r in runs] == [True, False, False, True, False]
+        assert runs[0].shoulders is not None and runs[1].shoulders == runs[0].shoulders
+        # a frame of another size never gets shoulders measured on the old one
+        other = tracker.analyze(compose_scene("hopper", "blue", size=(800, 600)))
+        assert other.shoulders_age == 0 and other.shoulders[0][0] > 400
+
+
+def test_scene_body_continues_smoothly_below_the_photo():
+    # A student far from the camera: the body is extended below the photograph's bottom
+    # edge. It must reach the frame's bottom edge, keep its width, and not streak (the old
+    # extension repeated the last row: every button and seam became a vertical line).
+    from hardware.scenes import EYE_LINE_FRACTION, cutout
+    w, h, scale = 1440, 1080, 0.5
+    rgb = compose_scene("hopper", "blue", size=(w, h), scale=scale).astype(np.float32)
+    cut = cutout("hopper")
+    s = FACE_WIDTH_FRACTION * h * scale / cut.face_width
+    photo_bottom = EYE_LINE_FRACTION * h + (cut.rgb.shape[0] / 2 - cut.face_center[1]) * s
+    assert photo_bottom < h - 100                     # the extension is in view
+    blue = np.array([100, 197, 255], np.float32)
+    body = np.abs(rgb - blue).sum(axis=2) > 60
+    edge_row, low_row = int(photo_bottom) - 3, h - 1
+    width_at_edge, width_low = body[edge_row].sum(), body[low_row].sum()
+    assert width_low > 0.9 * width_at_edge             # reaches the bottom, as wide
+    cols = np.nonzero(body[low_row])[0]
+    inner = rgb[int(photo_bottom) + 20:, cols[0] + 10:cols[-1] - 10].mean(axis=2)
+    # neighbouring columns of the extension differ by less than a grey level on average
+    # (smooth cloth; repeating the last row gave 4.3)
+    assert np.abs(np.diff(inner, axis=1)).mean() < 1.0
