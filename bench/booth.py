@@ -14,7 +14,10 @@ headless) N times and reports, per run and as medians:
   spends looking at the review screen; split into steady pass + countdown, burst + build +
   verify, and spool + export.
 
-Also a drawing-only measurement of the live-guidance screen (no analysis) at two screen sizes.
+Also, without the simulator's other threads competing for the CPU: the live path alone per
+preview frame of the scripted student (the fake camera drawing the 640×480 preview, then
+``kiosk.workers.guide_frame``: models, crop plan, all checks), as medians per stage; and a
+drawing-only measurement of the live-guidance screen (no analysis) at two screen sizes.
 """
 
 from __future__ import annotations
@@ -56,6 +59,38 @@ def one_run(root: Path) -> dict:
 
 def _d(a, b):
     return None if a is None or b is None else round(b - a, 2)
+
+
+def live_path(frames: int = 60, fps: float = 10.0) -> dict:
+    """Milliseconds per preview frame of the simulator's student, per stage (medians)."""
+    from hardware.fake_camera import FakeCamera
+    from kiosk.analysis import Analyzer
+    from kiosk.config import Config
+    from kiosk.workers import LIVE_POSE_EVERY, guide_frame
+
+    now = [0.0]
+    camera = FakeCamera(clock=lambda: now[0])      # the scripted student, time stepped by hand
+    camera.start()
+    config = Config()
+    stages: dict[str, list[float]] = {}
+    with Analyzer(video=True, pose_every=LIVE_POSE_EVERY) as analyzer:
+        for i in range(frames + 3):
+            now[0] = i / fps
+            t0 = time.perf_counter()
+            frame = camera.preview_frame()
+            preview = time.perf_counter() - t0
+            _, _, _, s = guide_frame(analyzer, frame, config, camera.still_size)
+            if i < 3:
+                continue                        # warm-up
+            stages.setdefault("preview", []).append(preview)
+            for k, v in s.items():
+                stages.setdefault(k, []).append(v)
+            stages.setdefault("analysis", []).append(sum(s.values()))
+    camera.close()
+    out = {k: round(statistics.median(v) * 1000, 1) for k, v in stages.items()}
+    out["analysis_mean"] = round(statistics.mean(stages["analysis"]) * 1000, 1)
+    out["analysis_fps"] = round(1000 / out["analysis_mean"], 1)
+    return out
 
 
 def draw_only(size: tuple[int, int], frames: int = 60) -> float:
@@ -102,10 +137,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             runs.append(one_run(Path(tmp)))
     keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float)) and not isinstance(runs[0][k], bool)]
-    median = {k: statistics.median([r[k] for r in runs if r[k] is not None])
+    median = {k: round(statistics.median([r[k] for r in runs if r[k] is not None]), 2)
               for k in keys if any(r[k] is not None for r in runs)}
     drawing = {f"{w}x{h}": round(draw_only((w, h)), 1) for w, h in ((1280, 800), (800, 1280))}
-    report = {"runs": runs, "median": median, "draw_guidance_ms": drawing,
+    live = live_path()
+    report = {"runs": runs, "median": median, "live_path_ms": live, "draw_guidance_ms": drawing,
               "cpus": os.cpu_count()}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -113,6 +149,10 @@ def main() -> int:
         for i, r in enumerate(runs, 1):
             print(f"run {i}: " + ", ".join(f"{k} {v}" for k, v in r.items()))
         print("median: " + ", ".join(f"{k} {v}" for k, v in median.items()))
+        print("live path alone, per 640×480 preview frame (median ms): "
+              f"fake camera preview {live['preview']}, models {live['models']}, "
+              f"crop plan {live['crop']}, checks {live['checks']}, analysis total "
+              f"{live['analysis']} (mean {live['analysis_mean']}: {live['analysis_fps']} frames/s)")
         print("drawing the guidance screen only (ms/frame): " +
               ", ".join(f"{k} {v}" for k, v in drawing.items()))
     return 0 if all(r["ok"] for r in runs) else 1
