@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,7 +31,21 @@ MSG_SPOOL_FAILED = Message("照片无法保存到本机存储，请联系工作�
 
 
 def msg_saved(name: str) -> Message:
-    return Message(f"照片已保存到U盘：{name}", f"Saved to the USB stick: {name}")
+    # the name on its own line: a file name is never broken in the middle
+    return Message(f"照片已保存到U盘：\n{name}", f"Saved to the USB stick:\n{name}")
+
+
+def shown_name(path: str, student=None) -> str:
+    """The file's name as the screen shows it: an ID number in it is masked like on the
+    confirm screen (people queue behind the student)."""
+    from kiosk.student import mask_id_number
+
+    name = Path(path).name
+    numbers = {getattr(student, "id_number", "")} if student is not None else set()
+    numbers.update(re.findall(r"\d{17}[\dXx]", name))          # an ID number in the template
+    for number in filter(None, numbers):
+        name = name.replace(number, mask_id_number(number))
+    return name
 
 
 class VisitJobs:
@@ -126,8 +141,9 @@ class VisitJobs:
         report = self.export()
         done = next((e for e in report.exported if e.item_id == item_id), None)
         if done is not None:
-            return s.SaveDone(True, msg_saved(Path(done.path).name), path=done.path)
-        return s.SaveDone(False, report.message if report.problem else MSG_KEPT)
+            return s.SaveDone(True, msg_saved(shown_name(done.path, student)), path=done.path,
+                              item_id=item_id)
+        return s.SaveDone(False, report.message if report.problem else MSG_KEPT, item_id=item_id)
 
     def export(self):
         """Export every pending spool item to the stick (an ExportReport; problem = why not)."""
@@ -138,8 +154,13 @@ class VisitJobs:
             return ExportReport(problem=MSG_MISSING, pending=len(self.spool.pending()))
         return export_to_stick(self.spool, self.devices.usb, self.config)
 
-    def export_when_inserted(self) -> None:
-        """A stick appeared (or the booth started): send it what waited in the spool."""
-        if self.spool.pending():
-            self.export()
-        return None
+    def export_when_inserted(self) -> s.StickExported | None:
+        """A stick appeared (or the booth started): send it what waited in the spool. The
+        result goes to the loop, so a DONE screen that said "kept in the booth" can say where
+        the photo is now."""
+        if not self.spool.pending():
+            return None
+        report = self.export()
+        items = tuple(s.SaveDone(True, msg_saved(shown_name(e.path)), path=e.path,
+                                 item_id=e.item_id) for e in report.exported)
+        return s.StickExported(items, report.problem)

@@ -108,6 +108,15 @@ class SaveDone:
     exported: bool              # on the USB stick (False: kept in the spool for later)
     message: Message            # what the DONE screen says about where the photo is
     path: str | None = None
+    item_id: str | None = None  # the photo's spool item (a later export can name it)
+
+
+@dataclass(frozen=True)
+class StickExported:
+    """A stick was inserted and what waited in the spool was exported (kiosk.jobs): the DONE
+    screen of a photo that was only kept in the booth says where it is now."""
+    items: tuple = ()           # SaveDone(exported=True, ...) per photo that reached the stick
+    problem: Message | None = None     # why the export stopped early (full, read-only stick)
 
 
 @dataclass(frozen=True)
@@ -220,7 +229,7 @@ class Session:
             # SAVE is never interrupted: the photo is being written
             self._enter(State.TECHNICIAN, now)
             return []
-        if not isinstance(event, LiveUpdate):
+        if not isinstance(event, (LiveUpdate, StickExported)):   # not the student's doing
             d.last_input_at = now
         handler: Callable = getattr(self, "_on_" + d.state.value)
         return handler(event, now) or []
@@ -393,8 +402,15 @@ class Session:
             self.fail(event.message, now)
 
     def _on_done(self, event, now):
+        d = self.data
         if event == CONFIRM:
             self._enter(State.ATTRACT, now)
+        elif isinstance(event, StickExported) and d.saved is not None and not d.saved.exported:
+            mine = next((i for i in event.items if i.item_id == d.saved.item_id), None)
+            if mine is not None:
+                d.saved = mine
+            elif event.problem is not None:
+                d.saved = SaveDone(False, event.problem, item_id=d.saved.item_id)
 
     def _on_failsafe(self, event, now):
         return None      # recovers by itself (tick); buttons are ignored while it does

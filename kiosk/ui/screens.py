@@ -85,7 +85,10 @@ def buttons(model: ScreenModel, layout: Layout) -> list[Button]:
             specs.append(("confirm", texts.ACCEPT, "primary"))
         out += bottom_buttons(layout, specs)
     elif state is State.DONE:
-        out += bottom_buttons(layout, [("confirm", Message("好的", "OK"), "primary")])
+        # the done screen's text is centred on the whole screen: so is its one button
+        [ok] = bottom_buttons(layout, [("confirm", texts.OK, "primary")])
+        out.append(Button(ok.rect.move(layout.width // 2 - ok.rect.centerx, 0), ok.event,
+                          ok.label, ok.kind))
     return out
 
 
@@ -165,6 +168,18 @@ def _notice(surface, fonts, layout, model, y: int, color=BAD) -> int:
                      layout.medium, layout.panel.width, color)
 
 
+def _fit_clear(layout: Layout, size: tuple[int, int], area: pygame.Rect) -> pygame.Rect:
+    """``widgets.fit``, moved down (and shrunk) when it would run under the language button in
+    the top corner (portrait screens: the picture spans the width)."""
+    dest = widgets.fit(size, area)
+    if dest.colliderect(layout.language):
+        top = layout.language.bottom + layout.pad
+        below = pygame.Rect(area.x, top, area.width, area.bottom - top)
+        if below.height > 0:
+            dest = widgets.fit(size, below)
+    return dest
+
+
 def _preview(surface, layout, model, *, dim: bool = False,
              area: pygame.Rect | None = None) -> pygame.Rect | None:
     """The mirrored camera preview, fitted into the preview area."""
@@ -174,7 +189,7 @@ def _preview(surface, layout, model, *, dim: bool = False,
         pygame.draw.rect(surface, (30, 36, 52), area)
         return None
     h, w = frame.shape[:2]
-    dest = widgets.fit((w, h), area)
+    dest = _fit_clear(layout, (w, h), area)
     surface.blit(widgets.rgb_surface(frame, dest.size, mirror=True), dest)
     if dim:
         shade = pygame.Surface(dest.size, pygame.SRCALPHA)
@@ -258,18 +273,39 @@ def draw_confirm(surface, fonts, layout, model):
 
 
 def draw_reminders(surface, fonts, layout, model):
+    """The heading, the live mirror (so the student checks glasses, hair and earrings in it)
+    and the list. Landscape: mirror under the heading on the left, list on the right; portrait:
+    heading and list above, the buttons below."""
     area = layout.preview
     y = bilingual(surface, fonts, texts.BEFORE_WE_START, model.lang, (area.x, area.y + layout.pad),
                   layout.big, area.width, ACCENT)
     p = layout.panel
     target = area if layout.portrait else p
     if not layout.portrait:
+        # top-aligned under the heading (the camera's frames are 4:3)
+        mirror = pygame.Rect(area.x, y + layout.pad, area.width,
+                             min(area.bottom - y - layout.pad, area.width * 3 // 4))
+        dest = _preview(surface, layout, model, area=mirror)
+        if dest is not None:
+            _caption(surface, fonts, layout, model, dest, texts.CHECK_IN_MIRROR, bottom=True)
         y = p.y + layout.language.bottom
+    buttons_top = bottom_buttons(layout, [("confirm", texts.READY, "primary")])[0].rect.top
+    if layout.portrait:
+        mirror = pygame.Rect(p.x, p.y, p.width, buttons_top - 2 * layout.pad - p.y)
+        if mirror.height > layout.big * 3:
+            dest = _preview(surface, layout, model, area=mirror)
+            if dest is not None:
+                _caption(surface, fonts, layout, model, dest, texts.CHECK_IN_MIRROR, bottom=True)
+    bottom = target.bottom if layout.portrait else buttons_top - layout.pad
+    size = widgets.fitting_size(fonts, texts.REMINDERS, model.lang, layout.medium, target.width,
+                                bottom - y, gap=layout.pad)
+    bullet = "• "
+    indent = fonts.get(size).get_rect("•").width + size // 3
     for item in texts.REMINDERS:
-        first, second = widgets.primary(item, model.lang)
-        y = bilingual(surface, fonts, Message("• " + first, second) if model.lang != "en"
-                      else Message(second, "• " + first), model.lang, (target.x, y + layout.pad),
-                      layout.medium, target.width)
+        # the bullet hangs in the margin: both languages of an item start at the same x
+        text(surface, fonts, bullet.strip(), (target.x, y + layout.pad), size, TEXT)
+        y = bilingual(surface, fonts, item, model.lang, (target.x + indent, y + layout.pad), size,
+                      target.width - indent)
 
 
 def draw_guidance(surface, fonts, layout, model):
@@ -353,7 +389,7 @@ def _photo_array(model) -> np.ndarray | None:
 def draw_review(surface, fonts, layout, model):
     photo = _photo_array(model)
     if photo is not None:
-        dest = widgets.fit((standard.FRAME_WIDTH, standard.FRAME_HEIGHT), layout.preview)
+        dest = _fit_clear(layout, (standard.FRAME_WIDTH, standard.FRAME_HEIGHT), layout.preview)
         # the photo exactly as saved: never mirrored
         surface.blit(widgets.rgb_surface(photo, dest.size, mirror=False), dest)
     p = layout.panel
@@ -379,9 +415,9 @@ def draw_review(surface, fonts, layout, model):
                       (p.x, y + layout.pad // 2), layout.small, p.width,
                       BAD if getattr(c, "blocking", False) else ACCENT)
     n = model.retakes_left
-    left = Message(texts.RETAKES_LEFT.zh.format(n=n), texts.RETAKES_LEFT.en.format(n=n))
-    y = text(surface, fonts, widgets.primary(left, model.lang)[0], (p.x, min(y + layout.pad, bottom)),
-             layout.small, DIM)
+    left = texts.retakes_left(n)
+    y = bilingual(surface, fonts, left, model.lang, (p.x, min(y + layout.pad, bottom)),
+                  layout.small, p.width, DIM)
     _notice(surface, fonts, layout, model, y)
 
 

@@ -28,6 +28,7 @@ REMINDERS = (
     Message("头发不要遮住眉毛和耳朵", "Keep your hair off your eyebrows and ears"),
     Message("请摘下帽子", "No hat or cap"),
 )
+CHECK_IN_MIRROR = Message("请对照画面检查一下", "Check yourself in the picture")
 READY = Message("准备好了", "I'm ready")
 BACK = Message("返回", "Back")
 LOOKING = Message("请看镜头，正在检查姿势…", "Look at the camera: checking your pose…")
@@ -38,14 +39,26 @@ YOUR_PHOTO = Message("您的照片", "Your photo")
 ACCEPT = Message("确认使用", "Use this photo")
 RETAKE = Message("重拍", "Retake")
 RETAKES_LEFT = Message("还可重拍 {n} 次", "{n} retakes left")
+RETAKE_LEFT = Message("还可重拍 1 次", "1 retake left")
+NO_RETAKES_LEFT = Message("不能再重拍了", "No retakes left")
 PASSED = Message("符合标准", "Meets the standard")
 WARNED = Message("符合标准（有提示）", "Meets the standard (with notes)")
 FAILED = Message("不符合标准", "Does not meet the standard")
 SAVING = Message("正在保存照片…", "Saving your photo…")
 DONE = Message("完成！", "Done!")
+OK = Message("好的", "OK")
 THANKS = Message("谢谢，祝毕业快乐！", "Thank you, and congratulations!")
 FAILSAFE = Message("抱歉，出了点问题", "Sorry, something went wrong")
 RECOVERING = Message("系统正在自动恢复，请稍候", "The booth is recovering by itself, please wait")
 TECHNICIAN = Message("技术人员模式", "Technician mode")
 TECHNICIAN_MISSING = Message("技术人员界面未安装", "Technician screens are not installed")
 LANGUAGE_BUTTON = Message("EN", "中文")
+
+
+def retakes_left(n: int) -> Message:
+    """"还可重拍 3 次 / 3 retakes left", in both languages (English counts in the singular too)."""
+    if n <= 0:
+        return NO_RETAKES_LEFT
+    if n == 1:
+        return RETAKE_LEFT
+    return Message(RETAKES_LEFT.zh.format(n=n), RETAKES_LEFT.en.format(n=n))

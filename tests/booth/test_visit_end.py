@@ -197,3 +197,25 @@ def test_a_simulated_visit_through_the_loop_records_one_line(booth):
     assert [r["outcome"] for r in records(booth.config.booth.state_dir)] == ["saved", "abandoned"]
     stats = summarize(booth.config.booth.state_dir)
     assert stats.sessions == 2 and stats.saved == 1
+
+
+def test_done_screen_says_where_the_photo_is_once_a_stick_is_inserted(booth):
+    stick = booth.devices.usb
+    stick.pull_out()
+    photo = Photo(jpeg=jpeg(), student=LI)
+    booth.work.burst = lambda student: CaptureDone(photo)
+    press(booth, pygame.K_RETURN, "\r", State.IDENTIFY)
+    for d in LI.student_id:
+        press(booth, getattr(pygame, f"K_{d}"), d)
+    for state in (State.CONFIRM, State.REMINDERS, State.GUIDANCE):
+        press(booth, pygame.K_RETURN, "\r", state)
+    booth.post(LiveUpdate(View(ready=True, all_pass=True)))
+    assert step_until(booth, lambda: booth.session.state is State.REVIEW)
+    press(booth, pygame.K_RETURN, "\r", State.DONE)
+    assert not booth.session.data.saved.exported            # kept in the booth
+    stick.plug_in()
+    booth.post("usb_inserted")                                # what the USB watcher posts
+    assert step_until(booth, lambda: booth.session.data.saved.exported, 10)
+    assert booth.session.state is State.DONE
+    assert "1101**********1236" in booth.session.data.saved.message.en
+    assert booth.spool.pending() == []
