@@ -29,4 +29,4 @@ bench: setup
 	$(VENV)/bin/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) booth-usb booth-screens
+	rm -rf $(VENV) booth-usb booth-screens booth-demo

@@ -114,3 +114,16 @@ def test_kiosk_help_lists_every_command_and_run_needs_no_simulator():
     sub = argparse.ArgumentParser().add_subparsers()
     kiosk.simulate.register(sub)
     assert set(sub.choices) == {"simulate"}
+
+
+def test_make_clean_removes_the_simulators_demo_folder_and_git_ignores_it():
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    out = subprocess.run(["make", "-n", "clean"], cwd=root, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0 and "booth-demo" in out.stdout.split()
+    assert "booth-demo/" in (root / ".gitignore").read_text().splitlines()
