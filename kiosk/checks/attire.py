@@ -104,9 +104,10 @@ def jewelry(ctx: CheckContext) -> CheckResult:
     x, y, bw, bh = cv2.boundingRect(zone.astype(np.uint8))
     pad = 2 * k
     x0, y0, x1, y1 = max(x - pad, 0), max(y - pad, 0), min(x + bw + pad, w), min(y + bh + pad, h)
-    rgb = ctx.rgb[y0:y1, x0:x1].astype(np.int16)
-    bright = rgb.min(axis=2) >= ctx.t.clip_level - 10
-    grey = (rgb.max(axis=2) - rgb.min(axis=2)) < 25
+    r, g, b = cv2.split(np.ascontiguousarray(ctx.rgb[y0:y1, x0:x1]))
+    lo, hi = cv2.min(cv2.min(r, g), b), cv2.max(cv2.max(r, g), b)
+    bright = lo >= ctx.t.clip_level - 10
+    grey = (hi - lo) < 25                      # uint8: hi ≥ lo, no wrap-around
     tophat = cv2.morphologyEx(ctx.luma[y0:y1, x0:x1], cv2.MORPH_TOPHAT,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     specks = (bright & grey & zone[y0:y1, x0:x1] & (tophat > 40)).astype(np.uint8)

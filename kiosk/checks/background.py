@@ -72,7 +72,7 @@ def shadow(ctx: CheckContext) -> CheckResult:
     d = ctx.distance_to_person
     near_band = (d > 0.04 * fw) & (d <= 0.22 * fw)
     far_band = (d > 0.22 * fw) & (d <= 0.55 * fw)
-    L = ctx.lab[..., 0]
+    L = ctx.lightness
     cols = np.arange(L.shape[1])[None, :]
     rows = np.arange(L.shape[0])[:, None]
     cx = ctx.lm[[234, 454], 0].mean()

@@ -80,6 +80,11 @@ class CheckContext:
         return cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
     @cached_property
+    def lightness(self) -> np.ndarray:
+        """L* of the view (a contiguous copy of ``lab[..., 0]``: fast to select from)."""
+        return np.ascontiguousarray(self.lab[..., 0])
+
+    @cached_property
     def luma(self) -> np.ndarray:
         return cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
 

@@ -35,7 +35,7 @@ def exposure(ctx: CheckContext) -> CheckResult:
     skin = ctx.face_skin
     if skin.sum() < 50:
         return unknown("lighting.exposure", limit)
-    value = float(np.median(ctx.lab[..., 0][skin]))
+    value = float(np.median(ctx.lightness[skin]))
     clipped = float(ctx.clipped[skin].mean())
     if value < t.exposure_min_l:
         return failed("lighting.exposure", value, limit, TOO_DARK, (t.exposure_min_l - value) / 10)
