@@ -167,3 +167,30 @@ def test_good_scene_verdict_and_no_face(scenes, analyzer):
     assert by["face.count"].status == Status.FAIL
     assert by["pose.yaw"].status == Status.UNKNOWN and by["pose.yaw"].blocking
     assert by["expression.natural"].status == Status.WARN and not by["expression.natural"].blocking
+
+
+def test_channel_median_is_numpys_median():
+    from kiosk.checks.context import channel_median
+    rng = np.random.default_rng(1)
+    image = rng.normal(50, 20, (60, 80, 3)).astype(np.float32)
+    mask = rng.random((60, 80)) > 0.4
+    assert np.array_equal(channel_median(image, mask), np.median(image[mask], axis=0))
+
+
+def test_live_path_judges_a_preview_like_the_still(scenes):
+    # The booth's live thread: tracking, Pose every few frames, the same 31 checks in the
+    # crop. On a 640×480 preview of the good scene it reaches the still's verdict.
+    from hardware.scenes import compose_scene
+    from kiosk.analysis import Analyzer
+    from kiosk.workers import LIVE_POSE_EVERY, guide_frame
+    preview = compose_scene("hopper", "blue", size=(640, 480))
+    with Analyzer(video=True, pose_every=LIVE_POSE_EVERY) as tracker:
+        runs = [guide_frame(tracker, preview, _config(), (1440, 1080)) for _ in range(LIVE_POSE_EVERY + 1)]
+    for analysis, plan, results, stages in runs:
+        assert plan.ok and [r.id for r in results] == list(ALL_RULE_IDS)
+        assert verdict(results) in (Status.PASS, Status.WARN), [r for r in results if r.blocking]
+        assert set(stages) == {"models", "crop", "checks"} and all(v > 0 for v in stages.values())
+    # shoulders measured on the first frame are reused (not unknown) on the next ones
+    assert [a.shoulders_age for a, *_ in runs] == list(range(LIVE_POSE_EVERY)) + [0]
+    shoulders = [{r.id: r for r in res}["pose.shoulders"].status for _, _, res, _ in runs]
+    assert shoulders == [Status.PASS] * len(runs)
