@@ -416,8 +416,9 @@ def draw_review(surface, fonts, layout, model):
                       BAD if getattr(c, "blocking", False) else ACCENT)
     n = model.retakes_left
     left = texts.retakes_left(n)
+    # medium like the verdict above: at small size the English line is too small on a 7" screen
     y = bilingual(surface, fonts, left, model.lang, (p.x, min(y + layout.pad, bottom)),
-                  layout.small, p.width, DIM)
+                  layout.medium, p.width, DIM)
     _notice(surface, fonts, layout, model, y)
 
 
