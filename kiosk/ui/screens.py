@@ -256,7 +256,7 @@ def draw_identify(surface, fonts, layout, model):
 
 def draw_confirm(surface, fonts, layout, model):
     student = model.data.student
-    from kiosk.student import mask_id_number   # H2's masking: one definition of what is shown
+    from kiosk.student import mask_id_number   # one definition of what is shown
 
     p = layout.panel
     area = layout.preview
