@@ -61,11 +61,15 @@ class Camera(abc.ABC):
     def __init__(self, *, timeout: float = 5.0) -> None:
         #: Default time limit (seconds) for a preview frame.
         self.timeout = timeout
+        #: Set by each driver's :meth:`start` once the still's size is known.
+        self._still_size: tuple[int, int] | None = None
 
     @property
-    @abc.abstractmethod
     def still_size(self) -> tuple[int, int]:
         """Size (w, h) of :meth:`capture_still`'s frames (known after :meth:`start`)."""
+        if self._still_size is None:
+            raise CameraError(CAMERA_FAILED, "camera not started")
+        return self._still_size
 
     @abc.abstractmethod
     def start(self) -> None:

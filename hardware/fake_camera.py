@@ -58,16 +58,9 @@ class FakeCamera(Camera):
         self.preview_size = preview_size
         self._source: FrameSource | None = None
         self._t0 = 0.0
-        self._still_size: tuple[int, int] | None = None
         self._unhang = threading.Event()     # set by close(): lets abandoned "hung" reads end
         self._preview_cache: tuple[np.ndarray, np.ndarray] | None = None
         self.frames_served = 0
-
-    @property
-    def still_size(self) -> tuple[int, int]:
-        if self._still_size is None:
-            raise CameraError(CAMERA_FAILED, "camera not started")
-        return self._still_size
 
     @property
     def started(self) -> bool:

@@ -62,14 +62,7 @@ class PiCamera(Camera):
         self._cam = None
         self._preview_config: dict | None = None
         self._still_config: dict | None = None
-        self._still_size: tuple[int, int] | None = None
         self.scaler_crop: tuple[int, int, int, int] | None = None
-
-    @property
-    def still_size(self) -> tuple[int, int]:
-        if self._still_size is None:
-            raise CameraError(CAMERA_FAILED, "camera not started")
-        return self._still_size
 
     # --- start ------------------------------------------------------------------------------------
 

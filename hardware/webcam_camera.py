@@ -38,15 +38,8 @@ class WebcamCamera(Camera):
         self.request_size = request_size
         self.preview_size = preview_size
         self._cap = None
-        self._still_size: tuple[int, int] | None = None
         self._lock = threading.Lock()     # one read at a time: VideoCapture is not thread-safe
         self._broken = False
-
-    @property
-    def still_size(self) -> tuple[int, int]:
-        if self._still_size is None:
-            raise CameraError(CAMERA_FAILED, "camera not started")
-        return self._still_size
 
     def start(self) -> None:
         import cv2
