@@ -4,7 +4,8 @@ Registrar offices export rosters from spreadsheets, so the reader is forgiving a
 and strict about the content:
 
 - encoding: UTF-8 (with or without BOM), UTF-16 with BOM ("Unicode text"), or GBK/GB18030 as
-  older Chinese Excel versions save it, detected from the bytes;
+  older Chinese Excel versions save it, detected from the bytes; a row with bytes that are
+  damaged in that encoding is rejected like any other bad row;
 - separator: comma, semicolon or tab, detected from the header line;
 - columns found by name, in Chinese or English, in any order (see :data:`COLUMNS`); student
   number, name and ID-card number are required, college and class optional.
@@ -52,6 +53,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "class_name": ("班级", "班级名称", "行政班", "class", "classname"),
 }
 REQUIRED = ("student_id", "name", "id_number")
+DAMAGED = "\ufffd"                   # what a byte sequence the encoding cannot read becomes
 FIELD_ZH = {"student_id": "学号", "name": "姓名", "id_number": "身份证号", "college": "学院",
             "class_name": "班级"}
 
@@ -125,9 +127,23 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(enc), ("gbk" if enc == "gb18030" else enc)
         except UnicodeDecodeError:
             continue
-    raise RosterError(Message("名单文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件",
-                              "the roster's text encoding is not recognised; save it as a CSV "
-                              "file in UTF-8 or GBK"))
+    # A few damaged bytes (a cell edited in a tool with another encoding, a bad copy) must cost
+    # only their rows, not the whole roster: decode with U+FFFD in their place, in whichever
+    # encoding needs fewer of them, and let parse_roster reject the rows that carry one.
+    if data.startswith(codecs.BOM_UTF8):
+        text, encoding = data[3:].decode("utf-8", "replace"), "utf-8-sig"
+    else:
+        text, encoding = min(((data.decode(enc, "replace"), label)
+                              for enc, label in (("utf-8", "utf-8"), ("gb18030", "gbk"))),
+                             key=lambda t: t[0].count(DAMAGED))
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if DAMAGED in header or text.count(DAMAGED) > max(2, len(text) // 50):
+        raise RosterError(Message("名单文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV 文件",
+                                  "the roster's text encoding is not recognised; save it as a "
+                                  "CSV file in UTF-8 or GBK"))
+    log.warning("roster: %d damaged byte sequence(s) in %s text; their rows are rejected",
+                text.count(DAMAGED), encoding)
+    return text, encoding
 
 
 def _norm_header(text: str) -> str:
@@ -171,6 +187,11 @@ def parse_roster(data: bytes, *,
             continue
         if columns is None:
             columns = _header_columns(row)
+            continue
+        if any(DAMAGED in cell for cell in row):
+            roster.rejected.append((start, "含有无法识别的字符（编码损坏），请在名单中改正此行 / "
+                                           "damaged characters (bytes not valid in the file's "
+                                           "encoding): correct this row in the roster"))
             continue
         values = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
         try:

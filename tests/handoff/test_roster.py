@@ -67,6 +67,29 @@ def test_rejected_rows_report_their_line_numbers_and_the_rest_loads():
     assert "line 2" in reasons[10]
 
 
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-8-sig"])
+def test_a_row_with_damaged_bytes_is_rejected_by_line_and_the_rest_loads(encoding):
+    rows = ["学号,姓名,身份证号", f"2020000101,王小明,{GOOD1}", f"2020000102,李四,{GOOD2}",
+            f"2020000103,赵六,{GOOD3}"]
+    codec = "gbk" if encoding == "gbk" else "utf-8"
+    data = [r.encode(codec) for r in rows]
+    # line 3: the name's last byte is one no GBK or UTF-8 text can hold (a damaged cell)
+    data[2] = data[2].replace("李四".encode(codec), "李".encode(codec) + b"\xff")
+    bom = b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b""
+    roster = parse_roster(bom + b"\r\n".join(data) + b"\r\n")
+    assert sorted(roster.students) == ["2020000101", "2020000103"]
+    assert roster.find("2020000101").name == "王小明"
+    [(line, reason)] = roster.rejected
+    assert line == 3 and "编码" in reason and "damaged" in reason
+    assert roster.encoding == encoding
+
+
+def test_a_file_that_is_mostly_undecodable_is_refused_as_a_whole():
+    with pytest.raises(RosterError) as err:
+        parse_roster("学号,姓名,身份证号\n".encode("gbk") + bytes(range(0x80, 0x100)) * 4)
+    assert "编码" in err.value.message.zh and "encoding" in err.value.message.en
+
+
 def test_missing_required_column_is_a_clear_error():
     with pytest.raises(RosterError) as err:
         parse_roster("学号,姓名\n2020000101,张三\n".encode())
