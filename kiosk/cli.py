@@ -94,6 +94,15 @@ def load_key_arg(path: str | None, *, required: bool) -> bytes | None:
         raise UsageError(exc.message) from None
 
 
+def _check_identity_scheme(name: str) -> None:
+    """Refuse an unknown or broken ``booth.identity_scheme`` before any model loads."""
+    from kiosk.identity import IdentityError, load_scheme
+    try:
+        load_scheme(name)
+    except IdentityError as exc:
+        raise UsageError(exc.message) from None
+
+
 class _LazyAnalyzer:
     """Creates the (slow to load) models on first use, once for all images of a command."""
 
@@ -237,6 +246,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     except InvalidIdentity as exc:
         raise UsageError(exc.message) from None
     key = load_key_arg(args.key or config.booth.key_file, required=True)
+    _check_identity_scheme(config.booth.identity_scheme)
     rgb = read_image(args.image)
     out = Path(args.out)
     try:

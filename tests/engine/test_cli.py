@@ -41,7 +41,8 @@ def assert_schema(obj: dict, *, extra_keys: set[str] = frozenset()) -> None:
     for c in obj["checks"]:
         assert set(c) == {"id", "status", "value", "limit", "message"}
         assert isinstance(c["id"], str) and c["status"] in STATUSES
-        assert c["value"] is None or isinstance(c["value"], (int, float, str))
+        assert c["value"] is None or (isinstance(c["value"], (int, float, str))
+                                      and not isinstance(c["value"], bool))
         assert c["limit"] is None or isinstance(c["limit"], str)
         assert set(c["message"]) == {"zh", "en"}
         assert all(isinstance(v, str) for v in c["message"].values())
@@ -132,6 +133,64 @@ def test_files_edited_afterwards_fail_verify(work):
     assert "file.untransformed" in failing["mirrored.jpg"]
     assert "file.id_embedded" in failing["comment_removed.jpg"]
     assert "file.clean" in failing["appended.jpg"]
+
+
+def test_files_resized_truncated_or_not_jpeg_fail_verify_cleanly(work):
+    """Re-saved at another pixel size, cut short, or a PNG renamed .jpg: exit 1, one JSON object
+    each, the rule that catches it failing, never a traceback."""
+    original = (work / "out" / f"{ID}.jpg").read_bytes()
+    d = work / "damaged"
+    d.mkdir()
+    with Image.open(io.BytesIO(original)) as im:
+        im.resize((450, 600)).save(d / "resized.jpg", "JPEG", quality=90, dpi=(300, 300),
+                                   comment=im.info["comment"])
+        im.save(d / "png_named.jpg", "PNG")
+    (d / "truncated.jpg").write_bytes(original[: len(original) // 2])
+    (d / "empty.jpg").write_bytes(b"")
+    proc = kiosk("verify", str(d), "--key", str(work / "registrar.key"), "--json",
+                 "--no-image-checks")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    objs = {Path(o["file"]).name: o for o in json_lines(proc.stdout)}
+    assert set(objs) == {"resized.jpg", "png_named.jpg", "truncated.jpg", "empty.jpg"}
+    failing = {n: {c["id"] for c in o["checks"] if c["status"] == "fail"} for n, o in objs.items()}
+    for name, obj in objs.items():
+        assert_schema(obj, extra_keys={"identity"})
+        assert obj["verdict"] == "fail", name
+    assert {"file.dimensions", "file.untransformed"} <= failing["resized.jpg"]
+    for name in ("png_named.jpg", "truncated.jpg", "empty.jpg"):
+        assert failing[name] == {"file.format"}, name
+
+
+def test_unreadable_captures_and_empty_folders_exit_2(work, tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    good = (work / "out" / f"{ID}.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (tmp_path / "no_jpegs").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "no_jpegs" / "picture.png")
+    for args in (("check", str(tmp_path / "empty.jpg")),
+                 ("check", str(tmp_path / "truncated.jpg")),
+                 ("check", str(tmp_path / "no_jpegs")),            # a folder is not an image
+                 ("verify", str(tmp_path / "no_jpegs")),           # a folder without JPEG files
+                 ("verify", str(tmp_path / "missing.jpg"))):
+        proc = kiosk(*args, "--json")
+        assert_clean_error(proc)
+        assert proc.stdout == "", args
+    # an unknown identity scheme in the config is a usage error, before any model loads
+    (tmp_path / "bad.toml").write_text('[booth]\nidentity_scheme = "no-such-scheme"\n')
+    proc = kiosk("make", str(work / "good.png"), *MAKE_ARGS, "--out", str(tmp_path / "o"),
+                 "--key", str(work / "registrar.key"), "--config", str(tmp_path / "bad.toml"))
+    assert_clean_error(proc)
+    assert "no-such-scheme" in proc.stderr and not (tmp_path / "o").exists()
+
+
+def test_one_unreadable_image_among_good_ones_still_reports_the_others(work, tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    proc = kiosk("check", str(work / "good.png"), str(tmp_path / "broken.jpg"), "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    [obj] = json_lines(proc.stdout)
+    assert_schema(obj)
+    assert obj["file"].endswith("good.png") and "broken.jpg" in proc.stderr
 
 
 def test_check_json_and_exit_codes(work):
