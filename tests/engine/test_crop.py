@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from kiosk import standard
-from kiosk.crop import MOVE_CLOSER, MOVE_LEFT, MOVE_RIGHT, apply_crop, plan_crop, project
+from kiosk.crop import (MOVE_CLOSER, MOVE_HIGHER, MOVE_LEFT, MOVE_LOWER, MOVE_RIGHT, NO_HEAD_TOP,
+                        STEP_BACK, apply_crop, plan_crop, project)
 
 
 @pytest.mark.parametrize("kw", [dict(face="astronaut"), dict(face="hopper"),
@@ -48,6 +49,25 @@ def test_face_at_the_image_right_says_move_to_your_right(scenes):
     assert not plan.ok and plan.problem == MOVE_RIGHT
     _, _, plan = scenes(face="hopper", dx=-0.4)
     assert not plan.ok and plan.problem == MOVE_LEFT
+
+
+def test_face_too_big_says_step_back(scenes):
+    # 1.8× Hopper: even the largest box inside the frame leaves the face wider than 300 px
+    _, _, plan = scenes(face="hopper", scale=1.8)
+    assert not plan.ok and plan.problem == STEP_BACK
+    assert plan.predicted["face_width"] > standard.FACE_WIDTH.hi
+
+
+def test_too_high_or_too_low_in_the_frame_says_which_way(scenes):
+    # sitting too high: no box leaves 50 px above the hair without lifting the eyes past 300 px
+    _, _, plan = scenes(face="hopper", dy=-0.15)
+    assert not plan.ok and plan.problem == MOVE_LOWER
+    # sitting too low: the eyes cannot come up to 300 px without the box leaving the frame
+    _, _, plan = scenes(face="hopper", dy=0.3)
+    assert not plan.ok and plan.problem == MOVE_HIGHER
+    # the hair touching the frame's top edge: its top cannot be measured, so no crop at all
+    _, _, plan = scenes(face="hopper", scale=2.2)
+    assert not plan.ok and plan.problem == NO_HEAD_TOP and plan.box is None
 
 
 def test_head_cut_at_the_top_edge_is_not_cropped(scenes):
