@@ -153,7 +153,8 @@ class SysfsPwmChannel:
     """One hardware PWM channel through the kernel's sysfs interface (``/sys/class/pwm``).
 
     Needs ``dtoverlay=pwm-2chan`` in ``config.txt`` (the image build sets it) and write access
-    to the channel (the udev rule in ``systemd/`` gives it to the ``gpio`` group). The period is
+    to the channel: exporting needs root, so ``kiosk-pwm.service`` (``systemd/libexec/pwm-export``)
+    exports both channels at boot and gives their files to the ``gpio`` group. The period is
     set once from ``frequency_hz``; ``value`` writes the duty cycle in nanoseconds.
     """
 

@@ -8,6 +8,8 @@ import os
 import pwd
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,23 +23,43 @@ def run(*cmd, env=None, **kw) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})}, **kw)
 
 
+def tracked_files() -> list[Path]:
+    """Every file git knows in the repository (falls back to a walk outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True,
+                             timeout=60).stdout
+        return [REPO / name for name in out.decode().split("\0") if name]
+    except (OSError, subprocess.SubprocessError):
+        return [p for p in REPO.rglob("*") if ".git" not in p.parts and ".venv" not in p.parts]
+
+
 def shell_scripts() -> list[Path]:
-    """Every shell script of the appliance, found by its first line (not by a hand-kept list)."""
+    """Every shell script of the project, found by its first line (not by a hand-kept list)."""
     found = []
-    for folder in ("image-build", "systemd", "tools"):
-        for path in sorted((REPO / folder).rglob("*")):
-            if path.is_file() and path.stat().st_size and "wheelhouse" not in path.parts:
-                with path.open("rb") as f:
-                    first = f.readline()
-                if first.startswith(b"#!") and (b"sh" in first.split(b"/")[-1]):
-                    found.append(path)
+    for path in sorted(tracked_files()):
+        if not path.is_file() or not path.stat().st_size or "wheelhouse" in path.parts:
+            continue
+        with path.open("rb") as f:
+            first = f.readline()
+        if first.startswith(b"#!") and (b"sh" in first.split(b"/")[-1]):
+            found.append(path)
     return found
 
 
+#: Shell files without a "#!" line: pi-gen *sources* them with bash (build.sh, in its own
+#: process), so they are shell code all the same and get the same check.
+SOURCED_BY_PI_GEN = ("image-build/pi-gen.config", "image-build/pi-gen.lock",
+                     "image-build/stage-kiosk/EXPORT_IMAGE")
+
+
 def test_there_are_scripts_to_check():
-    names = {p.name for p in shell_scripts()}
-    assert {"install.sh", "build-wheelhouse", "build-image", "pwm-export", "usb-mount", "recover",
-            "01-run.sh"} <= names
+    names = {str(p.relative_to(REPO)) for p in shell_scripts()}
+    assert {"image-build/install.sh", "image-build/build-wheelhouse", "image-build/build-image",
+            "systemd/libexec/pwm-export", "systemd/libexec/usb-mount", "systemd/libexec/recover",
+            "image-build/stage-kiosk/00-kiosk/01-run.sh", "image-build/stage-kiosk/prerun.sh",
+            "tools/install-system-packages", ".ci/run"} <= names
+    for name in SOURCED_BY_PI_GEN:
+        assert (REPO / name).is_file(), name
 
 
 @pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: str(p.relative_to(REPO)))
@@ -46,6 +68,25 @@ def test_shellcheck(script):
         pytest.fail("shellcheck missing (Makefile APT_PACKAGES installs it)")
     result = run("shellcheck", "--external-sources", script)
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", SOURCED_BY_PI_GEN)
+def test_shellcheck_files_pi_gen_sources(name):
+    if shutil.which("shellcheck") is None:
+        pytest.fail("shellcheck missing (Makefile APT_PACKAGES installs it)")
+    # SC2034: the variables are set here for pi-gen, which reads them after sourcing the file
+    result = run("shellcheck", "--shell=bash", "--exclude=SC2034", REPO / name)
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_catches_a_broken_script(tmp_path):
+    """The check can fail: an unquoted expansion in a copy of a real script is reported."""
+    broken = tmp_path / "usb-mount"
+    text = (LIBEXEC / "usb-mount").read_text()
+    assert 'exec "${cmd[@]}"' in text
+    broken.write_text(text.replace('exec "${cmd[@]}"', "exec ${cmd[@]}"))
+    result = run("shellcheck", broken)
+    assert result.returncode != 0 and "SC2068" in result.stdout
 
 
 # --- usb-mount: the mount options per file system ------------------------------------------------
@@ -97,6 +138,28 @@ def test_mount_point_name_is_always_safe(label, name):
     assert result.stdout.splitlines()[-1] == f"/media/kiosk/{name}"
 
 
+def test_usb_mount_asks_systemd_and_logs_to_the_journal(tmp_path):
+    """Not a dry run: systemd-mount and logger are stand-ins on PATH that record their
+    arguments. udev keeps a RUN program's stderr only in its debug log, so the lines the
+    README's troubleshooting points at (journalctl -t kiosk-usb) must go through logger."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("systemd-mount", "logger"):
+        stand_in = bin_dir / tool
+        stand_in.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/{tool}.args"\n')
+        stand_in.chmod(0o755)
+    me = pwd.getpwuid(os.getuid()).pw_name
+    result = run(LIBEXEC / "usb-mount", "/dev/sdb1",
+                 env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "KIOSK_USB_USER": me,
+                      "ID_FS_TYPE": "vfat", "ID_FS_LABEL": "GRAD", "KIOSK_DRY_RUN": "0"})
+    assert result.returncode == 0, result.stderr
+    mount_args = (tmp_path / "systemd-mount.args").read_text().splitlines()
+    assert mount_args[-2:] == ["/dev/sdb1", "/media/kiosk/GRAD"] and "--no-block" in mount_args
+    log_args = (tmp_path / "logger.args").read_text().splitlines()
+    assert log_args[:3] == ["-t", "kiosk-usb", "--"]
+    assert "mounting /dev/sdb1 (vfat) on /media/kiosk/GRAD" in log_args[3]
+
+
 def test_unsupported_file_system_is_left_alone():
     result = usb_mount("ntfs", "WIN")
     assert result.returncode == 0 and result.stdout == ""
@@ -105,14 +168,14 @@ def test_unsupported_file_system_is_left_alone():
 
 # --- pwm-export against a fake /sys tree ----------------------------------------------------------
 
-def fake_sysfs(tmp_path: Path, block: str = "fe20c000.pwm") -> Path:
+def fake_sysfs(tmp_path: Path, block: str = "fe20c000.pwm", class_dir: str = "pwm") -> Path:
     """A /sys/class/pwm with the fan's chip (ignored) and the lights' chip, channels pre-created
     (the real kernel creates them on export; here export is only a file)."""
     sysfs = tmp_path / "sys"
     for n, dev in (("pwmchip0", "1f0009c000.pwm"), ("pwmchip2", block)):
         device = sysfs / "devices/platform" / dev
         device.mkdir(parents=True)
-        chip = sysfs / "class/pwm" / n
+        chip = sysfs / "class" / class_dir / n
         chip.mkdir(parents=True)
         (chip / "device").symlink_to(device)
         (chip / "npwm").write_text("4\n" if "1f" in dev else "2\n")
@@ -147,10 +210,34 @@ def test_pwm_export_prepares_both_channels(tmp_path, block):
 def test_pwm_export_explains_a_missing_overlay(tmp_path):
     sysfs = tmp_path / "sys"
     (sysfs / "class/pwm").mkdir(parents=True)
-    result = run(LIBEXEC / "pwm-export", env={"KIOSK_SYSFS": str(sysfs),
+    t0 = time.monotonic()
+    result = run(LIBEXEC / "pwm-export", env={"KIOSK_SYSFS": str(sysfs), "KIOSK_PWM_WAIT_S": "1",
                                              "RUNTIME_DIRECTORY": str(tmp_path / "run")})
     assert result.returncode == 1
     assert "dtoverlay=pwm-2chan" in result.stderr
+    assert time.monotonic() - t0 >= 1.0          # it waited for a late driver before giving up
+
+
+def test_pwm_export_waits_for_a_chip_that_appears_late(tmp_path):
+    """At boot the PWM driver (a module udev loads) may come after kiosk-pwm.service starts."""
+    sysfs = tmp_path / "sys"
+    (sysfs / "class").mkdir(parents=True)
+    group = grp.getgrgid(os.getgid()).gr_name
+
+    def driver_loads():
+        time.sleep(0.8)
+        fake_sysfs(tmp_path, class_dir="pwm.loading")       # built aside, then shown at once
+        (sysfs / "class/pwm.loading").rename(sysfs / "class/pwm")
+
+    loader = threading.Thread(target=driver_loads)
+    loader.start()
+    result = run(LIBEXEC / "pwm-export", env={"KIOSK_SYSFS": str(sysfs), "KIOSK_PWM_WAIT_S": "10",
+                                             "RUNTIME_DIRECTORY": str(tmp_path / "run"),
+                                             "KIOSK_PWM_GROUP": group})
+    loader.join()
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run/chip").resolve() == (sysfs / "class/pwm/pwmchip2").resolve()
+    assert (sysfs / "class/pwm/pwmchip2/pwm1/enable").read_text().strip() == "1"
 
 
 # --- polkit rule, evaluated by a real JavaScript engine --------------------------------------------
