@@ -133,6 +133,37 @@ def test_refusals_keep_everything_pending(tmp_path, students, status, message):
     assert export(spool, usb).ok                       # a good stick later takes them all
 
 
+def test_a_copy_that_reads_back_wrong_is_never_marked_exported(tmp_path, students, monkeypatch):
+    """A stick that stores a photo with one byte changed (a failing flash cell): the re-read
+    checksum differs, the bad copy is removed, the spool keeps every item pending."""
+    import kiosk.export.exporter as exporter
+    from kiosk.export.stick import MSG_MISMATCH
+    spool = Spool(tmp_path / "state")
+    for i, s in enumerate(students[:2]):
+        spool.add(s, photo_jpeg(i), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    real_write = exporter.write_atomic
+
+    def write_then_flip_a_byte(path, data, **kw):
+        real_write(path, data, **kw)
+        if str(path).endswith(".jpg"):
+            with open(path, "r+b") as fh:               # the medium changes the stored bytes
+                fh.seek(len(data) // 2)
+                byte = fh.read(1)
+                fh.seek(len(data) // 2)
+                fh.write(bytes([byte[0] ^ 0x01]))
+    monkeypatch.setattr(exporter, "write_atomic", write_then_flip_a_byte)
+    report = export(spool, usb)
+    assert report.problem == MSG_MISMATCH and not report.exported
+    assert report.pending == 2 and all(i.exported is None for i in spool.items())
+    assert not any((i.folder / "exported.json").exists() for i in spool.items())
+    assert not list(usb.rglob("*.jpg"))                 # the damaged copy was removed
+    monkeypatch.setattr(exporter, "write_atomic", real_write)
+    assert export(spool, usb).ok                        # a good write later takes them all
+    assert all(i.exported for i in spool.items())
+
+
 def test_unsupported_file_system_named_in_the_message(tmp_path, students):
     spool = Spool(tmp_path / "state")
     spool.add(students[0], photo_jpeg(), record())
