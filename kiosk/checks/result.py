@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -43,9 +44,15 @@ class CheckResult:
         return self.status in (Status.FAIL, Status.UNKNOWN)
 
     def to_dict(self) -> dict:
+        """The JSON form: ``value`` is a number, a string or None (never NaN, never numpy)."""
         value = self.value
+        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+            value = value.item()              # a numpy scalar from a measurement
+        if isinstance(value, bool):
+            value = int(value)
         if isinstance(value, float):
-            value = round(value, 3)
+            # NaN/inf are not JSON: a measurement that produced one did not measure anything
+            value = round(value, 3) if math.isfinite(value) else None
         return {
             "id": self.id,
             "status": self.status.value,

@@ -236,6 +236,16 @@ def test_bad_usage_and_unreadable_input_exit_2(work, tmp_path):
     assert not list(tmp_path.glob("*.jpg"))[1:]          # only not_an_image.jpg is there
 
 
+def test_json_values_are_numbers_strings_or_null_whatever_a_check_measured():
+    import numpy as np
+    from kiosk.checks.result import CheckResult, Status
+    values = [np.float32(1.23456), np.int64(7), float("nan"), float("inf"), np.float64("nan"),
+              np.bool_(True), 2.0004, "180×640", None]
+    dumped = [CheckResult("x.y", Status.PASS, v).to_dict()["value"] for v in values]
+    assert dumped == [1.235, 7, None, None, None, 1, 2.0, "180×640", None]
+    assert json.loads(json.dumps(dumped, allow_nan=False)) == dumped
+
+
 def test_subcommands_from_other_modules_are_optional(tmp_path, monkeypatch):
     """Missing or broken plug-in modules never take the engine's own commands down."""
     import kiosk.cli as cli

@@ -134,6 +134,35 @@ def test_a_new_scheme_is_one_module(tmp_path, monkeypatch, key):
     sys.modules.pop("official_scheme", None)
 
 
+def test_a_package_declaring_the_entry_point_provides_a_scheme(tmp_path, monkeypatch, key):
+    """A third-party package (its own dist-info with an entry point, nothing in BUILTIN_SCHEMES)
+    is found through importlib.metadata, and files it seals verify with kiosk.verify."""
+    from importlib.metadata import entry_points
+    assert "aesgcm-v1" in {ep.name for ep in entry_points(group=identity.GROUP)}, \
+        "the project's own entry point is not installed (pip install -e .)"
+    (tmp_path / "third_party_scheme.py").write_text(textwrap.dedent('''
+        from kiosk.identity.aesgcm import AesGcmScheme
+
+        class ThirdPartyScheme(AesGcmScheme):
+            scheme_id = "third-party-v1"
+            prefix = b"third-party:v1:"
+    '''))
+    dist = tmp_path / "third_party_scheme-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: third-party-scheme\n"
+                                   "Version: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        f"[{identity.GROUP}]\nthird-party-v1 = third_party_scheme:ThirdPartyScheme\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "third-party-v1" not in identity.BUILTIN_SCHEMES
+    assert available_schemes()["third-party-v1"] == "third_party_scheme:ThirdPartyScheme"
+    comment = load_scheme("third-party-v1").seal(STUDENT, key, captured_at=WHEN)
+    assert comment.startswith(b"third-party:v1:")
+    opened = scheme_for_comment(comment).open(comment, key)
+    assert opened.scheme == "third-party-v1" and opened.student == STUDENT
+    sys.modules.pop("third_party_scheme", None)
+
+
 def test_registered_object_must_be_a_scheme(monkeypatch):
     monkeypatch.setitem(identity.BUILTIN_SCHEMES, "bogus", "kiosk.student:Student")
     monkeypatch.setitem(identity.BUILTIN_SCHEMES, "missing", "kiosk.nowhere:Nothing")
