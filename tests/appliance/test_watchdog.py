@@ -1,0 +1,134 @@
+"""kiosk.service's watchdog contract, end to end: the booth's own loop against a real notify socket.
+
+systemd reads sd_notify datagrams from the AF_UNIX socket named by ``$NOTIFY_SOCKET``; this test
+binds such a socket itself and runs the real booth (its UI loop on SDL's dummy driver, hardware's
+FakeCamera playing a real face) with ``WATCHDOG_USEC`` set as systemd sets it for
+``WatchdogSec=``. What the unit relies on (systemd/kiosk.service):
+
+* READY=1 once, and only after the screen is up and camera frames arrive;
+* WATCHDOG=1 at a steady rate while the loop ticks and frames arrive;
+* no WATCHDOG=1 once the camera stops delivering frames (a hung camera), so systemd's watchdog
+  fires and restarts the booth; pings come back with the frames.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+import pytest  # noqa: E402
+
+import hardware  # noqa: E402
+from hardware.scenes import compose_scene  # noqa: E402
+from hardware.service import ServiceManager  # noqa: E402
+from kiosk.app import Booth, EventQueue, RosterDirectory, open_display  # noqa: E402
+from kiosk.config import Config  # noqa: E402
+from kiosk.identity import generate_key, load_key  # noqa: E402
+from kiosk.roster import parse_roster  # noqa: E402
+from kiosk.spool import Spool  # noqa: E402
+
+pytest.importorskip("systemd.daemon")
+
+ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
+WATCHDOG_S = 1.0          # WatchdogSec=1s: the gate's max age 0.5 s, a pet every 0.25 s
+
+
+@pytest.fixture
+def notify_socket(tmp_path, monkeypatch):
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    monkeypatch.setenv("WATCHDOG_USEC", str(int(WATCHDOG_S * 1e6)))
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    yield sock
+    sock.close()
+
+
+class Datagrams:
+    """What arrived on the socket, each with the time it was read."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.log: list[tuple[float, str]] = []
+
+    def drain(self) -> None:
+        while True:
+            try:
+                self.log.append((time.monotonic(), self.sock.recv(4096).decode()))
+            except BlockingIOError:
+                return
+
+    def times(self, message: str, since: float = 0.0) -> list[float]:
+        return [t for t, m in self.log if m == message and t >= since]
+
+
+@pytest.fixture
+def booth(tmp_path, notify_socket):
+    config = Config()
+    config.session.fps = 30
+    config.devices.capture_timeout_s = 0.3
+    config.booth.state_dir = str(tmp_path / "state")
+    events = EventQueue()
+    devices = hardware.open_devices(config.devices, simulate=True, usb_dir=tmp_path / "usb",
+                                    scene=compose_scene("hopper", size=(640, 480)),
+                                    on_event=events.post, watch_usb=False)
+    devices.service = ServiceManager()        # systemd-python's daemon.notify, for real
+    assert devices.service.enabled and devices.service.watchdog_interval == WATCHDOG_S
+    generate_key(tmp_path / "k.key")
+    surface = open_display(fullscreen=False, size=(800, 480), headless=True)
+    booth = Booth(config, devices, events, key=load_key(tmp_path / "k.key"),
+                  directory=RosterDirectory(parse_roster(ROSTER)), spool=Spool(config.booth.state_dir),
+                  surface=surface, analyzer_factory=lambda: None)
+    try:
+        yield booth
+    finally:
+        booth.stop()
+        devices.close()
+
+
+def run_loop(booth: Booth, datagrams: Datagrams, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        booth.step()
+        datagrams.drain()
+
+
+def test_ready_then_pings_while_healthy_and_none_once_frames_stop(booth, notify_socket):
+    got = Datagrams(notify_socket)
+    # before start: the loop may tick, but no camera frame has arrived: no READY, no pings
+    for _ in range(5):
+        booth.step()
+    got.drain()
+    assert got.times("READY=1") == [] and got.times("WATCHDOG=1") == []
+
+    booth.start()
+    run_loop(booth, got, 3.0)
+    assert booth.feed.frames > 0
+    assert len(got.times("READY=1")) == 1
+    ready_at = got.times("READY=1")[0]
+    pings = got.times("WATCHDOG=1")
+    assert pings and pings[0] >= ready_at                   # READY first, then the watchdog
+    healthy = [t for t in pings if t >= ready_at + 0.5]
+    # a pet every WatchdogSec/4: about 4 a second; never a gap near WatchdogSec
+    assert len(healthy) >= 6, pings
+    assert max(b - a for a, b in zip(healthy, healthy[1:])) < WATCHDOG_S * 0.75
+
+    # the camera hangs: the loop keeps ticking (the failsafe screen is drawn), pings stop
+    booth.devices.camera.fault = "hung"
+    hung_at = time.monotonic()
+    run_loop(booth, got, 2.5)
+    late = got.times("WATCHDOG=1", since=hung_at + WATCHDOG_S)
+    assert late == [], "pings went on without frames: systemd's watchdog would never fire"
+    assert len(got.times("READY=1")) == 1
+
+    # frames come back (a re-plugged USB camera, or the restarted one): pings resume
+    booth.devices.camera.fault = None
+    back_at = time.monotonic()
+    run_loop(booth, got, 4.0)
+    assert got.times("WATCHDOG=1", since=back_at), "pings did not resume with the frames"
+    assert len(got.times("READY=1")) == 1                   # READY is sent once per start
