@@ -88,6 +88,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                   "checksum_ok": r.checksum_ok, "identity_ok": r.identity_ok,
                                   "verdict": r.verdict, "status": r.status,
                                   "problems": r.problems}, ensure_ascii=False))
+            # problems of the folder itself (stray photos, a manifest.csv that disagrees) are
+            # no student's row: stderr, so stdout stays one object per student
+            for p in fc.problems:
+                print(f"kiosk: {fc.folder}: {p}", file=sys.stderr)
             continue
         print_folder(fc)
     if key is None and not args.json:

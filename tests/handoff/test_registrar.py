@@ -159,6 +159,15 @@ def test_cli_verify_and_merge(tmp_path, people, capsys):
     code = main(["registrar", "merge", str(usb), "--out", str(tmp_path / "batch"),
                  "--key", str(keyfile)])
     assert code == 0 and "merged: 2" in capsys.readouterr().out
+    folder = next(usb.rglob("manifest.json")).parent
+    (folder / "stray.jpg").write_bytes(sealed_photo(a, 7))      # a photo no manifest lists
+    code = main(["registrar", "verify", str(usb), "--key", str(keyfile), "--no-image-checks",
+                 "--json"])
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1 and len(rows) == 2 and all(r["status"] == "pass" for r in rows)
+    assert "stray.jpg" in captured.err                           # why the export fails
+    (folder / "stray.jpg").unlink()
     (next(usb.rglob("*.jpg"))).write_bytes(b"x")
     assert main(["registrar", "verify", str(usb), "--no-image-checks"]) == 1
     assert main(["registrar", "verify", str(tmp_path / "nowhere")]) == 2
