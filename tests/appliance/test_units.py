@@ -117,6 +117,16 @@ def test_install_refuses_unknown_options():
 
 # --- systemd-analyze verify ----------------------------------------------------------------------
 
+def test_every_unit_in_the_repository_is_verified_and_installed():
+    """A unit added to systemd/ cannot slip past verify (UNITS) or the install script."""
+    in_repo = {p.name for p in (REPO / "systemd").iterdir()
+               if p.suffix in (".service", ".timer", ".path", ".socket", ".mount", ".target")}
+    assert in_repo == set(UNITS)
+    install = INSTALL.read_text()
+    for unit in in_repo:
+        assert f'"$src/systemd/{unit}"' in install, f"install.sh does not install {unit}"
+
+
 @needs_root
 def test_units_verify_clean(root):
     result = verify(root, *UNITS)
