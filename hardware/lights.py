@@ -196,6 +196,9 @@ class SysfsPwmChannel:
 
 
 #: Which hardware PWM channel drives a GPIO (BCM numbers; the pwm-2chan overlay's pins).
+#: GPIO12/13 are channels 0/1 on every Pi (the booth's wiring, and the only two channels
+#: kiosk-pwm.service exports). GPIO18/19 are channels 0/1 on a Pi 4 only: on a Pi 5 they are
+#: channels 2/3 of the RP1's PWM0, which this table and pwm-export do not cover.
 PWM_CHANNEL_OF_GPIO = {12: 0, 18: 0, 13: 1, 19: 1}
 
 
@@ -227,7 +230,7 @@ def sysfs_lights(settings, *, root: str | os.PathLike = "/sys/class/pwm",
     channels = []
     for pin in (settings.light_left_pin, settings.light_right_pin):
         if pin not in PWM_CHANNEL_OF_GPIO:
-            raise ValueError(f"GPIO{pin} has no hardware PWM; use GPIO12/13 (or 18/19)")
+            raise ValueError(f"GPIO{pin} has no hardware PWM; use GPIO12/13 (or 18/19 on a Pi 4)")
         channels.append(PWM_CHANNEL_OF_GPIO[pin])
     chip = find_pwm_chip(settings, root=root, published=published)
     left = SysfsPwmChannel(chip, channels[0], frequency_hz=settings.light_pwm_hz)

@@ -149,6 +149,22 @@ def test_verify_catches_a_broken_unit(root, change, complaint):
 
 
 @needs_root
+@pytest.mark.parametrize("unit, helper", [("kiosk-pwm.service", "pwm-export"),
+                                          ("kiosk-recover.service", "recover")])
+def test_verify_checks_the_root_oneshots_too(root, unit, helper):
+    """The other two units are verified as strictly: a bad value and a missing helper show."""
+    path = root / "etc/systemd/system" / unit
+    text = path.read_text()
+    path.write_text(text.replace("Type=oneshot", "Type=oneshotx"))
+    assert "Failed to parse service type" in verify(root, unit).stderr
+    path.write_text(text)
+    assert verify(root, unit).stderr.strip() == ""
+    (root / "usr/local/libexec/kiosk" / helper).unlink()
+    result = verify(root, unit)
+    assert result.returncode != 0 and f"/usr/local/libexec/kiosk/{helper}" in result.stderr
+
+
+@needs_root
 def test_verify_catches_a_missing_program(root):
     (root / "opt/kiosk/venv/bin/kiosk").unlink()
     result = verify(root, "kiosk.service")
