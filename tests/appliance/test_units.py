@@ -86,6 +86,7 @@ def test_install_puts_everything_in_place(root):
     toml = etc / "kiosk/kiosk.toml"
     assert oct(toml.stat().st_mode & 0o777) == "0o640"
     assert not (etc / "systemd/system/getty.target.wants/getty@tty1.service").exists()
+    assert (etc / "polkit-1/rules.d/50-kiosk.rules").is_file()
 
 
 @needs_root
@@ -201,6 +202,22 @@ def test_service_is_watched_restarted_and_escalates():
             "char-gpiochip"} <= allowed
     assert s["PrivateDevices"] == ["no"] and s["ProtectKernelTunables"] == ["no"]
     assert s["ProtectSystem"] == ["strict"] and "-/media/kiosk" in s["ReadWritePaths"]
+
+
+def test_the_usb_mount_root_is_the_same_everywhere():
+    """Where sticks go is named in six places; they must agree, or the booth would look for a
+    stick where none is mounted, or be refused write access where one is."""
+    from hardware.usb import MountedUsbStick
+    from kiosk.config import Config
+
+    root = Config().export.usb_mount_root
+    assert root == "/media/kiosk" and MountedUsbStick().mount_root == root
+    assert f"-{root}" in unit_settings(REPO / "systemd/kiosk.service")["ReadWritePaths"]
+    assert f"d {root} " in (REPO / "systemd/kiosk-tmpfiles.conf").read_text()
+    assert f"root=${{KIOSK_USB_ROOT:-{root}}}" in (REPO / "systemd/libexec/usb-mount").read_text()
+    # systemd names the mount unit of /media/kiosk/X "media-kiosk-X.mount": polkit's eject rule
+    unit_prefix = root.strip("/").replace("/", "-")
+    assert f"/^{unit_prefix}-[^\\/]+\\.mount$/" in (REPO / "systemd/50-kiosk.rules").read_text()
 
 
 # --- tmpfiles and udev ---------------------------------------------------------------------------
