@@ -12,7 +12,8 @@ is handled at once. The camera is read, and frames analysed, on worker threads
 (`kiosk.workers`); the loop keeps its frame rate while a frame is being analysed.
 
 Input: keyboard Enter/Space = confirm, Backspace/Esc = retake or back (Backspace erases a digit
-while typing), digits = keypad, L = language, F12 = technician mode, Ctrl+Q = quit. Touch:
+while typing), digits = keypad, L = language, E = remove the USB stick safely (attract screen
+only, like its button), F12 = technician mode, Ctrl+Q = quit. Touch:
 MOUSEBUTTONUP only (SDL synthesises it from a finger), see `kiosk.ui.screens`. Technician mode:
 both big buttons held (hardware.events.BOTH_HELD), F12, or a touch held for
 `TECHNICIAN_HOLD_S` in the top-left corner of the screen.
@@ -249,6 +250,7 @@ class Booth:
             self._start_camera_workers()
         self.jobs.start()
         self.jobs.submit(self.work.export_when_inserted)   # what waited in the spool, if any
+        self.jobs.submit(self.work.stick_status)           # for the attract screen's status line
         self.stats.started = self.clock()
         self.running = True
         self._on_state(self.session.state)
@@ -349,10 +351,12 @@ class Booth:
             return
         if event == "usb_inserted":
             self.jobs.submit(self.work.export_when_inserted)
+            self.jobs.submit(self.work.stick_status)
             return
         if isinstance(event, s.SaveDone) and event.exported:
             self.stats.saved_at = now
         if event == "usb_removed":
+            self.jobs.submit(self.work.stick_status)
             return
         if self.session.state is State.TECHNICIAN and event == s.BACK and \
                 _technician_handler() is None:
@@ -421,6 +425,8 @@ class Booth:
             self.events.post(s.BACK)
         elif k == pygame.K_l:
             self.events.post(s.LANGUAGE)
+        elif k == pygame.K_e:
+            self.events.post(s.EJECT)
         elif k == pygame.K_F12:
             self.events.post(s.TECHNICIAN_REQUEST)
         elif ev.unicode and ev.unicode.isdigit() and ev.unicode.isascii():
@@ -435,6 +441,9 @@ class Booth:
             elif isinstance(effect, s.SavePhoto):
                 self.stats.accepted_at = self.clock()
                 self.jobs.submit(lambda e=effect: self.work.save(e.student, e.photo))
+                self.jobs.submit(self.work.stick_status)    # the attract screen's photo count
+            elif isinstance(effect, s.EjectStick):
+                self.jobs.submit(self.work.eject)
 
     def _after_events(self) -> None:
         for ended in self.session.take_ended():

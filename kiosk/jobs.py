@@ -7,6 +7,10 @@
   the stick does), then the export to the USB stick. A missing, full or read-only stick is a
   message on the DONE screen, never an error: the photo waits in the spool and is exported
   when a stick is inserted (`export_when_inserted`).
+* `VisitJobs.eject`: the registrar's "remove the USB stick safely": what waits in the spool is
+  exported first, then the stick is flushed and unmounted (``hardware.usb.UsbStick.eject``).
+  Whatever did not reach the stick stays in the spool; the outcome is a `StickEjected` event.
+* `VisitJobs.stick_status`: is a stick there, how many photos wait for it (the attract screen).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Callable
 from kiosk import session as s
 from kiosk.checks.result import Message
 from kiosk.guidance import Candidate, most_important, pick_best, plan_margin
+from kiosk.ui import texts
 from kiosk.workers import camera_message
 
 log = logging.getLogger(__name__)
@@ -164,3 +169,54 @@ class VisitJobs:
         items = tuple(s.SaveDone(True, msg_saved(shown_name(e.path)), path=e.path,
                                  item_id=e.item_id) for e in report.exported)
         return s.StickExported(items, report.problem)
+
+    # --- the registrar's stick ---------------------------------------------------------------
+    def _stick_present(self) -> bool:
+        usb = self.devices.usb
+        if usb is None:
+            return False
+        try:
+            return bool(usb.status().present)
+        except Exception:                     # a driver that cannot look: treat as absent
+            log.exception("USB status failed")
+            return False
+
+    def stick_status(self) -> s.StickStatus | None:
+        """Is a stick mounted, and how many photos wait in the spool for one. None when the
+        spool cannot be read (logged): a status line is never worth the failsafe screen."""
+        try:
+            pending = len(self.spool.pending())
+        except Exception:
+            log.exception("spool not readable for the stick status")
+            return None
+        return s.StickStatus(self._stick_present(), pending)
+
+    def eject(self) -> s.StickEjected:
+        """Export what waits, then flush and unmount the stick. Never raises: every outcome is
+        a message for the attract screen, and the spool keeps whatever is not on the stick."""
+        usb = self.devices.usb
+        if not self._stick_present():
+            return s.StickEjected(False, texts.STICK_MISSING, False, len(self.spool.pending()))
+        if self.spool.pending():
+            try:
+                report = self.export()
+                log.info("before eject: %d exported%s", len(report.exported),
+                         f", stopped: {report.problem.en}" if report.problem else "")
+            except Exception:                 # the exporter reports its problems; belt and braces
+                log.exception("export before eject failed")
+        try:
+            ok: bool | None = bool(usb.eject())       # os.sync(), then unmount
+        except Exception:
+            log.exception("eject failed")
+            ok = None
+        pending = len(self.spool.pending())
+        present = self._stick_present()
+        if ok and present:
+            log.error("the stick reported ejected but is still mounted")
+            ok = False
+        if ok:
+            log.info("stick ejected; %d photos stay in the spool", pending)
+            return s.StickEjected(True, texts.stick_ejected(pending), False, pending)
+        message = texts.STICK_BUSY if ok is False else texts.STICK_EJECT_FAILED
+        log.warning("stick not ejected (%s); %d photos in the spool", message.en, pending)
+        return s.StickEjected(False, message, present, pending)

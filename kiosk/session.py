@@ -15,6 +15,12 @@ current time, and answers with *effects*: the two slow jobs the loop must start 
 timeout, retake and failure testable with nothing but a clock value.
 
 Entering ATTRACT forgets the student: a timeout anywhere leaves nothing of them on screen.
+
+The registrar's USB stick is booth-level data (`StickView`, kept across visits): the jobs
+thread reports whether a stick is there and how many photos wait for it (`StickStatus`); on the
+attract screen `EJECT` (the "remove USB stick safely" button, or the E key) asks for the
+`EjectStick` job (export what waits, flush, unmount), whose outcome (`StickEjected`) the attract
+screen shows for `STICK_OUTCOME_S`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any, Callable, Protocol
 from hardware import events as dev
 from kiosk.checks.result import Message
 from kiosk.config import SessionSettings
+from kiosk.ui import texts          # plain bilingual data (no pygame)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,12 @@ ANALYSIS: dict[State, str] = {
 
 MAX_KEYPAD_DIGITS = 20
 
+#: How long the outcome of "remove the USB stick safely" stays on the attract screen: the
+#: registrar reads it, then pulls the stick (the mount is gone at once, the message is not).
+STICK_OUTCOME_S = 60.0
+#: An eject job that has not answered after this long is reported as failed (the button is back).
+EJECT_TIMEOUT_S = 120.0
+
 #: How a visit ends, by the state that ends it (kiosk.technician.stats outcomes).
 _OUTCOME: dict[State, str] = {
     State.DONE: "saved", State.FAILSAFE: "failed",
@@ -74,6 +87,7 @@ LANGUAGE = "language"           # L key or the on-screen 中/EN button
 ERASE = "erase"                 # keypad ⌫
 TECHNICIAN_REQUEST = dev.BOTH_HELD
 TECHNICIAN_EXIT = "technician_exit"
+EJECT = "eject"                 # "remove the USB stick safely": E key or the attract screen's button
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,22 @@ class StickExported:
 
 
 @dataclass(frozen=True)
+class StickStatus:
+    """The jobs thread looked at the stick and the spool (kiosk.jobs.VisitJobs.stick_status)."""
+    present: bool               # a stick is mounted
+    pending: int                # photos in the spool that are not on a stick yet
+
+
+@dataclass(frozen=True)
+class StickEjected:
+    """The outcome of `EjectStick`: ``ok`` means it is unmounted and may be pulled out."""
+    ok: bool
+    message: Message            # "可以拔出U盘了 / You can remove the USB stick now", or why not
+    present: bool               # still mounted (eject refused or failed)
+    pending: int                # photos that stay in the spool (did not reach the stick)
+
+
+@dataclass(frozen=True)
 class SaveFailed:
     message: Message
 
@@ -141,6 +171,11 @@ class TakeBurst:
 class SavePhoto:
     student: Any
     photo: Any
+
+
+@dataclass(frozen=True)
+class EjectStick:
+    """Export what waits in the spool, then flush and unmount the stick (the jobs thread)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +211,21 @@ MSG_SAVE_TIMEOUT = Message("保存超时", "Saving took too long")
 
 
 @dataclass
+class StickView:
+    """The registrar's stick as the attract screen shows it. Booth-level: survives visits."""
+    present: bool = False
+    pending: int = 0
+    ejecting_since: float | None = None    # an eject job is under way (the button is hidden)
+    outcome: Message | None = None         # the last eject's result, shown until outcome_until
+    outcome_ok: bool = False
+    outcome_until: float = 0.0
+
+    @property
+    def ejecting(self) -> bool:
+        return self.ejecting_since is not None
+
+
+@dataclass
 class SessionData:
     """Everything the screens show. Screens read it; only `Session` writes it."""
     state: State = State.ATTRACT
@@ -197,6 +247,7 @@ class SessionData:
     visit_started_at: float | None = None  # left the attract screen (None: no visit under way)
     last_checks: tuple = ()                # the newest photo's check results, for the statistics
     identified: bool = False               # someone was identified in this visit (else not counted)
+    stick: StickView = field(default_factory=StickView)   # the registrar's USB stick
 
 
 class Session:
@@ -225,6 +276,9 @@ class Session:
             return []
         if isinstance(event, Failure):
             return self.fail(event.message, now)
+        if isinstance(event, (StickStatus, StickEjected)):     # booth-level, in any state
+            self._stick_news(event, now)
+            return []
         if event == TECHNICIAN_REQUEST and d.state is not State.SAVE:
             # SAVE is never interrupted: the photo is being written
             self._enter(State.TECHNICIAN, now)
@@ -237,6 +291,7 @@ class Session:
     def tick(self, now: float) -> list:
         """Let time pass: timeouts, the countdown, the end of DONE and FAILSAFE."""
         d, s = self.data, self.settings
+        self._stick_tick(now)
         idle = now - d.last_input_at
         in_state = now - d.entered_at
         if d.state in (State.IDENTIFY, State.CONFIRM, State.REMINDERS, State.REVIEW):
@@ -284,6 +339,8 @@ class Session:
             return self._on_identify(event, now)
         if event == CONFIRM:
             self._enter(State.IDENTIFY, now)
+        if event == EJECT:
+            return self._eject(now)
 
     def _on_identify(self, event, now):
         d = self.data
@@ -419,6 +476,42 @@ class Session:
         if event == TECHNICIAN_EXIT:
             self._enter(State.ATTRACT, now)
 
+    # --- the registrar's stick -----------------------------------------------------------
+    def _eject(self, now: float) -> list:
+        """"Remove the USB stick safely": one eject job at a time, only with a stick there."""
+        st = self.data.stick
+        if st.ejecting:
+            return []
+        if not st.present:
+            self._stick_outcome(False, texts.STICK_MISSING, now)
+            return []
+        log.info("eject requested (%d photos waiting for the stick)", st.pending)
+        st.ejecting_since = now
+        st.outcome = None
+        return [EjectStick()]
+
+    def _stick_news(self, event, now: float) -> None:
+        st = self.data.stick
+        if isinstance(event, StickEjected):
+            st.ejecting_since = None
+            self._stick_outcome(event.ok, event.message, now)
+        elif event.present and not st.present:
+            st.outcome = None          # a (new) stick came in: the last one's outcome is old news
+        st.present, st.pending = event.present, event.pending
+
+    def _stick_outcome(self, ok: bool, message: Message, now: float) -> None:
+        st = self.data.stick
+        st.outcome, st.outcome_ok, st.outcome_until = message, ok, now + STICK_OUTCOME_S
+
+    def _stick_tick(self, now: float) -> None:
+        st = self.data.stick
+        if st.ejecting and now - st.ejecting_since >= EJECT_TIMEOUT_S:
+            log.error("no answer from the eject job after %.0f s", now - st.ejecting_since)
+            st.ejecting_since = None
+            self._stick_outcome(False, texts.STICK_EJECT_FAILED, now)
+        if st.outcome is not None and now >= st.outcome_until:
+            st.outcome = None
+
     # --- bookkeeping ---------------------------------------------------------------------
     def _end_visit(self, state: State, now: float) -> None:
         """Entering DONE, FAILSAFE, ATTRACT or TECHNICIAN during a visit ends it, once. A visit
@@ -445,7 +538,7 @@ class Session:
             # forget the student (nothing of them stays on screen or in memory); the next
             # student starts in the booth's first language again
             self.data = d = SessionData(language=self._default_language,
-                                        history=d.history[-50:])
+                                        history=d.history[-50:], stick=d.stick)
         log.info("state %s -> %s", d.state.value, state.value)
         d.state = state
         d.entered_at = now

@@ -65,6 +65,9 @@ def buttons(model: ScreenModel, layout: Layout) -> list[Button]:
         return []
     out = [Button(layout.language, "language", texts.LANGUAGE_BUTTON, "quiet")]
     if state is State.ATTRACT:
+        eject = _stick_button(layout, model)
+        if eject is not None:          # before the whole-screen target: a touch on it ejects
+            out.append(eject)
         out.append(Button(layout.screen, "confirm", texts.TOUCH_TO_START, "invisible"))
     elif state is State.IDENTIFY:
         back = bottom_buttons(layout, [("retake", texts.BACK, "quiet")])
@@ -214,22 +217,125 @@ def _caption(surface, fonts, layout, model, dest: pygame.Rect, message: Message,
               size, width, color, center=True)
 
 
+# --- the registrar's USB stick on the attract screen --------------------------------------------
+# One low row at the bottom: a status line (photos waiting, or the outcome of "remove safely")
+# and, while a stick is mounted, a small "remove USB stick safely" button at its right. Landscape:
+# the row spans the screen (the 4:3 preview has room to spare under it); portrait: the panel.
+def _warnings_size(layout: Layout) -> int:
+    return max(12, layout.small * 2 // 3)
+
+
+def _stick_span(layout: Layout, model: ScreenModel) -> pygame.Rect:
+    """The row's horizontal extent, and its bottom (above the technician's warning line)."""
+    bottom = layout.panel.bottom
+    if model.warnings:
+        bottom = min(bottom, layout.height - int(_warnings_size(layout) * 1.6) - layout.pad // 2)
+    p = layout.panel
+    x0 = p.x if layout.portrait else layout.pad
+    return pygame.Rect(x0, bottom, p.right - x0, 0)
+
+
+def _stick_button(layout: Layout, model: ScreenModel) -> Button | None:
+    """"Remove USB stick safely" while a stick is mounted and no eject is under way."""
+    st = model.data.stick
+    if model.data.state is not State.ATTRACT or not st.present or st.ejecting:
+        return None
+    span, short = _stick_span(layout, model), min(layout.width, layout.height)
+    height = max(44, int(short * 0.1))
+    width = min(layout.panel.width, int(short * 0.5))
+    rect = pygame.Rect(span.right - width, span.bottom - height, width, height)
+    return Button(rect, "eject", texts.STICK_REMOVE, "normal")
+
+
+def stick_line(model: ScreenModel) -> tuple[Message, tuple] | None:
+    """The attract screen's stick status line and its colour, or None (nothing to say)."""
+    st = model.data.stick
+    if st.ejecting:
+        return texts.STICK_EJECTING, ACCENT
+    if st.outcome is not None:
+        return st.outcome, (GOOD if st.outcome_ok else BAD)
+    if st.present:
+        return texts.stick_waiting(st.pending), DIM
+    if st.pending:
+        return texts.kept_in_booth(st.pending), DIM
+    return None
+
+
+@dataclass(frozen=True)
+class StickRow:
+    rect: pygame.Rect               # the whole row (the screen above it is left to the others)
+    text: pygame.Rect               # the status line
+    button: Button | None
+
+
+def stick_row(fonts: Fonts, layout: Layout, model: ScreenModel) -> StickRow | None:
+    """Where the stick's row goes on the attract screen, or None when there is nothing to show."""
+    line = stick_line(model)
+    if model.data.state is not State.ATTRACT or line is None:
+        return None
+    span, button = _stick_span(layout, model), _stick_button(layout, model)
+    width = span.width - (button.rect.width + layout.pad if button else 0)
+    height = _stick_text_height(fonts, line[0], model.lang, _stick_size(layout), width)
+    if button is not None and height <= button.rect.height:
+        top = button.rect.centery - height // 2           # centred on the button
+    else:
+        top = span.bottom - height
+    text_rect = pygame.Rect(span.x, top, width, height)
+    row = text_rect.union(button.rect) if button else text_rect
+    return StickRow(row, text_rect, button)
+
+
+def _stick_size(layout: Layout) -> int:
+    return max(16, layout.small)
+
+
+def _second_size(size: int) -> int:
+    # not as small as `bilingual` makes it: this line is small already
+    return max(12, int(size * 0.8))
+
+
+def _stick_text_height(fonts, message: Message, lang: str, size: int, width: int) -> int:
+    first, second = widgets.primary(message, lang)
+    return (widgets.text_height(fonts, first, size, width)
+            + widgets.text_height(fonts, second, _second_size(size), width))
+
+
+def _draw_stick(surface, fonts, layout: Layout, model: ScreenModel, row: StickRow) -> None:
+    message, color = stick_line(model)
+    first, second = widgets.primary(message, model.lang)
+    size, r = _stick_size(layout), row.text
+    y = text(surface, fonts, first, (r.x, r.y), size, color, width=r.width)
+    text(surface, fonts, second, (r.x, y), _second_size(size), DIM, width=r.width)
+    # a hairline above: the row is the booth's own business, not part of the student's steps
+    y = row.rect.top - layout.pad // 2
+    pygame.draw.line(surface, (52, 62, 84), (row.rect.x, y), (row.rect.right, y))
+
+
 def draw_attract(surface, fonts, layout, model):
-    dest = _preview(surface, layout, model, dim=True)
+    row = stick_row(fonts, layout, model)
+    above = row.rect.top - layout.pad if row else layout.height     # the row's room is taken
+    area = layout.preview.clip(pygame.Rect(0, 0, layout.width, above))
+    dest = _preview(surface, layout, model, dim=True, area=area)
     if dest is not None:
         _caption(surface, fonts, layout, model, dest, texts.SHOW_QR)
-    y = _heading(surface, fonts, layout, model, texts.TITLE)
+    top = None
+    if row is not None and layout.portrait and dest is not None:
+        # the row takes the panel's bottom: the panel starts right under the 4:3 preview instead
+        top = min(_heading_top(layout), dest.bottom + layout.pad)
+    y = _heading(surface, fonts, layout, model, texts.TITLE, y=top)
     p = layout.panel
     steps = list(texts.HOW_IT_WORKS) + [texts.TOUCH_TO_START]
     size = widgets.fitting_size(fonts, steps, model.lang, layout.medium, p.width,
-                                p.bottom - y - 3 * layout.pad, gap=layout.pad)
+                                min(p.bottom, above) - y - 3 * layout.pad, gap=layout.pad)
     for step in texts.HOW_IT_WORKS:
         y = bilingual(surface, fonts, step, model.lang, (p.x, y + layout.pad), size, p.width)
     bilingual(surface, fonts, texts.TOUCH_TO_START, model.lang, (p.x, y + 2 * layout.pad),
               size, p.width, ACCENT)
+    if row is not None:
+        _draw_stick(surface, fonts, layout, model, row)
     if model.warnings:
         # for the technician, small at the bottom: the booth still works with its defaults
-        size = max(12, layout.small * 2 // 3)
+        size = _warnings_size(layout)
         line = "! " + "; ".join(model.warnings)
         text(surface, fonts, line[:200], (layout.pad, layout.height - int(size * 1.6)), size, DIM)
 

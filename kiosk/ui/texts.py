@@ -62,3 +62,44 @@ def retakes_left(n: int) -> Message:
     if n == 1:
         return RETAKE_LEFT
     return Message(RETAKES_LEFT.zh.format(n=n), RETAKES_LEFT.en.format(n=n))
+
+
+# --- the registrar's USB stick (a small status line and button on the attract screen) ----------
+STICK_REMOVE = Message("安全移除U盘", "Remove USB stick safely")
+STICK_ALL_EXPORTED = Message("U盘已连接，照片均已导出", "USB stick connected: every photo is on it")
+STICK_EJECTING = Message("正在导出照片并安全移除U盘，请勿拔出…",
+                         "Exporting photos and removing the USB stick safely: do not pull it out yet…")
+STICK_EJECTED = Message("可以拔出U盘了", "You can remove the USB stick now")
+STICK_BUSY = Message("U盘正忙，请勿拔出，稍后再试。照片都在本机",
+                     "USB stick busy: do not pull it out, try again shortly. No photo is lost")
+STICK_EJECT_FAILED = Message("无法安全移除U盘，请勿拔出，稍后再试。照片都在本机",
+                             "Could not remove the USB stick safely: do not pull it out, try again. "
+                             "No photo is lost")
+STICK_MISSING = Message("未检测到U盘", "No USB stick found")
+
+
+def _photos(n: int) -> str:
+    return "1 photo" if n == 1 else f"{n} photos"
+
+
+def stick_waiting(n: int) -> Message:
+    """The stick is there and ``n`` photos wait in the spool for it."""
+    if n <= 0:
+        return STICK_ALL_EXPORTED
+    return Message(f"U盘已连接，{n} 张照片待导出",
+                   f"USB stick connected: {_photos(n)} waiting for it")
+
+
+def kept_in_booth(n: int) -> Message:
+    """No stick: ``n`` photos are kept in the booth until one is plugged in."""
+    return Message(f"{n} 张照片保存在本机，等待插入U盘",
+                   f"{_photos(n)} kept in the booth, waiting for a USB stick")
+
+
+def stick_ejected(pending: int) -> Message:
+    """"You can remove it now", saying how many photos did not reach it (they stay in the booth)."""
+    if pending <= 0:
+        return STICK_EJECTED
+    return Message(f"可以拔出U盘了。{pending} 张照片未导出，留在本机",
+                   f"You can remove the USB stick now. {_photos(pending)} not exported: kept in "
+                   "the booth")
