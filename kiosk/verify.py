@@ -256,12 +256,13 @@ def _identity(info: JpegInfo, key: bytes | None, expected: Student | None,
                              f"identity; it has {n}")), None
     comment = info.comments[0]
     recognised = any(_recognises(name, comment) for name in available_schemes())
+    if not recognised and key is None:
+        # No scheme this booth knows wrote it (another program's comment, a hand edit): the
+        # registrar's key cannot help either, so it fails here too (see the module docstring).
+        return _fail(rid, "unrecognised", limit,
+                     Message("注释段不是任何已知的身份加密格式",
+                             "the comment is in no known identity format")), None
     if key is None:
-        if not recognised:
-            return CheckResult(rid, Status.WARN, "unrecognised, no key", limit,
-                               Message("注释段格式无法识别；没有密钥，无法核对身份",
-                                       "the comment is in no known format; without the key the "
-                                       "identity cannot be checked")), None
         return CheckResult(rid, Status.WARN, "present, no key", limit,
                            Message("有加密身份信息；没有密钥，未核对",
                                    "an encrypted identity is present; not checked without the key")), None

@@ -82,6 +82,21 @@ def test_without_the_key_identity_is_a_warning(sealed):
     assert report.verdict == Status.WARN and report.identity is None
 
 
+def test_a_comment_no_scheme_wrote_fails_with_or_without_the_key(sealed, key):
+    """Another program's comment in place of the sealed identity: no key can open it, so a
+    student checking the file without the key must not be told it may pass."""
+    info = parse_jpeg(sealed)
+    com = next(seg for seg in info.segments if seg.marker == COM)
+    foreign = sealed[:com.start] + comment_segment(b"CREATOR: gd-jpeg v1.0") + sealed[com.end:]
+    for k in (None, key):
+        report = verify_bytes(foreign, key=k, expected=STUDENT)
+        s = statuses(report)
+        assert s["file.id_embedded"] == "fail", k
+        assert s["file.untransformed"] != "pass" and report.verdict == Status.FAIL
+    assert "no known identity format" in verify_bytes(foreign, key=None).check(
+        "file.id_embedded").message.en
+
+
 def test_wrong_key_fails(sealed):
     report = verify_bytes(sealed, key=os.urandom(32))
     assert statuses(report)["file.id_embedded"] == "fail"
