@@ -59,3 +59,29 @@ def test_the_lights_pins_are_the_image_overlays_pwm_channels():
 def test_the_technician_hold_time_in_the_readme_is_the_configs():
     hold = DeviceSettings().technician_hold_s
     assert f"Holding **both** buttons for {hold:g} s opens technician mode" in HW_README
+
+
+def test_the_readmes_technician_section_names_what_exists():
+    """Paths, commands and numbers the README gives the technician are the ones the code uses."""
+    from kiosk.app import TECHNICIAN_HOLD_S
+    from kiosk.config import Config
+    from kiosk.technician import calibration
+    from kiosk.technician.mode import PIN_ATTEMPTS, PIN_LOCK_S
+
+    readme = (REPO / "README.md").read_text()
+    section = " ".join(readme[readme.index("## The appliance"):readme.index("## Measured")].split())
+    config = Config()
+    unit = (REPO / "systemd/kiosk.service").read_text()
+    assert "Environment=KIOSK_CONFIG=/etc/kiosk/kiosk.toml" in unit and "/etc/kiosk/kiosk.toml" in section
+    assert config.booth.key_file in section and config.booth.roster_file in section
+    assert str(calibration.path_in(config.booth.state_dir)) in section
+    scripts = set(re.findall(r"image-build/[\w.-]+", section)) - {"image-build/work"}  # build output
+    assert {"image-build/build-image", "image-build/install.sh"} <= scripts
+    for script in scripts:
+        assert (REPO / script).is_file(), script
+    assert f"hold both big buttons for {DeviceSettings().technician_hold_s:g} s" in section
+    assert f"top-left corner of the touchscreen for {TECHNICIAN_HOLD_S:g} s" in section
+    assert (PIN_ATTEMPTS, PIN_LOCK_S) == (5, 60.0) and "five wrong PINs lock it for a minute" in section
+    # the journal tags the troubleshooting points at are the ones the programs log under
+    assert "journalctl -t kiosk-usb" in section and "logger -t kiosk-usb" in (REPO / "systemd/libexec/usb-mount").read_text()
+    assert "journalctl -u kiosk" in section and "SyslogIdentifier=kiosk" in unit
