@@ -8,7 +8,8 @@ and strict about the content:
   damaged in that encoding is rejected like any other bad row;
 - separator: comma, semicolon or tab, detected from the header line;
 - columns found by name, in Chinese or English, in any order (see :data:`COLUMNS`); student
-  number, name and ID-card number are required, college and class optional.
+  number, name and ID-card number are required, college and class optional; the header may
+  sit below a title row or two (within the first :data:`MAX_HEADER_ROW` rows).
 
 Every row is validated like any other identity (``Student.validated``: GB 11643 check digit,
 no control characters, safe student number). A bad row is rejected with its line number and the
@@ -53,6 +54,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "class_name": ("班级", "班级名称", "行政班", "class", "classname"),
 }
 REQUIRED = ("student_id", "name", "id_number")
+MAX_HEADER_ROW = 5                   # the header is looked for in the first rows (titles above)
 DAMAGED = "\ufffd"                   # what a byte sequence the encoding cannot read becomes
 FIELD_ZH = {"student_id": "学号", "name": "姓名", "id_number": "身份证号", "college": "学院",
             "class_name": "班级"}
@@ -159,10 +161,12 @@ def parse_roster(data: bytes, *,
     text, encoding = decode(data)
     text = text.replace("\x00", "")
     lines = text.splitlines()
-    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_index is None:
+    first_lines = [line for line in lines if line.strip()][:MAX_HEADER_ROW]
+    if not first_lines:
         raise RosterError(Message("名单文件是空的", "the roster file is empty"))
-    header_line = lines[header_index]
+    # the separator of the first line that has one (a title line may have none)
+    header_line = next((line for line in first_lines if any(d in line for d in ",;\t")),
+                       first_lines[0])
     delimiter = max(",;\t", key=header_line.count)
     if header_line.count(delimiter) == 0:
         delimiter = ","
@@ -172,6 +176,8 @@ def parse_roster(data: bytes, *,
     last_line = 0
     seen_ids: dict[str, int] = {}
     seen_numbers: dict[str, int] = {}
+    header_error: RosterError | None = None
+    rows_before_header = 0
     while True:
         start = last_line + 1
         try:
@@ -186,7 +192,18 @@ def parse_roster(data: bytes, *,
         if not any(cell.strip() for cell in row):
             continue
         if columns is None:
-            columns = _header_columns(row)
+            # Spreadsheet exports often start with a title row ("2024届毕业生名单") above the
+            # header: the header is the first of the first few rows that names the columns.
+            try:
+                columns = _header_columns(row)
+            except RosterError as exc:
+                header_error = header_error or exc
+                rows_before_header += 1
+                if rows_before_header >= MAX_HEADER_ROW:
+                    raise header_error from None
+                continue
+            if rows_before_header:
+                log.info("roster: %d row(s) above the header skipped", rows_before_header)
             continue
         if any(DAMAGED in cell for cell in row):
             roster.rejected.append((start, "含有无法识别的字符（编码损坏），请在名单中改正此行 / "
@@ -218,6 +235,8 @@ def parse_roster(data: bytes, *,
         seen_numbers[student.id_number] = start
         roster.students[student.student_id] = student
     if columns is None:
+        if header_error is not None:
+            raise header_error
         raise RosterError(Message("名单文件没有数据", "the roster file has no rows"))
     return roster
 

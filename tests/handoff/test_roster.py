@@ -90,6 +90,25 @@ def test_a_file_that_is_mostly_undecodable_is_refused_as_a_whole():
     assert "编码" in err.value.message.zh and "encoding" in err.value.message.en
 
 
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_title_rows_above_the_header_are_skipped(sep):
+    """Spreadsheet exports often carry a title (and a blank row) above the header."""
+    title = "2024届毕业生补拍名单" + sep * 2          # a merged title cell exports like this
+    text = "\n".join([title, "制表：学生处", "", sep.join(["学号", "姓名", "身份证号"]),
+                      sep.join(["2020000101", "张三", GOOD1]),
+                      sep.join(["2020000102", "李四", BAD_CHECK])]) + "\n"
+    roster = parse_roster(text.encode("gbk"))
+    assert sorted(roster.students) == ["2020000101"] and roster.encoding == "gbk"
+    assert [line for line, _ in roster.rejected] == [6]        # physical line numbers kept
+
+
+def test_a_header_too_far_down_is_not_guessed():
+    text = "\n".join([f"标题{i}" for i in range(6)] + ["学号,姓名,身份证号", f"2020000101,张三,{GOOD1}"])
+    with pytest.raises(RosterError) as err:
+        parse_roster(text.encode())
+    assert "身份证号" in err.value.message.zh
+
+
 def test_missing_required_column_is_a_clear_error():
     with pytest.raises(RosterError) as err:
         parse_roster("学号,姓名\n2020000101,张三\n".encode())
