@@ -159,6 +159,9 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
     manifest = Manifest(booth_id=booth_id, day=day)
     path = folder / MANIFEST_JSON
     if not path.exists():
+        if (folder / MANIFEST_CSV).exists():
+            problems.append(f"{path.name} missing")
+            _entries_from_csv(folder, manifest, problems)
         return manifest, problems
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -166,6 +169,7 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
             raise ValueError("not a photo manifest")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         problems.append(f"{path.name} unreadable: {exc}")
+        _entries_from_csv(folder, manifest, problems)
         return manifest, problems
     manifest.booth_id = booth_id or str(doc.get("booth_id", ""))
     manifest.day = day or str(doc.get("date", ""))
@@ -179,3 +183,56 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
             continue
         manifest.entries[entry.student_id] = entry
     return manifest, problems
+
+
+def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> None:
+    """Fill ``manifest`` from ``manifest.csv`` when ``manifest.json`` is gone or damaged.
+
+    The CSV carries every field of an entry except the full check results and the history
+    (only the ids of the warnings), so the photos already on the stick stay listed: the next
+    export keeps them, and the registrar's tools still see them. Nothing is trusted: rows are
+    read like the JSON's entries, and the checksums are verified by whoever uses them.
+    """
+    path = folder / MANIFEST_CSV
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{path.name} unreadable too: {exc}")
+        return
+    if not rows or rows[0] != CSV_HEADER:
+        problems.append(f"{path.name} has an unexpected header: not used")
+        return
+    verdicts = {text: verdict for verdict, text in VERDICT_ZH.items()}
+    found = 0
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(CSV_HEADER):
+            continue
+        (sid, name, idn, college, class_name, file, captured_at, verdict, warn_ids, booth,
+         sha) = [_from_cell(c) for c in row]
+        checks = [{"id": w, "status": "warn", "value": None, "limit": None,
+                   "message": {"zh": "", "en": ""}} for w in warn_ids.split(";") if w]
+        try:
+            entry = Entry.from_dict({
+                "student_id": sid, "name": name, "id_number": idn, "college": college,
+                "class_name": class_name, "file": file, "captured_at": captured_at,
+                "verdict": verdicts.get(verdict, verdict), "booth_id": booth, "sha256": sha,
+                "checks": checks})
+        except ValueError as exc:
+            problems.append(f"{path.name} line {line}: {exc}")
+            continue
+        try:
+            entry.size = (folder / entry.file).stat().st_size if "/" not in entry.file else 0
+        except OSError:
+            entry.size = 0
+        manifest.entries[entry.student_id] = entry
+        found += 1
+    if found:
+        problems.append(f"{found} entries recovered from {path.name}")
+
+
+def _from_cell(cell: str) -> str:
+    """Undo what the CSV writer added for spreadsheets (leading tab, formula quote)."""
+    cell = cell[1:] if cell.startswith("\t") else cell
+    if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        cell = cell[1:]
+    return cell

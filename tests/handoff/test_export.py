@@ -98,6 +98,38 @@ def test_second_export_adds_to_the_manifest_and_retake_replaces(tmp_path, studen
     assert len([p for p in folder.glob("*.jpg")]) == 2
 
 
+@pytest.mark.parametrize("damage", ["garbage", "deleted"])
+def test_a_damaged_manifest_json_is_rebuilt_from_the_csv(tmp_path, students, damage):
+    """manifest.json broken or deleted on the stick: the next export keeps the photos already
+    there listed (from manifest.csv) instead of starting an empty manifest."""
+    spool = Spool(tmp_path / "state")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    first = students[:2]
+    for i, s in enumerate(first):
+        spool.add(s, photo_jpeg(i), record("warn", ("pose.yaw",)) if i else record())
+    assert export(spool, usb).ok
+    folder = day_folder(usb)
+    if damage == "garbage":
+        (folder / "manifest.json").write_bytes(b'{"photos": [ truncated')
+    else:
+        (folder / "manifest.json").unlink()
+    spool.add(students[2], photo_jpeg(2), record())
+    assert export(spool, usb).ok
+    doc = json.loads((folder / "manifest.json").read_text("utf-8"))
+    entries = {e["student_id"]: e for e in doc["photos"]}
+    assert set(entries) == {s.student_id for s in students[:3]}
+    for i, s in enumerate(students[:3]):
+        e = entries[s.student_id]
+        assert (e["name"], e["id_number"], e["file"]) == (s.name, s.id_number, f"{s.id_number}.jpg")
+        assert e["sha256"] == sha256_bytes(photo_jpeg(i)) == sha256_bytes((folder / e["file"]).read_bytes())
+        assert e["size"] == len(photo_jpeg(i))
+    assert entries[first[1].student_id]["verdict"] == "warn"
+    assert [c["id"] for c in entries[first[1].student_id]["checks"]] == ["pose.yaw"]
+    page = (folder / "index.html").read_text("utf-8")
+    assert page.count("data:image/jpeg;base64,") == 3
+
+
 def test_names_taken_by_another_student_get_a_second_name(tmp_path):
     spool = Spool(tmp_path / "state")
     usb = tmp_path / "usb"

@@ -144,6 +144,20 @@ def test_merge_newest_accepted_wins_a_damaged_newer_take_loses(tmp_path, people)
     assert sha256_bytes((out / f"{a.id_number}.jpg").read_bytes()) == sha_on(usb1, a)
 
 
+def test_a_damaged_manifest_json_still_verifies_and_merges_from_the_csv(tmp_path, people):
+    a, b = people[:2]
+    usb = booth_export(tmp_path, "b1", [(a, 1), (b, 2)], datetime(2026, 6, 1, tzinfo=timezone.utc))
+    folder = next(usb.rglob("manifest.json")).parent
+    (folder / "manifest.json").write_text("not json", "utf-8")
+    [fc] = verify_export(usb, key=KEY)
+    assert not fc.ok and any("manifest.json" in p for p in fc.problems)   # the damage is reported
+    assert {r.student_id: r.status for r in fc.rows} == {a.student_id: "pass", b.student_id: "pass"}
+    assert not any("not in the manifest" in p for p in fc.problems)
+    report = merge_exports([usb], tmp_path / "batch", key=KEY)
+    assert report.merged == 2                                        # no photo silently dropped
+    assert sha256_bytes((tmp_path / "batch" / f"{a.id_number}.jpg").read_bytes()) == sha_on(usb, a)
+
+
 def test_cli_verify_and_merge(tmp_path, people, capsys):
     from kiosk.cli import main
     a, b = people[:2]
