@@ -268,4 +268,7 @@ def _bad_id(zh: str, en: str) -> InvalidIdentity:
 
 
 def _bad_name(en: str) -> InvalidIdentity:
-    return InvalidIdentity("filename", Message("文件名不安全，已拒绝：" + en, "unsafe file name refused: " + en))
+    # the details are for the technician who wrote the template: English only, the Chinese line
+    # stays readable for the person at the booth
+    return InvalidIdentity("filename", Message("文件名不安全或不符合U盘文件名规则，已拒绝",
+                                               "unsafe file name refused: " + en))

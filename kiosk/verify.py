@@ -110,7 +110,8 @@ def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = N
         info = parse_jpeg(data)
     except JpegError as exc:
         checks.append(_fail("file.format", "not JPEG", "baseline JPEG (JFIF)",
-                            Message(f"不是有效的JPEG文件：{exc}", f"not a valid JPEG file: {exc}")))
+                            Message("不是有效的JPEG文件（文件损坏、不完整或是其他格式）",
+                                    f"not a valid JPEG file: {exc}")))
         return FileReport(path, checks, verdict=verdict(checks))
 
     rgb, decode_problem = _decode(data)

@@ -175,6 +175,9 @@ def test_file_names_that_could_escape_or_break_fat_are_refused(template, name):
     with pytest.raises(InvalidIdentity) as err:
         render_filename(template, _student(name=name))
     assert err.value.field == "filename"
+    zh, en = err.value.message.zh, err.value.message.en
+    assert zh and en.startswith("unsafe file name refused: ")
+    assert en.split(": ", 1)[1] not in zh            # the Chinese line is Chinese, not the English
 
 
 @settings(max_examples=300, deadline=None)

@@ -255,6 +255,9 @@ def test_garbage_is_a_format_failure_not_a_crash(data, key):
     report = verify_bytes(data, key=key)
     assert statuses(report) == {"file.format": "fail"}
     assert report.verdict == Status.FAIL
+    message = report.check("file.format").message
+    detail = message.en.split(": ", 1)[1]               # the reader's English detail...
+    assert detail and detail not in message.zh          # ...stays out of the Chinese line
 
 
 def test_old_capture_is_a_warning(picture, key):
