@@ -307,3 +307,46 @@ def test_recover_survives_a_damaged_state_file(tmp_path):
     (tmp_path / "state").mkdir()
     (tmp_path / "state/reboots").write_text("garbage\n\x00\n12x\n")
     assert recover(tmp_path, 1_800_000_000)[0] == ["--no-block reboot"]
+
+
+# --- the image build runs THE install script ----------------------------------------------------------
+
+def test_pi_gen_stage_runs_the_same_install_script(tmp_path):
+    """pi-gen runs 00-kiosk/01-run.sh on the build host with ROOTFS_DIR set and its on_chroot
+    function exported; here on_chroot is a stand-in (an exported bash function, as pi-gen's
+    scripts/common does it) that records the command it is fed and what the root holds then."""
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "tmp").mkdir(parents=True)
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    (wheelhouse / "grad_photo_booth-0.1.0-py3-none-any.whl").write_bytes(b"PK")
+    fed, seen = tmp_path / "on_chroot.stdin", tmp_path / "on_chroot.files"
+    copy = tmp_path / "install.sh.in-image"
+    stand_in = ('() { cat > "$FED"; (cd "$ROOTFS_DIR/tmp/kiosk-src" && find . -type f | sort) > "$SEEN"; '
+                'cp "$ROOTFS_DIR/tmp/kiosk-src/image-build/install.sh" "$COPY"; }')
+    stage = REPO / "image-build/stage-kiosk/00-kiosk"
+    result = run("./01-run.sh", cwd=stage,
+                 env={"ROOTFS_DIR": str(rootfs), "KIOSK_WHEELHOUSE": str(wheelhouse),
+                      "FED": str(fed), "SEEN": str(seen), "COPY": str(copy),
+                      "BASH_FUNC_on_chroot%%": stand_in})
+    assert result.returncode == 0, result.stderr
+    assert fed.read_text().split() == ["/tmp/kiosk-src/image-build/install.sh", "--apt", "none",
+                                       "--wheelhouse", "/tmp/kiosk-src/wheelhouse"]
+    files = seen.read_text().splitlines()
+    for needed in ("./image-build/install.sh", "./image-build/kiosk.toml",
+                   "./image-build/stage-kiosk/00-kiosk/00-packages-nr",   # install.sh's apt list
+                   "./systemd/kiosk.service", "./systemd/libexec/usb-mount",
+                   "./requirements/runtime.txt",
+                   "./wheelhouse/grad_photo_booth-0.1.0-py3-none-any.whl"):
+        assert needed in files, needed
+    assert not any(f.startswith("./image-build/work/") for f in files)
+    assert copy.read_bytes() == (REPO / "image-build/install.sh").read_bytes()   # the very script
+    assert not (rootfs / "tmp/kiosk-src").exists()           # nothing of the build left in the image
+    # the packages pi-gen installs for the stage are the list install.sh installs on a running Pi
+    assert '"$src/image-build/stage-kiosk/00-kiosk/00-packages-nr"' in (REPO / "image-build/install.sh").read_text()
+
+
+def test_pi_gen_stage_refuses_to_build_without_a_wheelhouse(tmp_path):
+    result = run("./01-run.sh", cwd=REPO / "image-build/stage-kiosk/00-kiosk",
+                 env={"ROOTFS_DIR": str(tmp_path), "KIOSK_WHEELHOUSE": str(tmp_path / "none")})
+    assert result.returncode != 0 and "no wheelhouse" in result.stderr
