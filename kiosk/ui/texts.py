@@ -66,7 +66,7 @@ def retakes_left(n: int) -> Message:
 
 # --- the registrar's USB stick (a small status line and button on the attract screen) ----------
 STICK_REMOVE = Message("安全移除U盘", "Remove USB stick safely")
-STICK_ALL_EXPORTED = Message("U盘已连接，照片均已导出", "USB stick connected: every photo is on it")
+STICK_ALL_EXPORTED = Message("U盘已连接，没有待导出的照片", "USB stick connected: no photos waiting")
 STICK_EJECTING = Message("正在导出照片并安全移除U盘，请勿拔出…",
                          "Exporting photos and removing the USB stick safely: do not pull it out yet…")
 STICK_EJECTED = Message("可以拔出U盘了", "You can remove the USB stick now")
