@@ -184,7 +184,7 @@ class LiveAnalysis(threading.Thread):
                 try:
                     if mode == "qr":
                         self._scan(frame)
-                    elif mode == "guide":
+                    elif mode == "guide" and analyzer is not None:   # None: QR codes only
                         self._guide(analyzer, frame, generation)
                 except Exception as exc:
                     log.exception("live analysis failed")
