@@ -62,6 +62,7 @@ _RESERVED_NAMES = frozenset(
     | {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
 )
 _MAX_FILENAME_UNITS = 255   # VFAT/exFAT long name limit, in UTF-16 code units
+_MAX_FILENAME_BYTES = 255   # ext4 (and Linux's NAME_MAX): 255 bytes of UTF-8, ~85 Chinese characters
 TEMPLATE_FIELDS = ("id_number", "student_id", "name", "college", "class_name", "school_code")
 
 
@@ -210,7 +211,7 @@ def render_filename(template: str, student: Student) -> str:
     be a single safe base name for a FAT/exFAT stick ending in ``.jpg``/``.JPG``; anything else
     raises :class:`InvalidIdentity` with ``field == "filename"``: no path separators, no ``..``,
     no control characters, none of ``<>:"/\\|?*``, no reserved device name, no leading dot or
-    trailing dot/space, at most 255 UTF-16 units.
+    trailing dot/space, at most 255 UTF-16 units (FAT/exFAT) and 255 bytes of UTF-8 (ext4).
     """
     values = {
         "id_number": student.id_number,
@@ -257,7 +258,8 @@ def check_safe_filename(name: str) -> None:
     stem = name.split(".", 1)[0].rstrip(" ").upper()
     if stem in _RESERVED_NAMES:
         raise _bad_name(f"{stem} is a reserved device name")
-    if len(name.encode("utf-16-le")) // 2 > _MAX_FILENAME_UNITS:
+    if len(name.encode("utf-16-le")) // 2 > _MAX_FILENAME_UNITS or \
+            len(name.encode("utf-8")) > _MAX_FILENAME_BYTES:
         raise _bad_name("file name too long")
     if not name.endswith(standard.FILE_EXTENSIONS):
         raise _bad_name("the file name must end in " + " or ".join(standard.FILE_EXTENSIONS))

@@ -143,14 +143,15 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
             continue
         try:
             name = naming.photo_name(template, item.student)
+            owner = manifest.owner_of(name)
+            if owner is not None and owner != item.student.student_id:
+                name = naming.disambiguate(name, item.student)
         except (naming.UnsafeName, ValueError) as exc:
+            # this photo's name only: it stays in the spool for staff, the others go out
             log.error("item %s cannot be exported: %s", item.id, exc)
             report.skipped.append((item.id, Message(
                 "这张照片无法导出，请联系工作人员。", f"This photo cannot be exported: {exc}")))
             continue
-        owner = manifest.owner_of(name)
-        if owner is not None and owner != item.student.student_id:
-            name = naming.disambiguate(name, item.student)
         target = naming.inside(folder, name)
         write_atomic(target, data)
         if sha256_bytes(read_uncached(target)) != item.sha256:

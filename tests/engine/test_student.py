@@ -169,6 +169,7 @@ def test_default_template():
     ("{unknown}.jpg", "x"),
     ("{id_number.jpg", "x"),               # broken template
     ("{name}.jpg", "x" * 300),
+    ("{name}{name}{name}{name}.jpg", "王" * 22),   # 88 Chinese characters: 264 bytes > ext4's 255
     ("{name}\x00.jpg", "x"),
 ])
 def test_file_names_that_could_escape_or_break_fat_are_refused(template, name):

@@ -204,6 +204,25 @@ def test_unsupported_file_system_named_in_the_message(tmp_path, students):
     assert report.pending == 1
 
 
+def test_a_name_too_long_for_the_stick_skips_only_that_photo(tmp_path, students):
+    """A template that makes a name over 255 bytes (ext4's limit; FAT's is 255 UTF-16 units):
+    that photo stays in the spool for staff, the others are exported."""
+    spool = Spool(tmp_path / "state")
+    long_name = make_student(1, name="王" * 60)       # 5 × 60 Chinese characters = 900 bytes
+    spool.add(long_name, photo_jpeg(1), record())
+    for i, s in enumerate(students[1:3], start=2):
+        spool.add(s, photo_jpeg(i), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    report = export_pending(spool, usb, booth_id="booth1", template="{name}" * 5 + "{id_number}.jpg",
+                            status=ok_status(usb))
+    assert report.problem is None and len(report.exported) == 2
+    [(item_id, why)] = report.skipped
+    assert "too long" in why.en and why.zh
+    assert [i.id for i in spool.pending()] == [item_id]
+    assert len(list(day_folder(usb).glob("*.jpg"))) == 2
+
+
 def test_probe_of_a_plain_folder(tmp_path):
     from kiosk.export import probe
     st_obj = probe(tmp_path)
