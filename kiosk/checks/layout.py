@@ -50,9 +50,14 @@ def _band_check(rule: str, key: str, band: standard.Band, low: str, high: str):
         if band.contains(value):
             return passed(rule, value, limit)
         half = (band.hi - band.lo) / 2
+        # When no crop meets every band, the planner's diagnosis is the one thing to do: a face
+        # too big fails head top ("lower") and eyes ("higher") at once, yet the fix is to step
+        # back. Status, value and severity stay this band's own.
+        diagnosis = getattr(ctx.crop, "problem", None) if not getattr(ctx.crop, "ok", True) \
+            else None
         if value < band.lo:
-            return failed(rule, value, limit, low_msg, (band.lo - value) / half)
-        return failed(rule, value, limit, high_msg, (value - band.hi) / half)
+            return failed(rule, value, limit, diagnosis or low_msg, (band.lo - value) / half)
+        return failed(rule, value, limit, diagnosis or high_msg, (value - band.hi) / half)
     check.__name__ = rule.replace(".", "_")
     check.__doc__ = f"{rule}: {key} within {band} px of the 480×640 frame."
     return check

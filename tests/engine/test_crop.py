@@ -70,6 +70,21 @@ def test_too_high_or_too_low_in_the_frame_says_which_way(scenes):
     assert not plan.ok and plan.problem == NO_HEAD_TOP and plan.box is None
 
 
+@pytest.mark.parametrize("kw, move", [(dict(scale=1.8), STEP_BACK), (dict(scale=0.5), MOVE_CLOSER),
+                                      (dict(dx=0.4), MOVE_RIGHT)])
+def test_failing_layout_checks_all_give_the_crops_one_instruction(scenes, kw, move):
+    """No contradictory advice: a face too big fails head top and eyes on opposite sides, but
+    every failing layout check says what the crop planner diagnosed (also in kiosk check --json)."""
+    from kiosk.checks import run_checks
+    from kiosk.config import Config
+    _, a, plan = scenes(face="hopper", **kw)
+    assert not plan.ok and plan.problem == move
+    layout = [r for r in run_checks(a, Config(), crop=plan) if r.id.startswith("layout.")]
+    failing = [r for r in layout if r.status.value == "fail"]
+    assert failing and all(r.message == move for r in failing), [r.id for r in failing]
+    assert all(r.severity > 0 for r in failing)
+
+
 def test_head_cut_at_the_top_edge_is_not_cropped(scenes):
     _, a, plan = scenes(face="hopper", dy=-0.3)
     assert not plan.ok and plan.problem is not None and plan.box is None
