@@ -110,3 +110,40 @@ def test_chromium_shows_every_thumbnail_and_chinese_text(tmp_path):
     amber = ((abs(rgb[..., 0] - 0xff) < 4) & (abs(rgb[..., 1] - 0xf4) < 4)
              & (abs(rgb[..., 2] - 0xdc) < 4)).sum()
     assert amber > 10_000
+
+
+def _name_card_screenshot(tmp: Path, name: str, env: dict | None = None) -> np.ndarray:
+    """One card of the contact sheet whose only variable text is ``name``, as Chromium draws it."""
+    from kiosk.export import contact_sheet
+    from kiosk.export.manifest import Entry
+    s = make_student(70)
+    entry = Entry(student_id=s.student_id, name=name, id_number=s.id_number, college="",
+                  class_name="", file="missing.jpg", captured_at="2026-06-01T09:00:00+08:00",
+                  verdict="pass", sha256="0" * 64, size=0, booth_id="b1")
+    folder = tmp / f"sheet-{len(list(tmp.glob('sheet-*')))}"
+    folder.mkdir()
+    page = folder / "index.html"
+    page.write_bytes(contact_sheet.render([entry], folder, title="Graduation photos",
+                                          subtitle="2026-06-01", thumbs={}))
+    shot = folder / "shot.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={folder / 'profile'}", f"--screenshot={shot}",
+           "--window-size=400,400", page.as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=90,
+                   env={"HOME": str(folder / "profile"), **(env or {})})
+    return np.asarray(Image.open(shot).convert("L")).astype(int)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_chinese_names_are_drawn_as_glyphs_not_boxes(tmp_path):
+    """A missing CJK font draws every character as the same empty box: then two different
+    names, and a name and characters no font has (private use area), would look alike."""
+    zhang = _name_card_screenshot(tmp_path, "张伟")
+    wang = _name_card_screenshot(tmp_path, "王芳")
+    boxes = _name_card_screenshot(tmp_path, "\ue000\ue001")   # what a missing glyph looks like
+
+    def differing(a, b):
+        return int((np.abs(a - b) > 60).sum())
+    assert differing(zhang, wang) > 40, "two different Chinese names drawn the same"
+    assert differing(zhang, boxes) > 40, "Chinese drawn like characters no font has"
