@@ -131,7 +131,8 @@ def _pad(text: str, width: int) -> str:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from kiosk.cli import load_cli_config, load_key_arg
-    from kiosk.registrar.merge import CONFLICTS_CSV, merge_exports
+    from kiosk.cli import UsageError
+    from kiosk.registrar.merge import CONFLICTS_CSV, MergeError, merge_exports
     missing = [p for p in args.exports if not Path(p).exists()]
     if missing:
         raise _usage("找不到：" + "、".join(missing), "not found: " + ", ".join(missing))
@@ -139,6 +140,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
     key = load_key_arg(args.key, required=False)
     try:
         report = merge_exports(args.exports, args.out, key=key, config=config)
+    except MergeError as exc:
+        raise UsageError(exc.message) from None
     except OSError as exc:
         raise _usage(f"无法写入 {args.out}", f"cannot write {args.out}: {exc}") from None
     print(f"合并 merged: {report.merged} 张 photos from {len(report.sources)} 个导出 exports "

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from kiosk.checks.result import Message
 from kiosk.export import contact_sheet, manifest as mf, naming
 from kiosk.export.durable import read_uncached, sha256_bytes, write_atomic
 from kiosk.registrar.verify import find_export_folders
@@ -62,6 +63,19 @@ class Conflict:
     detail: str = ""
 
 
+class MergeError(Exception):
+    """The batch cannot be written where asked; ``message`` is bilingual."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+BATCH_ID = "merged"      # the booth id a batch's manifest carries
+BATCH_FILES = (mf.MANIFEST_JSON, mf.MANIFEST_CSV, mf.INDEX_HTML, CONFLICTS_CSV,
+               contact_sheet.THUMBS_CACHE)
+
+
 @dataclass
 class MergeReport:
     out: Path
@@ -73,8 +87,14 @@ class MergeReport:
 
 def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None = None,
                   analyzer=None, config=None) -> MergeReport:
-    """Merge the exports at ``paths`` into the folder ``out``; see the module docstring."""
+    """Merge the exports at ``paths`` into the folder ``out``; see the module docstring.
+
+    ``out`` must be empty or absent, or hold an earlier batch (which is then replaced: its
+    photos that are not in the new batch are removed, so the folder is ready for upload with
+    one photo per student). Anything else in it raises :class:`MergeError`.
+    """
     out = Path(out)
+    earlier = _earlier_batch_files(out)
     report = MergeReport(out)
     candidates: dict[str, list[Candidate]] = {}
     for path in paths:
@@ -111,7 +131,32 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
                 [w.where for w in ws[1:]],
                 f"{mf_mask(number)} under " + ", ".join(w.entry.student_id for w in ws)))
     _write_batch(out, winners, report)
+    kept = {w.entry.file.lower() for w in winners}
+    for name in earlier:
+        if name.lower() not in kept:
+            naming.inside(out, name).unlink(missing_ok=True)
     return report
+
+
+def _earlier_batch_files(out: Path) -> list[str]:
+    """The photos of an earlier batch in ``out`` (to replace), or raise :class:`MergeError`
+    when ``out`` holds anything that is not an earlier batch."""
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise MergeError(Message(f"输出位置不是文件夹：{out}", f"the output is not a folder: {out}"))
+    present = {p.name for p in out.iterdir()}
+    if not present:
+        return []
+    manifest, problems = mf.load(out)
+    photos = [e.file for e in manifest.entries.values()]
+    if manifest.booth_id != BATCH_ID or problems or \
+            not present <= {*BATCH_FILES, *photos}:
+        raise MergeError(Message(
+            f"输出文件夹不是空的，也不是之前的合并批次：{out}（请使用新的空文件夹）",
+            f"the output folder is neither empty nor an earlier merged batch: {out} "
+            "(use a new, empty folder)"))
+    return photos
 
 
 def mf_mask(number: str) -> str:
@@ -165,7 +210,7 @@ def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
 
 def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    batch = mf.Manifest(booth_id="merged", day=date.today().isoformat())
+    batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
     thumbs: dict[str, str] = {}
     for w in winners:
         name = w.entry.file

@@ -158,6 +158,32 @@ def test_a_damaged_manifest_json_still_verifies_and_merges_from_the_csv(tmp_path
     assert sha256_bytes((tmp_path / "batch" / f"{a.id_number}.jpg").read_bytes()) == sha_on(usb, a)
 
 
+def test_merge_replaces_an_earlier_batch_and_refuses_a_folder_with_other_files(tmp_path, people,
+                                                                             capsys):
+    from kiosk.cli import main
+    from kiosk.registrar.merge import MergeError
+    a, b = people[:2]
+    when = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    usb1 = booth_export(tmp_path, "b1", [(a, 1)], when)
+    usb2 = booth_export(tmp_path, "b2", [(b, 2)], when)
+    out = tmp_path / "batch"
+    assert merge_exports([usb1, usb2], out, key=KEY).merged == 2
+    # merged again from booth 2 only: the batch is replaced, a's photo does not linger in it
+    assert merge_exports([usb2], out, key=KEY).merged == 1
+    assert sorted(p.name for p in out.glob("*.jpg")) == [f"{b.id_number}.jpg"]
+    [fc] = verify_export(out, key=KEY)
+    assert fc.ok and [r.student_id for r in fc.rows] == [b.student_id]
+    # a folder holding anything else is never written into
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "thesis.docx").write_bytes(b"precious")
+    with pytest.raises(MergeError):
+        merge_exports([usb1], other, key=KEY)
+    assert sorted(p.name for p in other.iterdir()) == ["thesis.docx"]
+    assert main(["registrar", "merge", str(usb1), "--out", str(other)]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
 def test_cli_verify_and_merge(tmp_path, people, capsys):
     from kiosk.cli import main
     a, b = people[:2]
