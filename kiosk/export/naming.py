@@ -17,6 +17,7 @@ from kiosk.student import Student, check_safe_filename, render_filename
 EXPORT_ROOT = "grad-photos"          # top folder on the stick, so the photos never mix with
                                      # whatever else the registrar keeps there
 MAX_NAME = 120                       # FAT long names allow 255 UTF-16 units; stay well below
+MAX_NAME_BYTES = 240                 # ext4 allows 255 bytes of UTF-8 (a Chinese character is 3)
 
 # Characters FAT and exFAT refuse, plus the ones that cause trouble in shells and spreadsheets.
 _FAT_BAD = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|]')
@@ -33,6 +34,8 @@ def safe_component(text: str, *, fallback: str = "") -> str:
     text = unicodedata.normalize("NFC", str(text))
     text = _FAT_BAD.sub("_", text).strip(" .")
     text = text[:MAX_NAME]
+    while len(text.encode("utf-8")) > MAX_NAME_BYTES:     # ext4 counts bytes, not characters
+        text = text[:-1]
     if not text or text in (".", "..") or text.split(".")[0].upper() in _RESERVED:
         if fallback:
             return fallback

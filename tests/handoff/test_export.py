@@ -223,6 +223,18 @@ def test_a_name_too_long_for_the_stick_skips_only_that_photo(tmp_path, students)
     assert len(list(day_folder(usb).glob("*.jpg"))) == 2
 
 
+def test_a_long_chinese_booth_id_still_makes_a_folder_name_ext4_can_hold(tmp_path, students):
+    spool = Spool(tmp_path / "state")
+    spool.add(students[0], photo_jpeg(), record())
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    booth = "图书馆一楼大厅自助毕业照拍摄点" * 8                  # 120 characters, 360 bytes
+    report = export_pending(spool, usb, booth_id=booth, template=TEMPLATE, status=ok_status(usb))
+    assert report.ok, report.message
+    [folder] = list((usb / "grad-photos").iterdir())
+    assert len(folder.name.encode("utf-8")) <= 255 and booth.startswith(folder.name)
+
+
 def test_probe_of_a_plain_folder(tmp_path):
     from kiosk.export import probe
     st_obj = probe(tmp_path)
