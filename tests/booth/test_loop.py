@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import cv2
-import numpy as np
 import pygame
 import pytest
 
@@ -28,10 +26,8 @@ from kiosk.identity import generate_key, load_key
 from kiosk.roster import parse_roster
 from kiosk.session import SaveDone, State
 from kiosk.spool import Spool
-from kiosk.student import Student
+from booth_support import LI, ROSTER, jpeg, step_until
 
-LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
-ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
 
 
 @dataclass
@@ -42,12 +38,6 @@ class Photo:
     checks: list = field(default_factory=list)
     quality: int = 85
     ok: bool = True
-
-
-def jpeg() -> bytes:
-    rgb = compose_scene("hopper", size=(480, 640))
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    return data.tobytes()
 
 
 @pytest.fixture
@@ -94,15 +84,6 @@ def key(k: int, unicode: str = "", mod: int = 0):
 def steps(booth: Booth, n: int = 1) -> None:
     for _ in range(n):
         booth.step()
-
-
-def step_until(booth: Booth, cond, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        booth.step()
-        if cond():
-            return True
-    return False
 
 
 # --- input ------------------------------------------------------------------------------------

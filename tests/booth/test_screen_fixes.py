@@ -15,27 +15,10 @@ from kiosk.config import SessionSettings
 from kiosk.jobs import MSG_KEPT, msg_saved, shown_name
 from kiosk.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
                            StickExported)
-from kiosk.student import Student
 from kiosk.ui import screens, texts, widgets
-from kiosk.ui.fonts import Fonts
 from kiosk.ui.layout import make_layout
+from booth_support import Directory, LI, SIZES
 
-LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
-SIZES = [(1280, 800), (800, 1280), (800, 480)]
-
-
-@pytest.fixture(scope="module")
-def fonts():
-    pygame.display.init()
-    return Fonts()
-
-
-class Directory:
-    def from_qr(self, data):
-        return LI
-
-    def from_number(self, n):
-        return LI
 
 
 @dataclass

@@ -17,29 +17,13 @@ from kiosk.config import SessionSettings
 from kiosk.guidance import GuidanceView
 from kiosk.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
                            TECHNICIAN_REQUEST)
-from kiosk.student import Student
 from kiosk.ui import fonts as fontmod, overlay, screens, texts, widgets
-from kiosk.ui.fonts import FontMissing, Fonts, find_cjk_font, has_glyphs
+from kiosk.ui.fonts import FontMissing, find_cjk_font, has_glyphs
 from kiosk.ui.layout import hit, make_layout
+from booth_support import Directory, SIZES
 
-LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
-SIZES = [(1280, 800), (800, 1280), (800, 480)]
 SRC = (640, 480)
 BOX = (350.0, 60.0, 350.0 + 270.0, 60.0 + 360.0)      # a 3:4 crop, right of centre (source px)
-
-
-@pytest.fixture(scope="module")
-def fonts():
-    pygame.display.init()
-    return Fonts()
-
-
-class Directory:
-    def from_qr(self, data):
-        return LI
-
-    def from_number(self, n):
-        return LI
 
 
 @dataclass

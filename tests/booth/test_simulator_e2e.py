@@ -3,8 +3,6 @@ registrar's `kiosk verify` accepts; lights and buttons go through gpiozero's Moc
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kiosk.cli import main as kiosk_main

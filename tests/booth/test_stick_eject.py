@@ -6,11 +6,9 @@ outcome on screen, and the attract screen's status row at three screen sizes (SD
 from __future__ import annotations
 
 import errno
-import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-import cv2
 import numpy as np
 import pygame
 import pytest
@@ -18,7 +16,6 @@ import pytest
 import hardware
 from hardware.scenes import compose_scene
 from hardware.usb import FakeUsbStick
-from kiosk import session as s
 from kiosk.app import Booth, EventQueue, RosterDirectory, open_display
 from kiosk.checks.result import Status
 from kiosk.config import Config, SessionSettings
@@ -30,21 +27,10 @@ from kiosk.session import (CONFIRM, EJECT, EJECT_TIMEOUT_S, STICK_OUTCOME_S, Eje
 from kiosk.spool import Spool, record_for
 from kiosk.student import Student
 from kiosk.ui import screens, texts, widgets
-from kiosk.ui.fonts import Fonts
 from kiosk.ui.layout import hit, make_layout
+from booth_support import Directory, LI, ROSTER, SIZES, jpeg, step_until
 
-LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
 WANG = Student(student_id="2026010728", id_number="11010519491231002X", name="王芳")
-ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
-SIZES = [(1280, 800), (800, 1280), (800, 480)]
-
-
-class Directory:
-    def from_qr(self, data):
-        return LI
-
-    def from_number(self, n):
-        return LI
 
 
 @dataclass
@@ -55,13 +41,6 @@ class Photo:
     checks: list = field(default_factory=list)
     quality: int = 85
     ok: bool = True
-
-
-def jpeg() -> bytes:
-    rgb = compose_scene("hopper", size=(480, 640))
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    assert ok
-    return data.tobytes()
 
 
 def spool_with(tmp_path, *students) -> Spool:
@@ -244,15 +223,6 @@ def make_booth(tmp_path):
         devices.close()
 
 
-def step_until(booth: Booth, cond, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        booth.step()
-        if cond():
-            return True
-    return False
-
-
 def row_pixels(booth: Booth, color) -> int:
     """Pixels of ``color`` (±30) in the stick row of the attract screen as last drawn."""
     row = screens.stick_row(booth.fonts, booth.layout, booth.model)
@@ -300,12 +270,6 @@ def test_the_e_key_on_a_busy_stick_shows_the_error_and_keeps_the_photos(make_boo
 
 
 # --- the attract screen's row ----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def fonts():
-    pygame.display.init()
-    return Fonts()
-
-
 def attract(events, language="zh"):
     session = Session(SessionSettings(), Directory(), language=language, now=0.0)
     for event in events:

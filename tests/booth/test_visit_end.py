@@ -4,10 +4,8 @@ statistics: first in the state machine, then through the loop into ``sessions.js
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 
-import cv2
 import pygame
 import pytest
 
@@ -22,11 +20,9 @@ from kiosk.session import (
     BACK, CONFIRM, CaptureDone, Digit, Failure, LiveUpdate, SaveDone, Session, SessionEnded, State,
 )
 from kiosk.spool import Spool
-from kiosk.student import Student
 from kiosk.technician.stats import log_path, summarize
+from booth_support import LI, ROSTER, jpeg, step_until
 
-LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
-ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
 CHECKS = [CheckResult("pose.yaw", Status.PASS), CheckResult("eyes.open", Status.WARN)]
 
 
@@ -116,12 +112,6 @@ def test_nobody_identified_is_no_visit():
 
 
 # --- through the loop into sessions.jsonl ------------------------------------------------------
-def jpeg() -> bytes:
-    rgb = compose_scene("hopper", size=(480, 640))
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    return data.tobytes()
-
-
 @pytest.fixture
 def booth(tmp_path):
     config = Config()
@@ -142,15 +132,6 @@ def booth(tmp_path):
     yield booth
     booth.stop()
     devices.close()
-
-
-def step_until(booth, cond, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        booth.step()
-        if cond():
-            return True
-    return False
 
 
 def press(booth, k, unicode="", state=None):
