@@ -16,7 +16,7 @@ headless) N times and reports, per run and as medians:
 
 Also, without the simulator's other threads competing for the CPU: the live path alone per
 preview frame of the scripted student (the fake camera drawing the 640×480 preview, then
-``kiosk.workers.guide_frame``: models, crop plan, all checks), as medians per stage; and a
+``kiosk.booth.workers.guide_frame``: models, crop plan, all checks), as medians per stage; and a
 drawing-only measurement of the live-guidance screen (no analysis) at two screen sizes.
 """
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def one_run(root: Path) -> dict:
-    from kiosk.simulate import simulate
+    from kiosk.sim.simulator import simulate
 
     out = simulate(root / "usb", headless=True, demo_dir=root / "demo")
     st = out.stats
@@ -64,12 +64,14 @@ def _d(a, b):
 def live_path(frames: int = 60, fps: float = 10.0) -> dict:
     """Milliseconds per preview frame of the simulator's student, per stage (medians)."""
     from hardware.fake_camera import FakeCamera
-    from kiosk.analysis import Analyzer
+    from kiosk.photo.analysis import Analyzer
     from kiosk.config import Config
-    from kiosk.workers import LIVE_POSE_EVERY, guide_frame
+    from kiosk.booth.workers import LIVE_POSE_EVERY, guide_frame
 
     now = [0.0]
-    camera = FakeCamera(clock=lambda: now[0])      # the scripted student, time stepped by hand
+    from kiosk.sim.scripted import student_walks_in
+
+    camera = FakeCamera(student_walks_in(), clock=lambda: now[0])   # time stepped by hand
     camera.start()
     config = Config()
     stages: dict[str, list[float]] = {}
@@ -98,14 +100,14 @@ def draw_only(size: tuple[int, int], frames: int = 60) -> float:
     import pygame
 
     from hardware.camera import downscale
-    from hardware.scenes import compose_scene
-    from kiosk.checks.result import Message
+    from kiosk.sim.scenes import compose_scene
+    from kiosk.message import Message
     from kiosk.config import SessionSettings
-    from kiosk.guidance import GuidanceView
-    from kiosk.session import SessionData, State
-    from kiosk.ui import screens
-    from kiosk.ui.fonts import Fonts
-    from kiosk.ui.layout import make_layout
+    from kiosk.booth.guidance import GuidanceView
+    from kiosk.booth.session import SessionData, State
+    from kiosk.booth.ui import screens
+    from kiosk.booth.ui.fonts import Fonts
+    from kiosk.booth.ui.layout import make_layout
 
     class Plan:
         ok, box = True, (200.0, 40.0, 440.0, 360.0)

@@ -1,6 +1,6 @@
 """Print every check's measured value on good and deliberately broken booth scenes.
 
-The thresholds in kiosk/checks/thresholds.py were chosen from this table: each sits between
+The thresholds in kiosk/photo/checks/thresholds.py were chosen from this table: each sits between
 the values of the good scenes (real photographs on the correct backdrop) and those of the
 broken ones. Run:  python bench/calibrate_checks.py  [--rule ID]
 """
@@ -14,11 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from hardware.scenes import compose_scene  # noqa: E402
-from kiosk.analysis import Analyzer  # noqa: E402
-from kiosk.checks import ALL_RULE_IDS, run_checks  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
+from kiosk.photo.analysis import Analyzer  # noqa: E402
+from kiosk.photo.checks import ALL_RULE_IDS, run_checks  # noqa: E402
 from kiosk.config import Config  # noqa: E402
-from kiosk.crop import plan_crop  # noqa: E402
+from kiosk.photo.crop import plan_crop  # noqa: E402
 
 GOOD = {
     "astronaut/blue": dict(face="astronaut", backdrop="blue"),

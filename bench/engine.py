@@ -4,13 +4,13 @@ Prints medians (milliseconds, one CPU core) of:
 
 * the models per preview frame in four configurations: independent images (all four models;
   without Pose), tracking without Pose, and the booth's live configuration: tracking with
-  Pose on one frame in ``kiosk.workers.LIVE_POSE_EVERY`` (mean given too: it includes the
+  Pose on one frame in ``kiosk.booth.workers.LIVE_POSE_EVERY`` (mean given too: it includes the
   Pose frames);
-* the live path exactly as the booth runs it (``kiosk.workers.guide_frame``): models, crop plan,
+* the live path exactly as the booth runs it (``kiosk.booth.workers.guide_frame``): models, crop plan,
   all checks judged in the crop, total; and the costliest checks;
 * the analysis of a 4056×3040 still, and the peak memory.
 
-Scenes are real photographs composed on the blue backdrop (hardware.scenes), drifting a
+Scenes are real photographs composed on the blue backdrop (kiosk.sim.scenes), drifting a
 little from frame to frame like a person standing in front of the camera. The process is
 pinned to one core (``--cores`` to change): the target is single-threaded.
 
@@ -32,8 +32,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from hardware.scenes import compose_scene  # noqa: E402
-from kiosk.analysis import Analyzer  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
+from kiosk.photo.analysis import Analyzer  # noqa: E402
 
 PREVIEW = (640, 480)
 STILL = (4056, 3040)
@@ -81,17 +81,17 @@ def bench_models(frames: int = 60) -> dict[str, float]:
 
 
 def _live_pose_every() -> int:
-    from kiosk.workers import LIVE_POSE_EVERY
+    from kiosk.booth.workers import LIVE_POSE_EVERY
 
     return LIVE_POSE_EVERY
 
 
 def bench_live(frames: int = 60, still_size: tuple[int, int] = STILL) -> dict[str, float]:
     """The booth's live path per preview frame: models, crop plan, checks (ms, medians)."""
-    from kiosk.checks import ALL_RULE_IDS, REGISTRY
-    from kiosk.checks.context import CheckContext
+    from kiosk.photo.checks import ALL_RULE_IDS, REGISTRY
+    from kiosk.photo.checks.context import CheckContext
     from kiosk.config import Config
-    from kiosk.workers import LIVE_POSE_EVERY, guide_frame
+    from kiosk.booth.workers import LIVE_POSE_EVERY, guide_frame
 
     config = Config()
     seq = preview_frames()
@@ -152,7 +152,7 @@ def print_analysis(r: dict, cores: str) -> None:
           f"   (mean {r['live_mean_ms']:.1f})")
     split = ", ".join(f"{k} {r[f'live_{k}_ms']:.1f}" for k in MODEL_STEPS)
     print(f"      split in the live configuration: {split}")
-    print("  live path per frame (kiosk.workers.guide_frame, as the booth runs it)")
+    print("  live path per frame (kiosk.booth.workers.guide_frame, as the booth runs it)")
     print(f"    models {r['live_models_ms']:.1f} + crop plan {r['live_crop_ms']:.1f}"
           f" + 31 checks {r['live_checks_ms']:.1f} = {r['live_total_ms']:.1f} ms"
           f"   (mean {r['live_total_mean_ms']:.1f} ms: {r['live_fps']:.0f} frames/s)")

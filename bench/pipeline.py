@@ -27,11 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from hardware.scenes import compose_scene            # noqa: E402
-from kiosk.analysis import Analyzer                  # noqa: E402
+from kiosk.sim.scenes import compose_scene            # noqa: E402
+from kiosk.photo.analysis import Analyzer                  # noqa: E402
 from kiosk.config import Config                      # noqa: E402
-from kiosk.engine import build_photo, write_photo    # noqa: E402
-from kiosk.student import Student                    # noqa: E402
+from kiosk.photo.engine import build_photo, write_photo    # noqa: E402
+from kiosk.photo.student import Student                    # noqa: E402
 
 STILL = (4056, 3040)
 STUDENT = Student("2020123456", "11010519491231002X", "张三")

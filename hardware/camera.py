@@ -21,11 +21,9 @@ from __future__ import annotations
 import abc
 import logging
 import threading
-from typing import Callable, TypeVar
+from typing import Callable, NamedTuple, TypeVar
 
 import numpy as np
-
-from kiosk.checks.result import Message
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +31,16 @@ log = logging.getLogger(__name__)
 PREVIEW_SIZE: tuple[int, int] = (640, 480)
 #: Both streams are 4:3, the sensor's own shape (IMX477: 4056×3040).
 ASPECT = 4 / 3
+
+
+
+class Message(NamedTuple):
+    """A bilingual line for the screen. The hardware layer imports nothing of the application;
+    the booth turns this into its own message type (same two fields)."""
+
+    zh: str
+    en: str
+
 
 CAMERA_MISSING = Message(zh="找不到相机，请联系工作人员。", en="No camera found. Please ask a member of staff.")
 CAMERA_HUNG = Message(zh="相机没有响应，正在重新启动……", en="The camera stopped responding; restarting…")

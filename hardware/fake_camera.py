@@ -4,7 +4,7 @@ The fake goes through the same code path as a real driver: frames are fetched un
 time limit (:func:`hardware.camera.call_with_timeout`), the preview is the still downscaled (so
 the framing is identical by construction) and it can fail the way hardware fails::
 
-    cam = FakeCamera(student_walks_in())        # a real face stepping into place
+    cam = FakeCamera(scene)                     # any t -> frame callable (the simulator's students)
     cam = FakeCamera("photos/")                 # each photograph for a few seconds
     cam = FakeCamera("walk.mp4")                # a video at its own frame rate
     cam = FakeCamera(fault="missing")           # start() raises CameraError
@@ -37,8 +37,8 @@ FAULTS = (None, "missing", "hung", "broken")
 class FakeCamera(Camera):
     """Serves frames from a :mod:`hardware.frame_sources` source, like a camera would.
 
-    :param source: what to film — see :func:`hardware.frame_sources.open_source` (default: the
-        scripted student of :func:`~hardware.frame_sources.student_walks_in`).
+    :param source: what to film — see :func:`hardware.frame_sources.open_source` (none: the
+        camera is missing when started).
     :param fps: frame rate at which a callable scene is sampled.
     :param fault: ``None``; ``"missing"`` (start fails); ``"hung"`` (reads never answer, so
         they time out); ``"broken"`` (reads raise an I/O error). Can be changed at any time.

@@ -33,12 +33,13 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from kiosk.checks.result import CheckResult, Message, Status, verdict
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult, Status, verdict
 
 log = logging.getLogger("kiosk.cli")
 
 #: Modules of other areas that add subcommands when they are present.
-COMMAND_MODULES = ("kiosk.registrar.cli", "kiosk.simulate", "kiosk.app")
+COMMAND_MODULES = ("kiosk.handoff.registrar.cli", "kiosk.sim.simulator", "kiosk.booth.app")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -83,7 +84,7 @@ def read_image(path: str):
 
 
 def load_key_arg(path: str | None, *, required: bool) -> bytes | None:
-    from kiosk.identity import KeyFileError, load_key
+    from kiosk.photo.identity import KeyFileError, load_key
     if path is None:
         if required:
             raise UsageError(Message("需要密钥文件（--key）", "a key file is needed (--key)"))
@@ -96,7 +97,7 @@ def load_key_arg(path: str | None, *, required: bool) -> bytes | None:
 
 def _check_identity_scheme(name: str) -> None:
     """Refuse an unknown or broken ``booth.identity_scheme`` before any model loads."""
-    from kiosk.identity import IdentityError, load_scheme
+    from kiosk.photo.identity import IdentityError, load_scheme
     try:
         load_scheme(name)
     except IdentityError as exc:
@@ -111,7 +112,7 @@ class _LazyAnalyzer:
 
     def get(self):
         if self._analyzer is None:
-            from kiosk.analysis import Analyzer
+            from kiosk.photo.analysis import Analyzer
             self._analyzer = Analyzer()
         return self._analyzer
 
@@ -180,9 +181,9 @@ def _common_engine_args(p) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kiosk import standard
-    from kiosk.checks import run_checks
-    from kiosk.crop import plan_crop
+    from kiosk.photo import standard
+    from kiosk.photo.checks import run_checks
+    from kiosk.photo.crop import plan_crop
     config = load_cli_config(args)
     analyzer = _LazyAnalyzer()
     statuses, unreadable = [], False
@@ -233,8 +234,8 @@ def _register_make(sub) -> None:
 
 
 def cmd_make(args: argparse.Namespace) -> int:
-    from kiosk.engine import PhotoRejected, build_photo, write_photo
-    from kiosk.student import InvalidIdentity, Student, render_filename
+    from kiosk.photo.engine import PhotoRejected, build_photo, write_photo
+    from kiosk.photo.student import InvalidIdentity, Student, render_filename
     config = load_cli_config(args)
     try:
         student = Student.validated(student_id=args.student_id, id_number=args.id_number,
@@ -320,8 +321,8 @@ def collect_files(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from kiosk.student import mask_id_number
-    from kiosk.verify import verify_file
+    from kiosk.photo.student import mask_id_number
+    from kiosk.photo.verify import verify_file
     config = load_cli_config(args)
     key_file = args.key
     if key_file is None and Path(config.booth.key_file).is_file():
@@ -373,7 +374,7 @@ def _register_keygen(sub) -> None:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from kiosk.identity import KeyFileError, generate_key
+    from kiosk.photo.identity import KeyFileError, generate_key
     try:
         generate_key(args.file)
     except KeyFileError as exc:

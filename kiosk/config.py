@@ -17,8 +17,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk import standard
-from kiosk.checks.thresholds import Thresholds
+from kiosk.photo import standard
+from kiosk.photo.checks.thresholds import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class TechnicianSettings:
 @dataclass
 class StudentSettings:
     # Student numbers (学号) must match this regular expression (whole string); schools differ.
-    # Empty: kiosk.student's default (4-20 ASCII letters/digits). Whatever it says, only ASCII
+    # Empty: kiosk.photo.student's default (4-20 ASCII letters/digits). Whatever it says, only ASCII
     # letters, digits, '-' and '_' are ever accepted (student numbers end up in file names).
     student_id_pattern: str = ""
 

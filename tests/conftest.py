@@ -1,7 +1,7 @@
 """Shared fixtures: one Analyzer for the whole session, and a cached factory of booth scenes.
 
 Scenes are real photographs (scikit-image's astronaut, matplotlib's Grace Hopper) composed on
-a booth backdrop by hardware.scenes; analysing them is the slow part, so each distinct scene
+a booth backdrop by kiosk.sim.scenes; analysing them is the slow part, so each distinct scene
 is composed and analysed once per session.
 """
 
@@ -26,8 +26,8 @@ class SceneFactory:
     def __call__(self, **kwargs):
         key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()))
         if key not in self._cache:
-            from hardware.scenes import compose_scene
-            from kiosk.crop import plan_crop
+            from kiosk.sim.scenes import compose_scene
+            from kiosk.photo.crop import plan_crop
             rgb = compose_scene(**kwargs)
             analysis = self.analyzer.analyze(rgb)
             self._cache[key] = (rgb, analysis, plan_crop(analysis))
@@ -37,7 +37,7 @@ class SceneFactory:
 @pytest.fixture(scope="session")
 def analyzer():
     """One mediapipe Analyzer for the whole test session (the models load once)."""
-    from kiosk.analysis import Analyzer
+    from kiosk.photo.analysis import Analyzer
     a = Analyzer()
     yield a
     a.close()

@@ -6,7 +6,7 @@ judges the same three things, with the same calibrated limits, as the photo chec
 passes here does not make every student's photo fail later:
 
 * colour: CIEDE2000 between the backdrop's median colour and the installed reference colour
-  (kiosk.standard.BACKGROUND_COLORS);
+  (kiosk.photo.standard.BACKGROUND_COLORS);
 * uniformity: the largest CIEDE2000 between a 4×4 grid of cells and the whole backdrop
   (a brightness gradient from badly aimed lights shows here);
 * shadow bands: a row or column band darker than the straight trend through the others (a
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiosk import standard
-from kiosk.checks.common import delta_e_2000, judge_max, srgb_to_lab
-from kiosk.checks.result import CheckResult, Message, Status
-from kiosk.checks.thresholds import Thresholds
+from kiosk.photo import standard
+from kiosk.photo.checks.common import delta_e_2000, judge_max, srgb_to_lab
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult, Status
+from kiosk.photo.checks.thresholds import Thresholds
 
 GRID = 4
 BORDER = 0.05            # ignore the outer 5 %: the backdrop's edge and lens vignetting

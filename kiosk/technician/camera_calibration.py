@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from kiosk import standard
+from kiosk.photo import standard
 
 HEADROOM = 0.92               # brightest channel of the backdrop, linear, after calibration
 MAX_EXPOSURE_US = 20000       # longer blurs a moving student; beyond it the gain goes up

@@ -41,7 +41,7 @@ def centre_box(shape: tuple[int, ...], fraction: float = 1 / 3) -> Box:
 
 
 def face_box(analysis) -> Box | None:
-    """The face's landmark box from an :class:`~kiosk.analysis.Analysis`, or None."""
+    """The face's landmark box from an :class:`~kiosk.photo.analysis.Analysis`, or None."""
     face = getattr(analysis, "face", None)
     return None if face is None else tuple(face.box)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from kiosk.checks.result import Message
+from kiosk.message import Message
 from kiosk.technician import calibration, stats
 
 log = logging.getLogger(__name__)

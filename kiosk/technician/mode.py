@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kiosk.checks.result import CheckResult, Message
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult
 from kiosk.technician import calibration as cal
 from kiosk.technician import logs, power, stats
 from kiosk.technician.backdrop import check_backdrop

@@ -10,7 +10,7 @@ import logging
 import subprocess
 from typing import Callable, Sequence
 
-from kiosk.checks.result import Message
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 

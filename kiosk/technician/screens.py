@@ -1,6 +1,6 @@
 """Technician mode on the booth's screen: draw functions of a :class:`TechnicianMode`.
 
-Follows the booth UI's conventions (kiosk.ui): screens only draw; :func:`buttons` is the single
+Follows the booth UI's conventions (kiosk.booth.ui): screens only draw; :func:`buttons` is the single
 source of the touch targets, used to draw them and to hit-test a touch; text is bilingual with
 the booth's CJK font. The booth calls:
 
@@ -20,13 +20,14 @@ from typing import Any
 
 import pygame
 
-from kiosk.checks.result import Message, Status
+from kiosk.message import Message
+from kiosk.photo.checks.result import Status
 from kiosk.technician.camera_calibration import CameraSettings
 from kiosk.technician.mode import Port, TechnicianMode
-from kiosk.ui.fonts import Fonts
-from kiosk.ui.keypad import keypad_buttons
-from kiosk.ui.layout import Button, Layout, hit
-from kiosk.ui.widgets import (ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit,
+from kiosk.booth.ui.fonts import Fonts
+from kiosk.booth.ui.keypad import keypad_buttons
+from kiosk.booth.ui.layout import Button, Layout, hit
+from kiosk.booth.ui.widgets import (ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit,
                               rgb_surface, text)
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def port_of(booth) -> Port:
     def analyze(frame):
         # made on the jobs thread, used only there (an Analyzer is one per thread)
         if "a" not in analyzer:
-            from kiosk.analysis import Analyzer
+            from kiosk.photo.analysis import Analyzer
             analyzer["a"] = Analyzer()
         return analyzer["a"].analyze(frame)
 

@@ -16,7 +16,7 @@ out = {"machine": platform.machine(), "python": platform.python_version(), "pref
 
 import kiosk  # noqa: E402
 import kiosk.config  # noqa: E402
-from kiosk.analysis import Analyzer  # noqa: E402
+from kiosk.photo.analysis import Analyzer  # noqa: E402
 from PIL import Image  # noqa: E402
 
 rgb = np.asarray(Image.open(sys.argv[1]).convert("RGB"))

@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
-from hardware.scenes import compose_scene
-from kiosk import standard
-from kiosk.checks import run_checks
-from kiosk.checks.common import delta_e_2000, srgb_to_lab
-from kiosk.checks.result import Status
+from kiosk.sim.scenes import compose_scene
+from kiosk.photo import standard
+from kiosk.photo.checks import run_checks
+from kiosk.photo.checks.common import delta_e_2000, srgb_to_lab
+from kiosk.photo.checks.result import Status
 from kiosk.config import Config
 from kiosk.technician import calibration, logs, power, stats
 from kiosk.technician.backdrop import all_passed, check_backdrop
@@ -34,7 +34,7 @@ from kiosk.technician.pin import pin_matches
 
 @pytest.fixture(scope="module")
 def analyzer():
-    from kiosk.analysis import Analyzer
+    from kiosk.photo.analysis import Analyzer
 
     a = Analyzer()
     yield a
@@ -303,7 +303,7 @@ def test_statistics(tmp_path):
 
 
 def test_statistics_take_check_results(tmp_path):
-    from kiosk.checks.result import CheckResult
+    from kiosk.photo.checks.result import CheckResult
     stats.record_session(tmp_path, outcome="saved", duration_s=30,
                          checks=[CheckResult("pose.roll", Status.PASS)])
     line = json.loads((tmp_path / "sessions.jsonl").read_text())

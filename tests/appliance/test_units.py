@@ -231,13 +231,14 @@ def test_tmpfiles_creates_the_usb_mount_root(tmp_path):
 
 def _udev_parse(rules_dir: Path) -> str:
     """Let udevadm read the given rules next to the system's (``udevadm verify`` arrives only in
-    systemd 254; Bookworm has 252): a private mount namespace with a scratch /run/udev, so
+    systemd 254; Bookworm has 252): a private mount namespace with a scratch /run, so
     nothing on this machine changes. Returns udevadm's log."""
     if shutil.which("udevadm") is None:
         pytest.fail("udevadm missing: install the Debian package udev (Makefile APT_PACKAGES)")
     block = next(iter(sorted(Path("/sys/class/block").iterdir())), None)
     assert block is not None, "no block device to run the rules against"
-    script = ('set -e; mount -t tmpfs tmpfs /run/udev; mkdir /run/udev/rules.d; '
+    # a scratch tmpfs over the whole /run: /run/udev exists only where udevd has run
+    script = ('set -e; mount -t tmpfs tmpfs /run; mkdir -p /run/udev/rules.d; '
               'cp "$RULES"/*.rules /run/udev/rules.d/; '
               'exec udevadm test --action=add "$DEV" 2>&1')
     result = run("unshare", "--mount", "--propagation", "private", "sh", "-c", script,

@@ -14,7 +14,7 @@ def fonts():
     """The booth's CJK font set, on SDL's dummy display."""
     import pygame
 
-    from kiosk.ui.fonts import Fonts
+    from kiosk.booth.ui.fonts import Fonts
 
     pygame.display.init()
     return Fonts()

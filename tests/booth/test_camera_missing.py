@@ -11,14 +11,14 @@ import pygame
 import pytest
 
 import hardware
-from hardware.scenes import compose_scene
+from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager
-from kiosk.app import MSG_CAMERA_MISSING, Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.app import MSG_CAMERA_MISSING, Booth, EventQueue, RosterDirectory, open_display
 from kiosk.config import Config
-from kiosk.identity import generate_key, load_key
-from kiosk.roster import parse_roster
-from kiosk.session import State
-from kiosk.spool import Spool
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.handoff.roster import parse_roster
+from kiosk.booth.session import State
+from kiosk.handoff.spool import Spool
 
 pytest.importorskip("systemd.daemon")
 

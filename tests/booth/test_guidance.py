@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.checks.result import CheckResult, Message, Status
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.config import SessionSettings
-from kiosk.guidance import (
+from kiosk.booth.guidance import (
     CROP_HINT_ID, HOLD_STILL, Candidate, Guide, Hint, HintFilter, SteadyTimer, most_important,
     pick_best, plan_margin, rank,
 )

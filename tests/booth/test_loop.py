@@ -14,18 +14,18 @@ import pygame
 import pytest
 
 import hardware
-from hardware.scenes import compose_scene
+from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager, WatchdogGate
 from hardware.usb import FakeUsbStick
-from kiosk.app import Booth, EventQueue, RosterDirectory, open_display
-from kiosk.jobs import MSG_KEPT
-from kiosk.checks.result import Status
+from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.jobs import MSG_KEPT
+from kiosk.photo.checks.result import Status
 from kiosk.config import Config
-from kiosk.export.stick import MSG_MISSING, MSG_READ_ONLY
-from kiosk.identity import generate_key, load_key
-from kiosk.roster import parse_roster
-from kiosk.session import SaveDone, State
-from kiosk.spool import Spool
+from kiosk.handoff.export.stick import MSG_MISSING, MSG_READ_ONLY
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.handoff.roster import parse_roster
+from kiosk.booth.session import SaveDone, State
+from kiosk.handoff.spool import Spool
 from booth_support import LI, ROSTER, jpeg, step_until
 
 
@@ -112,7 +112,7 @@ def test_keyboard_drives_the_session(make_booth):
 
 
 def test_touch_is_mouse_up_on_a_drawn_button_and_finger_events_are_ignored(make_booth):
-    from kiosk.ui import screens
+    from kiosk.booth.ui import screens
 
     booth = make_booth()
     steps(booth)

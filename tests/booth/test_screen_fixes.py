@@ -10,13 +10,14 @@ import numpy as np
 import pygame
 import pytest
 
-from kiosk.checks.result import Message, Status
+from kiosk.message import Message
+from kiosk.photo.checks.result import Status
 from kiosk.config import SessionSettings
-from kiosk.jobs import MSG_KEPT, msg_saved, shown_name
-from kiosk.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
+from kiosk.booth.jobs import MSG_KEPT, msg_saved, shown_name
+from kiosk.booth.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
                            StickExported)
-from kiosk.ui import screens, texts, widgets
-from kiosk.ui.layout import make_layout
+from kiosk.booth.ui import screens, texts, widgets
+from kiosk.booth.ui.layout import make_layout
 from booth_support import Directory, LI, SIZES
 
 

@@ -11,15 +11,16 @@ import pygame
 import pygame.freetype
 import pytest
 
-from kiosk import standard
-from kiosk.checks.result import CheckResult, Message, Status
+from kiosk.photo import standard
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.config import SessionSettings
-from kiosk.guidance import GuidanceView
-from kiosk.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
+from kiosk.booth.guidance import GuidanceView
+from kiosk.booth.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
                            TECHNICIAN_REQUEST)
-from kiosk.ui import fonts as fontmod, overlay, screens, texts, widgets
-from kiosk.ui.fonts import FontMissing, find_cjk_font, has_glyphs
-from kiosk.ui.layout import hit, make_layout
+from kiosk.booth.ui import fonts as fontmod, overlay, screens, texts, widgets
+from kiosk.booth.ui.fonts import FontMissing, find_cjk_font, has_glyphs
+from kiosk.booth.ui.layout import hit, make_layout
 from booth_support import Directory, SIZES
 
 SRC = (640, 480)
@@ -103,8 +104,8 @@ def test_the_installed_cjk_font_has_every_glyph_the_booth_needs():
 def all_messages() -> list[Message]:
     """Every fixed bilingual text the booth can show."""
     found = []
-    for name in ("kiosk.ui.texts", "kiosk.session", "kiosk.guidance", "kiosk.app", "kiosk.jobs",
-                 "kiosk.ui.keypad", "kiosk.workers"):
+    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.app", "kiosk.booth.jobs",
+                 "kiosk.booth.ui.keypad", "kiosk.booth.workers"):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Message):
@@ -296,10 +297,10 @@ def test_with_a_real_face_the_eyes_sit_in_the_eye_band_and_the_face_in_the_crop(
     """A real photograph, analysed like a live preview frame: on screen (mirrored), the person's
     eye line falls inside the projected eye band and the face centre on the crop's centre line."""
     from hardware.camera import downscale
-    from hardware.scenes import compose_scene
-    from kiosk.analysis import Analyzer
-    from kiosk.crop import plan_crop
-    from kiosk.guidance import Guide
+    from kiosk.sim.scenes import compose_scene
+    from kiosk.photo.analysis import Analyzer
+    from kiosk.photo.crop import plan_crop
+    from kiosk.booth.guidance import Guide
 
     still = compose_scene("hopper", "blue", dx=0.08)
     frame = downscale(still, SRC)

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from kiosk.checks.result import Message
+from kiosk.message import Message
 from kiosk.config import SessionSettings
-from kiosk.session import (
+from kiosk.booth.session import (
     BACK, CONFIRM, ERASE, LANGUAGE, TECHNICIAN_EXIT, TECHNICIAN_REQUEST, CaptureDone, CaptureFailed,
     Digit, Failure, LiveUpdate, LookupFailed, QrScanned, SaveDone, SaveFailed, SavePhoto, Session,
     State, TakeBurst, LIGHTS, ANALYSIS,
 )
-from kiosk.student import Student
+from kiosk.photo.student import Student
 
 LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
 NOT_FOUND = Message("名单中没有这个学号", "Not on the roster")

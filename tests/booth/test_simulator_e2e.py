@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.cli import main as kiosk_main
 from kiosk.config import Config
-from kiosk.simulate import DEMO_STUDENT, simulate
+from kiosk.sim.simulator import DEMO_STUDENT, simulate
 
 
 @pytest.fixture(scope="module")

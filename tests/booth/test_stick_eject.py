@@ -14,20 +14,20 @@ import pygame
 import pytest
 
 import hardware
-from hardware.scenes import compose_scene
+from kiosk.sim.scenes import compose_scene
 from hardware.usb import FakeUsbStick
-from kiosk.app import Booth, EventQueue, RosterDirectory, open_display
-from kiosk.checks.result import Status
+from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.photo.checks.result import Status
 from kiosk.config import Config, SessionSettings
-from kiosk.identity import generate_key, load_key
-from kiosk.jobs import VisitJobs
-from kiosk.roster import parse_roster
-from kiosk.session import (CONFIRM, EJECT, EJECT_TIMEOUT_S, STICK_OUTCOME_S, EjectStick, Session,
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.booth.jobs import VisitJobs
+from kiosk.handoff.roster import parse_roster
+from kiosk.booth.session import (CONFIRM, EJECT, EJECT_TIMEOUT_S, STICK_OUTCOME_S, EjectStick, Session,
                            State, StickEjected, StickStatus, TECHNICIAN_REQUEST)
-from kiosk.spool import Spool, record_for
-from kiosk.student import Student
-from kiosk.ui import screens, texts, widgets
-from kiosk.ui.layout import hit, make_layout
+from kiosk.handoff.spool import Spool, record_for
+from kiosk.photo.student import Student
+from kiosk.booth.ui import screens, texts, widgets
+from kiosk.booth.ui.layout import hit, make_layout
 from booth_support import Directory, LI, ROSTER, SIZES, jpeg, step_until
 
 WANG = Student(student_id="2026010728", id_number="11010519491231002X", name="王芳")

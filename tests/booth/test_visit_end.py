@@ -10,16 +10,17 @@ import pygame
 import pytest
 
 import hardware
-from hardware.scenes import compose_scene
-from kiosk.app import Booth, EventQueue, RosterDirectory, open_display
-from kiosk.checks.result import CheckResult, Message, Status
+from kiosk.sim.scenes import compose_scene
+from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.message import Message
+from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.config import Config, SessionSettings
-from kiosk.identity import generate_key, load_key
-from kiosk.roster import parse_roster
-from kiosk.session import (
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.handoff.roster import parse_roster
+from kiosk.booth.session import (
     BACK, CONFIRM, CaptureDone, Digit, Failure, LiveUpdate, SaveDone, Session, SessionEnded, State,
 )
-from kiosk.spool import Spool
+from kiosk.handoff.spool import Spool
 from kiosk.technician.stats import log_path, summarize
 from booth_support import LI, ROSTER, jpeg, step_until
 

@@ -19,11 +19,11 @@ import random
 import sys
 from pathlib import Path
 
-from kiosk.export import export_pending
-from kiosk.export.durable import sha256_bytes
-from kiosk.export.stick import ProbedStatus
-from kiosk.spool import Spool
-from kiosk.student import Student
+from kiosk.handoff.export import export_pending
+from kiosk.handoff.export.durable import sha256_bytes
+from kiosk.handoff.export.stick import ProbedStatus
+from kiosk.handoff.spool import Spool
+from kiosk.photo.student import Student
 
 
 def journal(fh, line: str) -> None:

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from kiosk.student import Student, id_check_char
+from kiosk.photo.student import Student, id_check_char
 
 
 def make_id_number(region: str = "110105", birth: str = "20020315", seq: int = 123) -> str:
@@ -63,7 +63,7 @@ KEY = bytes(range(32))      # a fixed registrar key for tests
 def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY) -> bytes:
     """A finished booth file for ``student``: size-searched JPEG with the sealed identity,
     made by the engine's own encoder from a real face (uniform scale, global brightness only)."""
-    from kiosk.engine import encode_and_seal
+    from kiosk.photo.engine import encode_and_seal
     rgb = _base_photo(variant).astype(np.int16) + (variant % 17) - 8
     jpeg, _ = encode_and_seal(np.clip(rgb, 0, 255).astype(np.uint8), student, key=key)
     return jpeg
@@ -71,5 +71,5 @@ def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY) -> bytes:
 
 def verifies(data: bytes, student: Student, key: bytes = KEY) -> bool:
     """The engine's verifier on the file rules (no face models): may it be handed over?"""
-    from kiosk.verify import verify_bytes
+    from kiosk.photo.verify import verify_bytes
     return verify_bytes(data, key=key, expected=student, analyzer=None, config=None).ok

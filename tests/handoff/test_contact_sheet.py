@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from handoff_fixtures import make_student, photo_jpeg, record
-from kiosk.export import export_pending
-from kiosk.export.stick import ProbedStatus
-from kiosk.spool import Spool
-from kiosk.student import Student
+from kiosk.handoff.export import export_pending
+from kiosk.handoff.export.stick import ProbedStatus
+from kiosk.handoff.spool import Spool
+from kiosk.photo.student import Student
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -114,8 +114,8 @@ def test_chromium_shows_every_thumbnail_and_chinese_text(tmp_path):
 
 def _name_card_screenshot(tmp: Path, name: str, env: dict | None = None) -> np.ndarray:
     """One card of the contact sheet whose only variable text is ``name``, as Chromium draws it."""
-    from kiosk.export import contact_sheet
-    from kiosk.export.manifest import Entry
+    from kiosk.handoff.export import contact_sheet
+    from kiosk.handoff.export.manifest import Entry
     s = make_student(70)
     entry = Entry(student_id=s.student_id, name=name, id_number=s.id_number, college="",
                   class_name="", file="missing.jpg", captured_at="2026-06-01T09:00:00+08:00",

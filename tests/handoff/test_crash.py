@@ -7,7 +7,7 @@ photo on the stick matches its manifest and passes the engine's verifier (file r
 SIGKILL ends the process at any instruction but keeps the kernel's page cache, so this proves
 the ordering of writes, renames and marks (what a crash of the program can leave), not the
 fsyncs themselves (what a power cut can leave); those follow the write/fsync/rename/fsync
-recipe in kiosk.export.durable.
+recipe in kiosk.handoff.export.durable.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from handoff_fixtures import make_student, sealed_photo, verifies
-from kiosk.export import manifest as mf
-from kiosk.export.durable import TEMP_PREFIX, sha256_bytes
-from kiosk.spool import Spool
+from kiosk.handoff.export import manifest as mf
+from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
+from kiosk.handoff.spool import Spool
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 KILLS = int(os.environ.get("KIOSK_CRASH_KILLS", "40"))
@@ -132,8 +132,8 @@ def test_sigkill_during_spool_writes_and_exports(tmp_path):
             mid_export += 1
         check_invariants(state, usb, journal, by_id, final=False)
     # the booth restarts one last time with the stick present: everything reaches it
-    from kiosk.export import export_pending
-    from kiosk.export.stick import ProbedStatus
+    from kiosk.handoff.export import export_pending
+    from kiosk.handoff.export.stick import ProbedStatus
     spool = Spool(state)
     spool.recover()
     report = export_pending(spool, usb, booth_id="crash", template="{id_number}.jpg",

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from handoff_fixtures import make_student, photo_jpeg, record, sealed_photo, verifies
-from kiosk.export import export_pending
-from kiosk.export.durable import sha256_bytes
-from kiosk.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus
-from kiosk.spool import Spool
-from kiosk.student import Student, mask_id_number
+from kiosk.handoff.export import export_pending
+from kiosk.handoff.export.durable import sha256_bytes
+from kiosk.handoff.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus
+from kiosk.handoff.spool import Spool
+from kiosk.photo.student import Student, mask_id_number
 
 TEMPLATE = "{id_number}.jpg"
 
@@ -168,8 +168,8 @@ def test_refusals_keep_everything_pending(tmp_path, students, status, message):
 def test_a_copy_that_reads_back_wrong_is_never_marked_exported(tmp_path, students, monkeypatch):
     """A stick that stores a photo with one byte changed (a failing flash cell): the re-read
     checksum differs, the bad copy is removed, the spool keeps every item pending."""
-    import kiosk.export.exporter as exporter
-    from kiosk.export.stick import MSG_MISMATCH
+    import kiosk.handoff.export.exporter as exporter
+    from kiosk.handoff.export.stick import MSG_MISMATCH
     spool = Spool(tmp_path / "state")
     for i, s in enumerate(students[:2]):
         spool.add(s, photo_jpeg(i), record())
@@ -236,14 +236,14 @@ def test_a_long_chinese_booth_id_still_makes_a_folder_name_ext4_can_hold(tmp_pat
 
 
 def test_probe_of_a_plain_folder(tmp_path):
-    from kiosk.export import probe
+    from kiosk.handoff.export import probe
     st_obj = probe(tmp_path)
     assert st_obj.present and st_obj.free_bytes > 0 and st_obj.fs_type
     assert not probe(tmp_path / "absent").present
 
 
 def test_eject_flushes_and_uses_the_overridable_unmount(tmp_path):
-    from kiosk.export import stick
+    from kiosk.handoff.export import stick
     calls = []
     assert stick.eject(str(tmp_path), unmount_fn=calls.append) == stick.MSG_EJECTED
     assert calls == [str(tmp_path)]
@@ -288,7 +288,7 @@ def test_fuzz_names_never_escape_the_export_folder(tmp_path_factory, name, templ
 
 def test_export_to_stick_with_config_and_retention(tmp_path, students):
     from kiosk.config import Config
-    from kiosk.export import export_to_stick
+    from kiosk.handoff.export import export_to_stick
 
     class Stick:                                    # the hardware layer's interface
         def __init__(self, status):
@@ -330,7 +330,7 @@ def test_fuzz_a_foreign_manifest_on_the_stick(tmp_path_factory, doc):
     """Whatever manifest.json a stick already holds, export and verify neither crash nor
     write outside the export folder."""
     from datetime import date
-    from kiosk.registrar.verify import verify_export
+    from kiosk.handoff.registrar.verify import verify_export
     tmp = tmp_path_factory.mktemp("foreign")
     spool = Spool(tmp / "state")
     s = make_student(1)

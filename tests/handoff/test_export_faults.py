@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from handoff_fixtures import make_student, record, sealed_photo, verifies
-from kiosk.export import export_pending, probe, stick
-from kiosk.export.durable import TEMP_PREFIX, sha256_bytes
-from kiosk.export.stick import MSG_FULL, MSG_READ_ONLY, MSG_REMOVED, ProbedStatus
-from kiosk.spool import Spool
+from kiosk.handoff.export import export_pending, probe, stick
+from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
+from kiosk.handoff.export.stick import MSG_FULL, MSG_READ_ONLY, MSG_REMOVED, ProbedStatus
+from kiosk.handoff.spool import Spool
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
 

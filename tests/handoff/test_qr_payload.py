@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from handoff_fixtures import make_id_number
-from kiosk.qr_payload import QrPayloadError, identify, parse_qr_payload
-from kiosk.roster import parse_roster
+from kiosk.handoff.qr import QrPayloadError, identify, parse_qr_payload
+from kiosk.handoff.roster import parse_roster
 
 IDN = make_id_number(seq=7)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from handoff_fixtures import KEY, make_student, record, sealed_photo
-from kiosk.export import export_pending
-from kiosk.export.durable import sha256_bytes
-from kiosk.export.stick import ProbedStatus
-from kiosk.registrar.merge import merge_exports
-from kiosk.registrar.verify import verify_export
-from kiosk.spool import Spool
-from kiosk.student import mask_id_number
+from kiosk.handoff.export import export_pending
+from kiosk.handoff.export.durable import sha256_bytes
+from kiosk.handoff.export.stick import ProbedStatus
+from kiosk.handoff.registrar.merge import merge_exports
+from kiosk.handoff.registrar.verify import verify_export
+from kiosk.handoff.spool import Spool
+from kiosk.photo.student import mask_id_number
 
 
 def booth_export(tmp: Path, booth: str, takes: list[tuple], when: datetime) -> Path:
@@ -161,7 +161,7 @@ def test_a_damaged_manifest_json_still_verifies_and_merges_from_the_csv(tmp_path
 def test_merge_replaces_an_earlier_batch_and_refuses_a_folder_with_other_files(tmp_path, people,
                                                                              capsys):
     from kiosk.cli import main
-    from kiosk.registrar.merge import MergeError
+    from kiosk.handoff.registrar.merge import MergeError
     a, b = people[:2]
     when = datetime(2026, 6, 1, tzinfo=timezone.utc)
     usb1 = booth_export(tmp_path, "b1", [(a, 1)], when)
@@ -218,11 +218,11 @@ def test_cli_verify_and_merge(tmp_path, people, capsys):
 def test_verify_with_the_face_models_on_an_engine_photo(tmp_path):
     """The full verifier (face analysis included) on a photo the engine built from a booth
     scene composed from a real face."""
-    from hardware import scenes
-    from kiosk.analysis import Analyzer
+    from kiosk.sim import scenes
+    from kiosk.photo.analysis import Analyzer
     from kiosk.config import Config
-    from kiosk.engine import build_photo
-    from kiosk.spool import record_for
+    from kiosk.photo.engine import build_photo
+    from kiosk.handoff.spool import record_for
     config = Config()
     student = make_student(21, name="李华")
     analyzer = Analyzer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kiosk.roster import RosterError, load_roster, parse_roster
+from kiosk.handoff.roster import RosterError, load_roster, parse_roster
 from handoff_fixtures import make_id_number
 
 GOOD1 = make_id_number(seq=101)

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from handoff_fixtures import photo_jpeg, record
-from kiosk.spool import Spool, SpoolError, record_for
+from kiosk.handoff.spool import Spool, SpoolError, record_for
 
 
 class Clock:
@@ -107,7 +107,8 @@ def test_retention_purges_only_old_exported_items(tmp_path, students):
 
 
 def test_record_for_an_engine_result():
-    from kiosk.checks.result import CheckResult, Message, Status
+    from kiosk.message import Message
+    from kiosk.photo.checks.result import CheckResult, Status
 
     class Result:
         verdict = Status.WARN
@@ -120,8 +121,8 @@ def test_record_for_an_engine_result():
 
 def test_retake_saved_while_the_earlier_take_is_being_exported(tmp_path, students, monkeypatch):
     """Save runs on the booth's thread while an export runs on another: the retake wins."""
-    from kiosk.export import exporter, export_pending
-    from kiosk.export.stick import ProbedStatus
+    from kiosk.handoff.export import exporter, export_pending
+    from kiosk.handoff.export.stick import ProbedStatus
     spool = Spool(tmp_path / "state")
     s = students[0]
     spool.add(s, photo_jpeg(1), record())

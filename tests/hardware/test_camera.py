@@ -16,7 +16,8 @@ from hardware.camera import (
     crop_to_aspect, downscale,
 )
 from hardware.fake_camera import FakeCamera
-from hardware.frame_sources import CallableSource, ScriptedScene, VideoSource, student_walks_in
+from hardware.frame_sources import CallableSource, VideoSource
+from kiosk.sim.scripted import ScriptedScene, student_walks_in
 
 
 class ManualClock:
@@ -154,7 +155,7 @@ def _subject_width(rgb: np.ndarray) -> float:
 
 
 def test_scripted_student_walks_from_a_bad_into_a_good_position():
-    pytest.importorskip("hardware.scenes")
+    pytest.importorskip("kiosk.sim.scenes")
     clock = ManualClock()
     cam = FakeCamera(student_walks_in("astronaut", "blue", settle_s=4.0), clock=clock)
     cam.start()

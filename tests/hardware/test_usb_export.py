@@ -14,10 +14,10 @@ from skimage import data
 
 from hardware.usb import FakeUsbStick, _can_mount
 
-export = pytest.importorskip("kiosk.export.exporter")
-from kiosk.export import stick as stick_messages  # noqa: E402
-from kiosk.spool import Spool  # noqa: E402
-from kiosk.student import Student  # noqa: E402
+export = pytest.importorskip("kiosk.handoff.export.exporter")
+from kiosk.handoff.export import stick as stick_messages  # noqa: E402
+from kiosk.handoff.spool import Spool  # noqa: E402
+from kiosk.photo.student import Student  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not _can_mount(), reason="mounting a tmpfs needs root")
 

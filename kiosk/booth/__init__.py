@@ -1,0 +1,1 @@
+"""The booth: the state machine, its loop and workers, live guidance and the screens."""

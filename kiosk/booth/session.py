@@ -1,0 +1,551 @@
+"""The booth's state machine: plain data and one small handler per state.
+
+A student's visit is a walk through these states::
+
+    ATTRACT ─▶ IDENTIFY ─▶ CONFIRM ─▶ REMINDERS ─▶ GUIDANCE ─▶ CAPTURE ─▶ REVIEW ─▶ SAVE ─▶ DONE
+       ▲          (QR code or keypad)                  ▲  (steady pass)       │ retake
+       │                                               └──────────────────────┘
+       └── every timeout, the end of DONE, FAILSAFE (an error anywhere), TECHNICIAN
+
+`Session` never touches a device, a thread or the screen. It is fed *events* (button names,
+digits, a decoded QR code, the latest live-guidance view, the results of slow jobs) with the
+current time, and answers with *effects*: the two slow jobs the loop must start in a worker
+(`TakeBurst`, `SavePhoto`). Which lights and which analysis each state wants is plain data
+(`LIGHTS`, `ANALYSIS`), applied by the loop when the state changes. That keeps every transition,
+timeout, retake and failure testable with nothing but a clock value.
+
+Entering ATTRACT forgets the student: a timeout anywhere leaves nothing of them on screen.
+
+The registrar's USB stick is booth-level data (`StickView`, kept across visits): the jobs
+thread reports whether a stick is there and how many photos wait for it (`StickStatus`); on the
+attract screen `EJECT` (the "remove USB stick safely" button, or the E key) asks for the
+`EjectStick` job (export what waits, flush, unmount), whose outcome (`StickEjected`) the attract
+screen shows for `STICK_OUTCOME_S`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from hardware import events as dev
+from kiosk.message import Message
+from kiosk.config import SessionSettings
+from kiosk.booth.ui import texts          # plain bilingual data (no pygame)
+
+log = logging.getLogger(__name__)
+
+
+class State(str, enum.Enum):
+    ATTRACT = "attract"          # idle: shows how the booth works
+    IDENTIFY = "identify"        # scan the QR code from the phone, or type the student number
+    CONFIRM = "confirm"          # name + masked ID number: "that's me"
+    REMINDERS = "reminders"      # glasses clean, no earrings, hair off brows and ears, no hat
+    GUIDANCE = "guidance"        # live preview, one instruction at a time, auto capture
+    CAPTURE = "capture"          # countdown, capture lights, burst, build + verify the photo
+    REVIEW = "review"            # the cropped 480×640 photo with its check results
+    SAVE = "save"                # spool on the SD card, export to the USB stick
+    DONE = "done"                # where the photo went; back to attract by itself
+    FAILSAFE = "failsafe"        # something broke: apologise, recover by itself
+    TECHNICIAN = "technician"    # drawn by kiosk.technician.screens when installed
+
+
+#: Light level per state (hardware.lights modes). CAPTURE is at capture level for the countdown
+#: (eyes adapt before the photo) and the burst; the burst job sets "preview" again after it.
+LIGHTS: dict[State, str] = {
+    State.ATTRACT: "idle", State.IDENTIFY: "preview", State.CONFIRM: "preview",
+    State.REMINDERS: "preview", State.GUIDANCE: "preview", State.CAPTURE: "capture",
+    State.REVIEW: "preview", State.SAVE: "idle", State.DONE: "idle", State.FAILSAFE: "idle",
+    State.TECHNICIAN: "preview",
+}
+
+#: What the analysis worker does with preview frames in each state.
+ANALYSIS: dict[State, str] = {
+    State.ATTRACT: "qr", State.IDENTIFY: "qr", State.GUIDANCE: "guide",
+}
+
+MAX_KEYPAD_DIGITS = 20
+
+#: How long the outcome of "remove the USB stick safely" stays on the attract screen: the
+#: registrar reads it, then pulls the stick (the mount is gone at once, the message is not).
+STICK_OUTCOME_S = 60.0
+#: An eject job that has not answered after this long is reported as failed (the button is back).
+EJECT_TIMEOUT_S = 120.0
+
+#: How a visit ends, by the state that ends it (kiosk.technician.stats outcomes).
+_OUTCOME: dict[State, str] = {
+    State.DONE: "saved", State.FAILSAFE: "failed",
+    State.ATTRACT: "abandoned", State.TECHNICIAN: "abandoned",
+}
+
+# --- events ----------------------------------------------------------------------------------
+CONFIRM = dev.CONFIRM           # big button, Enter, on-screen OK
+BACK = dev.RETAKE               # retake / back: big button, Backspace, Escape
+LANGUAGE = "language"           # L key or the on-screen 中/EN button
+ERASE = "erase"                 # keypad ⌫
+TECHNICIAN_REQUEST = dev.BOTH_HELD
+TECHNICIAN_EXIT = "technician_exit"
+EJECT = "eject"                 # "remove the USB stick safely": E key or the attract screen's button
+
+
+@dataclass(frozen=True)
+class Digit:
+    digit: str
+
+
+@dataclass(frozen=True)
+class QrScanned:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """The live-guidance view of the newest analysed preview frame (see kiosk.booth.guidance)."""
+    view: Any                   # kiosk.booth.guidance.GuidanceView: .ready means "capture now"
+
+
+@dataclass(frozen=True)
+class CaptureDone:
+    photo: Any                  # kiosk.photo.engine.PhotoResult (.ok, .jpeg, .checks, .verdict)
+    preview: Any = None         # the cropped 480×640 RGB array shown on REVIEW
+
+
+@dataclass(frozen=True)
+class CaptureFailed:
+    message: Message
+
+
+@dataclass(frozen=True)
+class SaveDone:
+    exported: bool              # on the USB stick (False: kept in the spool for later)
+    message: Message            # what the DONE screen says about where the photo is
+    path: str | None = None
+    item_id: str | None = None  # the photo's spool item (a later export can name it)
+
+
+@dataclass(frozen=True)
+class StickExported:
+    """A stick was inserted and what waited in the spool was exported (kiosk.booth.jobs): the DONE
+    screen of a photo that was only kept in the booth says where it is now."""
+    items: tuple = ()           # SaveDone(exported=True, ...) per photo that reached the stick
+    problem: Message | None = None     # why the export stopped early (full, read-only stick)
+
+
+@dataclass(frozen=True)
+class StickStatus:
+    """The jobs thread looked at the stick and the spool (kiosk.booth.jobs.VisitJobs.stick_status)."""
+    present: bool               # a stick is mounted
+    pending: int                # photos in the spool that are not on a stick yet
+
+
+@dataclass(frozen=True)
+class StickEjected:
+    """The outcome of `EjectStick`: ``ok`` means it is unmounted and may be pulled out."""
+    ok: bool
+    message: Message            # "可以拔出U盘了 / You can remove the USB stick now", or why not
+    present: bool               # still mounted (eject refused or failed)
+    pending: int                # photos that stay in the spool (did not reach the stick)
+
+
+@dataclass(frozen=True)
+class SaveFailed:
+    message: Message
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Something broke (camera gone, worker crashed): go to the failsafe screen."""
+    message: Message
+
+
+# --- effects ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TakeBurst:
+    """Switch lights to capture level, take the burst, pick the best frame, build the photo."""
+    student: Any
+
+
+@dataclass(frozen=True)
+class SavePhoto:
+    student: Any
+    photo: Any
+
+
+@dataclass(frozen=True)
+class EjectStick:
+    """Export what waits in the spool, then flush and unmount the stick (the jobs thread)."""
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """A student's visit is over: the loop appends it to the statistics
+    (kiosk.technician.stats.record_session). Nothing personal: no name, no number."""
+    outcome: str                # "saved" | "abandoned" (timeout, back, technician) | "failed"
+    duration_s: float           # from leaving the attract screen to the end
+    checks: tuple = ()          # CheckResults of the newest photo of the visit (empty: none taken)
+    retakes: int = 0
+
+
+class LookupFailed(Exception):
+    """A QR code or student number that leads to nobody; ``message`` is shown on IDENTIFY."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+class Directory(Protocol):
+    """Who is who: built by the app from the registrar's roster and the QR payload format."""
+
+    def from_qr(self, data: bytes) -> Any: ...          # a Student, or raise LookupFailed
+    def from_number(self, student_id: str) -> Any: ...  # a Student, or raise LookupFailed
+
+
+MSG_NOT_ACCEPTABLE = Message("这张照片不符合要求，请重拍", "This photo does not meet the standard: please retake")
+MSG_NO_RETAKES = Message("重拍次数已用完，请联系工作人员", "No retakes left: please ask the staff for help")
+MSG_TYPE_NUMBER = Message("请输入学号", "Please type your student number")
+MSG_CAPTURE_TIMEOUT = Message("拍照超时", "The camera did not answer in time")
+MSG_SAVE_TIMEOUT = Message("保存超时", "Saving took too long")
+
+
+@dataclass
+class StickView:
+    """The registrar's stick as the attract screen shows it. Booth-level: survives visits."""
+    present: bool = False
+    pending: int = 0
+    ejecting_since: float | None = None    # an eject job is under way (the button is hidden)
+    outcome: Message | None = None         # the last eject's result, shown until outcome_until
+    outcome_ok: bool = False
+    outcome_until: float = 0.0
+
+    @property
+    def ejecting(self) -> bool:
+        return self.ejecting_since is not None
+
+
+@dataclass
+class SessionData:
+    """Everything the screens show. Screens read it; only `Session` writes it."""
+    state: State = State.ATTRACT
+    entered_at: float = 0.0
+    last_input_at: float = 0.0
+    language: str = "zh"
+    student: Any = None
+    keypad: str = ""
+    notice: Message | None = None          # a message for the current screen (errors, hints)
+    live: Any = None                       # newest GuidanceView while in GUIDANCE
+    countdown_until: float | None = None   # CAPTURE: when the countdown ends
+    burst_started: bool = False
+    photo: Any = None                      # PhotoResult on REVIEW / SAVE
+    photo_preview: Any = None              # cropped RGB array for REVIEW
+    retakes: int = 0
+    saved: SaveDone | None = None
+    failure: Message | None = None
+    history: list[State] = field(default_factory=list)   # states entered, for tests and logs
+    visit_started_at: float | None = None  # left the attract screen (None: no visit under way)
+    last_checks: tuple = ()                # the newest photo's check results, for the statistics
+    identified: bool = False               # someone was identified in this visit (else not counted)
+    stick: StickView = field(default_factory=StickView)   # the registrar's USB stick
+
+
+class Session:
+    """The booth's state machine. ``handle(event, now)`` and ``tick(now)`` return effects."""
+
+    def __init__(self, settings: SessionSettings, directory: Directory, *,
+                 language: str = "zh", now: float = 0.0) -> None:
+        self.settings = settings
+        self.directory = directory
+        self._default_language = language
+        self.data = SessionData(language=language)
+        self._ended: list[SessionEnded] = []
+        self._enter(State.ATTRACT, now)
+
+    @property
+    def state(self) -> State:
+        return self.data.state
+
+    # --- the two entry points ------------------------------------------------------------
+    def handle(self, event: Any, now: float) -> list:
+        """Feed one event; returns the effects the loop must start (a list, often empty)."""
+        d = self.data
+        if event == LANGUAGE:
+            d.language = "en" if d.language == "zh" else "zh"
+            d.last_input_at = now
+            return []
+        if isinstance(event, Failure):
+            return self.fail(event.message, now)
+        if isinstance(event, (StickStatus, StickEjected)):     # booth-level, in any state
+            self._stick_news(event, now)
+            return []
+        if event == TECHNICIAN_REQUEST and d.state is not State.SAVE:
+            # SAVE is never interrupted: the photo is being written
+            self._enter(State.TECHNICIAN, now)
+            return []
+        if not isinstance(event, (LiveUpdate, StickExported)):   # not the student's doing
+            d.last_input_at = now
+        handler: Callable = getattr(self, "_on_" + d.state.value)
+        return handler(event, now) or []
+
+    def tick(self, now: float) -> list:
+        """Let time pass: timeouts, the countdown, the end of DONE and FAILSAFE."""
+        d, s = self.data, self.settings
+        self._stick_tick(now)
+        idle = now - d.last_input_at
+        in_state = now - d.entered_at
+        if d.state in (State.IDENTIFY, State.CONFIRM, State.REMINDERS, State.REVIEW):
+            if idle >= s.idle_timeout_s:
+                log.info("timeout on %s: back to attract", d.state.value)
+                self._enter(State.ATTRACT, now)
+        elif d.state is State.GUIDANCE and in_state >= s.guidance_timeout_s:
+            log.info("no capture after %.0f s of guidance: back to attract", in_state)
+            self._enter(State.ATTRACT, now)
+        elif d.state is State.CAPTURE:
+            if not d.burst_started and d.countdown_until is not None and now >= d.countdown_until:
+                d.burst_started = True
+                return [TakeBurst(d.student)]
+            if d.burst_started and now - d.countdown_until >= s.capture_timeout_s:
+                return self.fail(MSG_CAPTURE_TIMEOUT, now)
+        elif d.state is State.SAVE and in_state >= s.save_timeout_s:
+            return self.fail(MSG_SAVE_TIMEOUT, now)
+        elif d.state is State.DONE and in_state >= s.done_s:
+            self._enter(State.ATTRACT, now)
+        elif d.state is State.FAILSAFE and in_state >= s.failsafe_s:
+            self._enter(State.ATTRACT, now)
+        elif d.state is State.TECHNICIAN and idle >= s.technician_timeout_s:
+            self._enter(State.ATTRACT, now)
+        return []
+
+    def take_ended(self) -> list[SessionEnded]:
+        """The visits that ended since the last call (the loop records them)."""
+        ended, self._ended = self._ended, []
+        return ended
+
+    def fail(self, message: Message, now: float) -> list:
+        """Go to the failsafe screen (from anywhere); it returns to attract by itself."""
+        log.error("failsafe: %s", message.en)
+        self._enter(State.FAILSAFE, now)
+        self.data.failure = message
+        return []
+
+    # --- per-state handlers --------------------------------------------------------------
+    def _on_attract(self, event, now):
+        if isinstance(event, QrScanned):
+            self._enter(State.IDENTIFY, now)
+            return self._on_identify(event, now)
+        if isinstance(event, Digit):
+            self._enter(State.IDENTIFY, now)
+            return self._on_identify(event, now)
+        if event == CONFIRM:
+            self._enter(State.IDENTIFY, now)
+        if event == EJECT:
+            return self._eject(now)
+
+    def _on_identify(self, event, now):
+        d = self.data
+        if isinstance(event, QrScanned):
+            self._identify(lambda: self.directory.from_qr(event.data), now)
+        elif isinstance(event, Digit):
+            if event.digit.isdigit() and len(d.keypad) < MAX_KEYPAD_DIGITS:
+                d.keypad += event.digit
+                d.notice = None
+        elif event == ERASE:
+            d.keypad = d.keypad[:-1]
+        elif event == BACK:
+            if d.keypad:
+                d.keypad = d.keypad[:-1]
+            else:
+                self._enter(State.ATTRACT, now)
+        elif event == CONFIRM:
+            if not d.keypad:
+                d.notice = MSG_TYPE_NUMBER
+            else:
+                number = d.keypad
+                self._identify(lambda: self.directory.from_number(number), now)
+
+    def _identify(self, lookup: Callable[[], Any], now: float) -> None:
+        try:
+            student = lookup()
+        except LookupFailed as exc:
+            self.data.notice = exc.message
+            self.data.keypad = ""
+            return
+        self._enter(State.CONFIRM, now)
+        self.data.student = student
+        self.data.identified = True
+
+    def _on_confirm(self, event, now):
+        if event == CONFIRM:
+            self._enter(State.REMINDERS, now)
+        elif event == BACK:
+            self._enter(State.IDENTIFY, now)
+            self.data.student = None
+
+    def _on_reminders(self, event, now):
+        if event == CONFIRM:
+            self._enter(State.GUIDANCE, now)
+        elif event == BACK:
+            self._enter(State.CONFIRM, now)
+
+    def _on_guidance(self, event, now):
+        d = self.data
+        if isinstance(event, LiveUpdate):
+            d.live = event.view
+            if getattr(event.view, "ready", False):
+                self._start_countdown(now)
+        elif event == CONFIRM and getattr(d.live, "all_pass", False):
+            # the student may press the button once everything passes, without waiting
+            self._start_countdown(now)
+        elif event == BACK:
+            self._enter(State.REMINDERS, now)
+
+    def _start_countdown(self, now: float) -> None:
+        self._enter(State.CAPTURE, now)
+        self.data.countdown_until = now + self.settings.countdown_s
+        self.data.burst_started = False
+
+    def _on_capture(self, event, now):
+        d = self.data
+        if isinstance(event, CaptureDone):
+            who = getattr(event.photo, "student", None)
+            if not d.burst_started or (who is not None and who != d.student):
+                # a late result of an earlier visit's burst: never show someone else's photo
+                log.warning("capture result for another visit ignored")
+                return []
+            self._enter(State.REVIEW, now)
+            d.photo, d.photo_preview = event.photo, event.preview
+            d.last_checks = tuple(getattr(event.photo, "checks", None) or ())
+            if not getattr(event.photo, "ok", False):
+                d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
+        elif isinstance(event, CaptureFailed):
+            # the student moved during the burst: back to guidance, not counted as a retake
+            self._enter(State.GUIDANCE, now)
+            d.notice = event.message
+        elif event == BACK and not d.burst_started:
+            self._enter(State.GUIDANCE, now)
+
+    @property
+    def retakes_left(self) -> int:
+        return max(0, self.settings.max_retakes - self.data.retakes)
+
+    @property
+    def can_accept(self) -> bool:
+        return self.data.state is State.REVIEW and bool(getattr(self.data.photo, "ok", False))
+
+    def _on_review(self, event, now):
+        d = self.data
+        if event == CONFIRM:
+            if not self.can_accept:
+                d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
+                return []
+            photo = d.photo
+            self._enter(State.SAVE, now)
+            d.photo = photo
+            return [SavePhoto(d.student, photo)]
+        if event == BACK:
+            if not self.retakes_left:
+                d.notice = MSG_NO_RETAKES
+                return []
+            d.retakes += 1
+            self._enter(State.GUIDANCE, now)
+        return []
+
+    def _on_save(self, event, now):
+        if isinstance(event, SaveDone):
+            self._enter(State.DONE, now)
+            self.data.saved = event
+        elif isinstance(event, SaveFailed):
+            self.fail(event.message, now)
+
+    def _on_done(self, event, now):
+        d = self.data
+        if event == CONFIRM:
+            self._enter(State.ATTRACT, now)
+        elif isinstance(event, StickExported) and d.saved is not None and not d.saved.exported:
+            mine = next((i for i in event.items if i.item_id == d.saved.item_id), None)
+            if mine is not None:
+                d.saved = mine
+            elif event.problem is not None:
+                d.saved = SaveDone(False, event.problem, item_id=d.saved.item_id)
+
+    def _on_failsafe(self, event, now):
+        return None      # recovers by itself (tick); buttons are ignored while it does
+
+    def _on_technician(self, event, now):
+        if event == TECHNICIAN_EXIT:
+            self._enter(State.ATTRACT, now)
+
+    # --- the registrar's stick -----------------------------------------------------------
+    def _eject(self, now: float) -> list:
+        """"Remove the USB stick safely": one eject job at a time, only with a stick there."""
+        st = self.data.stick
+        if st.ejecting:
+            return []
+        if not st.present:
+            self._stick_outcome(False, texts.STICK_MISSING, now)
+            return []
+        log.info("eject requested (%d photos waiting for the stick)", st.pending)
+        st.ejecting_since = now
+        st.outcome = None
+        return [EjectStick()]
+
+    def _stick_news(self, event, now: float) -> None:
+        st = self.data.stick
+        if isinstance(event, StickEjected):
+            st.ejecting_since = None
+            self._stick_outcome(event.ok, event.message, now)
+        elif event.present and not st.present:
+            st.outcome = None          # a (new) stick came in: the last one's outcome is old news
+        st.present, st.pending = event.present, event.pending
+
+    def _stick_outcome(self, ok: bool, message: Message, now: float) -> None:
+        st = self.data.stick
+        st.outcome, st.outcome_ok, st.outcome_until = message, ok, now + STICK_OUTCOME_S
+
+    def _stick_tick(self, now: float) -> None:
+        st = self.data.stick
+        if st.ejecting and now - st.ejecting_since >= EJECT_TIMEOUT_S:
+            log.error("no answer from the eject job after %.0f s", now - st.ejecting_since)
+            st.ejecting_since = None
+            self._stick_outcome(False, texts.STICK_EJECT_FAILED, now)
+        if st.outcome is not None and now >= st.outcome_until:
+            st.outcome = None
+
+    # --- bookkeeping ---------------------------------------------------------------------
+    def _end_visit(self, state: State, now: float) -> None:
+        """Entering DONE, FAILSAFE, ATTRACT or TECHNICIAN during a visit ends it, once. A visit
+        in which nobody was identified (a touch by accident, a passer-by) is not counted."""
+        d = self.data
+        if d.visit_started_at is None or state not in _OUTCOME:
+            return
+        if not d.identified:
+            d.visit_started_at = None
+            return
+        ended = SessionEnded(_OUTCOME[state], max(0.0, now - d.visit_started_at),
+                             d.last_checks, d.retakes)
+        d.visit_started_at = None
+        log.info("visit ended: %s after %.0f s, %d retakes", ended.outcome, ended.duration_s,
+                 ended.retakes)
+        self._ended.append(ended)
+
+    def _enter(self, state: State, now: float) -> None:
+        d = self.data
+        self._end_visit(state, now)
+        if d.state is State.ATTRACT and state is State.IDENTIFY:
+            d.visit_started_at = now
+        if state is State.ATTRACT:
+            # forget the student (nothing of them stays on screen or in memory); the next
+            # student starts in the booth's first language again
+            self.data = d = SessionData(language=self._default_language,
+                                        history=d.history[-50:], stick=d.stick)
+        log.info("state %s -> %s", d.state.value, state.value)
+        d.state = state
+        d.entered_at = now
+        d.last_input_at = now
+        d.notice = None
+        d.live = None
+        d.failure = None
+        if state not in (State.REVIEW, State.SAVE):
+            d.photo = d.photo_preview = None
+        d.history.append(state)

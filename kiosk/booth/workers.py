@@ -1,0 +1,287 @@
+"""The booth's background threads: they do the slow work and only *post* events to the loop.
+
+* `PreviewFeed` reads the camera's preview stream at the camera's pace and keeps the newest
+  frame; the loop shows whatever is newest and never waits for the camera.
+* `LiveAnalysis` analyses the newest frame with its own `Analyzer` (one per thread): it decodes
+  QR codes while the booth waits for a student, and runs the checks with the crop plan during
+  live guidance. Frames that arrive while it works are skipped, not queued: guidance is about now.
+* `Jobs` runs one slow job at a time (burst + photo build, save + export) and posts its result.
+
+Nothing here touches pygame. Every exception becomes a `Failure` event (failsafe screen),
+never a dead thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from kiosk.message import Message
+from kiosk.booth.session import Failure, QrScanned
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Any], None]
+
+MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
+
+#: Live guidance runs Pose (half of the model time, for the shoulders only) on one preview
+#: frame in this many and reuses the last shoulder measurement in between: with tracking
+#: (``Analyzer(video=True)``) the models then take about 20 ms a frame instead of 35.
+LIVE_POSE_EVERY = 4
+
+
+def camera_message(exc: BaseException) -> Message:
+    """The bilingual message of a camera error (hardware.camera.CameraError has one)."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, Message):
+        return message
+    if isinstance(getattr(message, "zh", None), str) and isinstance(getattr(message, "en", None), str):
+        return Message(message.zh, message.en)      # hardware.camera's own bilingual line
+    return Message("相机出错，请联系工作人员", "Camera error: please ask the staff for help")
+
+
+class PreviewFeed(threading.Thread):
+    """Keeps the newest preview frame. ``pause()`` while the burst uses the camera."""
+
+    def __init__(self, camera, post: Post, *, fps: float = 15.0, retry_s: float = 2.0) -> None:
+        super().__init__(name="preview-feed", daemon=True)
+        self.camera = camera
+        self.post = post
+        self.period = 1.0 / fps
+        self.retry_s = retry_s
+        self.lock = threading.Lock()            # held by whoever reads the camera
+        self._halt = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.new_frame = threading.Condition()
+        self.frame: np.ndarray | None = None
+        self.seq = 0
+        self.last_frame_at = 0.0                # monotonic time of the newest frame (watchdog)
+        self.frames = 0
+
+    def latest(self) -> tuple[np.ndarray | None, int]:
+        return self.frame, self.seq
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._running.set()
+        with self.new_frame:
+            self.new_frame.notify_all()
+
+    def run(self) -> None:
+        failed = False
+        while not self._halt.is_set():
+            self._running.wait()
+            if self._halt.is_set():
+                break
+            started = time.monotonic()
+            try:
+                with self.lock:
+                    frame = self.camera.preview_frame()
+            except Exception as exc:     # CameraError, or a driver's OSError
+                if not failed:
+                    log.error("preview frame failed: %s", exc)
+                # posted on every failed try: the failsafe screen stays up while the camera is
+                # gone (and the watchdog, without frames, gets systemd to restart the booth)
+                self.post(Failure(camera_message(exc)))
+                failed = True
+                self._halt.wait(self.retry_s)
+                continue
+            failed = False
+            with self.new_frame:
+                self.frame = frame
+                self.seq += 1
+                self.frames += 1
+                self.last_frame_at = time.monotonic()
+                self.new_frame.notify_all()
+            # a fake camera answers at once: pace it like a real sensor
+            self._halt.wait(max(0.0, self.period - (time.monotonic() - started)))
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """One analysed preview frame during guidance (posted to the loop)."""
+    generation: int
+    results: list
+    plan: Any
+    source_size: tuple[int, int]
+    people: int
+    at: float
+    seconds: float                  # how long the analysis took
+    stages_ms: dict | None = None   # models / crop / checks milliseconds of this frame
+
+
+class LiveAnalysis(threading.Thread):
+    """Analyses the newest preview frame: ``mode`` is "qr", "guide" or "off" (set by the loop)."""
+
+    def __init__(self, feed: PreviewFeed, post: Post, config, *, still_size: tuple[int, int] | None,
+                 analyzer_factory: Callable[[], Any] | None = None,
+                 qr_repeat_s: float = 3.0, retry_s: float = 10.0) -> None:
+        super().__init__(name="live-analysis", daemon=True)
+        self.feed = feed
+        self.post = post
+        self.config = config
+        self.still_size = still_size
+        self.analyzer_factory = analyzer_factory
+        self.qr_repeat_s = qr_repeat_s
+        self.retry_s = retry_s
+        self.mode = "off"
+        self.generation = 0
+        self._halt = threading.Event()
+        self._last_qr: tuple[bytes, float] | None = None
+        self.ready = threading.Event()          # the analyzer is loaded
+        self.analysed = 0
+        self.seconds = 0.0
+        self.stage_seconds: dict[str, float] = {"models": 0.0, "crop": 0.0, "checks": 0.0}
+
+    def set_mode(self, mode: str) -> None:
+        """Called by the loop on every state change; results of an older mode are dropped."""
+        if mode != self.mode:
+            self.generation += 1
+            self.mode = mode
+            self._last_qr = None
+
+    def stop(self) -> None:
+        self._halt.set()
+        with self.feed.new_frame:
+            self.feed.new_frame.notify_all()
+
+    def run(self) -> None:
+        analyzer = None
+        while analyzer is None and not self._halt.is_set():
+            try:
+                analyzer = self._make_analyzer()
+            except Exception as exc:
+                # the failsafe screen stays up (a Failure on every try) until the models load
+                log.exception("cannot load the analysis models")
+                self.post(Failure(Message("无法加载分析模型，请联系工作人员",
+                                          f"Cannot load the analysis models: {exc}")))
+                self._halt.wait(self.retry_s)
+                continue
+            if analyzer is None and self.analyzer_factory is not None:
+                break               # a factory that gives no analyzer: QR codes only (tests)
+        self.ready.set()
+        seen = 0
+        try:
+            while not self._halt.is_set():
+                with self.feed.new_frame:
+                    while self.feed.seq == seen and not self._halt.is_set():
+                        self.feed.new_frame.wait(0.5)
+                    frame, seen = self.feed.frame, self.feed.seq
+                if self._halt.is_set() or frame is None:
+                    continue
+                mode, generation = self.mode, self.generation
+                try:
+                    if mode == "qr":
+                        self._scan(frame)
+                    elif mode == "guide" and analyzer is not None:   # None: QR codes only
+                        self._guide(analyzer, frame, generation)
+                except Exception as exc:
+                    log.exception("live analysis failed")
+                    self.post(Failure(Message("实时分析出错", f"Live analysis failed: {exc}")))
+                    self._halt.wait(1.0)
+        finally:
+            if analyzer is not None:
+                analyzer.close()
+
+    def _make_analyzer(self):
+        if self.analyzer_factory is not None:
+            return self.analyzer_factory()
+        from kiosk.photo.analysis import Analyzer
+
+        return Analyzer(video=True, pose_every=LIVE_POSE_EVERY)
+
+    def _scan(self, frame: np.ndarray) -> None:
+        for data in decode_qr(frame):
+            now = time.monotonic()
+            if self._last_qr and self._last_qr[0] == data and now - self._last_qr[1] < self.qr_repeat_s:
+                continue        # the same phone held up: one event, not fifteen a second
+            self._last_qr = (data, now)
+            self.post(QrScanned(data))
+
+    def _guide(self, analyzer, frame: np.ndarray, generation: int) -> None:
+        analysis, plan, results, stages = guide_frame(analyzer, frame, self.config, self.still_size)
+        took = sum(stages.values())
+        self.analysed += 1
+        self.seconds += took
+        for k, v in stages.items():
+            self.stage_seconds[k] += v
+        self.post(LiveResult(generation, results, plan, (frame.shape[1], frame.shape[0]),
+                             int(getattr(analysis, "people_count", 0)), time.monotonic(), took,
+                             {k: v * 1e3 for k, v in stages.items()}))
+
+
+def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int] | None):
+    """One frame of live guidance: models, crop plan, then every check judged in the crop.
+
+    The same checks as the final validation (kiosk.photo.checks.run_checks), on the preview frame.
+    Returns ``(analysis, plan, results, stages)``; ``stages`` are seconds per step ("models",
+    "crop", "checks"). bench/engine.py times exactly this function.
+    """
+    from kiosk.photo.checks import run_checks
+    from kiosk.photo.crop import plan_crop
+
+    t0 = time.perf_counter()
+    analysis = analyzer.analyze(frame, source_size=still_size)
+    t1 = time.perf_counter()
+    plan = plan_crop(analysis)
+    t2 = time.perf_counter()
+    results = list(run_checks(analysis, config, crop=plan))
+    t3 = time.perf_counter()
+    return analysis, plan, results, {"models": t1 - t0, "crop": t2 - t1, "checks": t3 - t2}
+
+
+def decode_qr(frame: np.ndarray) -> list[bytes]:
+    """QR codes in an RGB frame (pyzbar), as raw bytes. The camera's frame is never mirrored
+    (only the preview on screen is), so a phone's code reads the right way round."""
+    import cv2
+    from pyzbar import pyzbar
+
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    return [s.data for s in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])]
+
+
+class Jobs(threading.Thread):
+    """Runs submitted jobs one after another; a job returns an event (or None) to post."""
+
+    def __init__(self, post: Post) -> None:
+        super().__init__(name="jobs", daemon=True)
+        import queue
+
+        self.post = post
+        self._queue: "queue.Queue[Callable[[], Any] | None]" = queue.Queue()
+        self.busy = threading.Event()
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        self._queue.put(job)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            self.busy.set()
+            try:
+                event = job()
+            except Exception as exc:
+                log.exception("job %s failed", getattr(job, "__name__", job))
+                event = Failure(Message("处理照片时出错", f"Processing failed: {exc}"))
+            finally:
+                self.busy.clear()
+            if event is not None:
+                self.post(event)

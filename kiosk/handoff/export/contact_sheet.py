@@ -1,0 +1,145 @@
+"""``index.html``: a contact sheet the registrar opens in any browser, with no network.
+
+Everything is inside the one file: thumbnails as ``data:`` URIs, the styles inline, no script.
+A Content-Security-Policy forbids the page from loading anything at all, so a stick opened on an
+office computer never reaches out. Every text from a roster or a QR code is HTML-escaped.
+Photos with warnings are highlighted and their warnings listed in Chinese and English; ID-card
+numbers are shown masked (the full number is in the manifest files).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Iterable
+
+from PIL import Image
+
+from kiosk.handoff.export.manifest import Entry
+from kiosk.handoff.export.naming import inside
+from kiosk.photo.student import mask_id_number
+
+log = logging.getLogger(__name__)
+
+THUMB_SIZE = (150, 200)        # 3:4 like the photo
+THUMB_QUALITY = 70           # ~7 KB per thumbnail: a sheet of 500 students stays ~5 MB
+THUMBS_CACHE = ".thumbs.json"  # thumbnails already made, keyed by SHA-256 (hidden helper file)
+
+STATUS_TEXT = {"pass": "合格 Pass", "warn": "警告 Warning", "fail": "不合格 Fail",
+               "unknown": "未测 Unknown"}
+
+
+def thumbnail_data_uri(jpeg: bytes) -> str:
+    """A small JPEG of the photo as a data: URI (uniform scale only, never cropped or flipped)."""
+    with Image.open(io.BytesIO(jpeg)) as im:
+        im = im.convert("RGB")
+        im.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def load_thumbs(folder: Path) -> dict[str, str]:
+    try:
+        doc = json.loads((folder / THUMBS_CACHE).read_text(encoding="utf-8"))
+        return {k: v for k, v in doc.items()
+                if isinstance(k, str) and isinstance(v, str) and v.startswith("data:image/jpeg")}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def thumbs_json(thumbs: dict[str, str], keep: Iterable[str]) -> bytes:
+    keep = set(keep)
+    return json.dumps({k: v for k, v in thumbs.items() if k in keep}).encode("ascii")
+
+
+def thumb_for(entry: Entry, folder: Path, thumbs: dict[str, str]) -> str | None:
+    """The entry's thumbnail from the cache, or made from its file in ``folder``."""
+    if entry.sha256 in thumbs:
+        return thumbs[entry.sha256]
+    try:
+        uri = thumbnail_data_uri(inside(folder, entry.file).read_bytes())
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("no thumbnail for %s: %s", entry.file, exc)
+        return None
+    thumbs[entry.sha256] = uri
+    return uri
+
+
+_CSS = """
+body{font-family:"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;
+margin:16px;color:#222;background:#fafafa}
+h1{font-size:22px;margin:0 0 4px}
+.meta{color:#555;margin-bottom:12px}
+.grid{display:flex;flex-wrap:wrap;gap:12px}
+.card{width:250px;background:#fff;border:2px solid #ccc;border-radius:6px;padding:8px;
+box-sizing:border-box;font-size:13px}
+.card img{display:block;width:150px;height:200px;margin:0 auto 6px;border:1px solid #ddd}
+.card.warn{border-color:#e08a00;background:#fff4dc}
+.card.fail{border-color:#c00;background:#ffe4e4}
+.name{font-size:17px;font-weight:bold}
+.badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;background:#2a8a2a}
+.warn .badge{background:#e08a00}
+.fail .badge{background:#c00}
+ul.w{margin:4px 0 0 16px;padding:0;color:#8a4b00}
+.hist,.sum{color:#666;font-size:12px}
+.noimg{width:150px;height:200px;margin:0 auto 6px;background:#eee;display:flex;
+align-items:center;justify-content:center;color:#c00}
+"""
+
+
+def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
+           thumbs: dict[str, str]) -> bytes:
+    """The contact sheet for ``entries`` whose files are in ``folder``."""
+    esc = html.escape
+    n_warn = sum(1 for e in entries if e.verdict != "pass" or e.warnings)
+    cards = []
+    for e in entries:
+        cls = "fail" if e.verdict == "fail" else ("warn" if e.verdict == "warn" or e.warnings
+                                                   else "pass")
+        uri = thumb_for(e, folder, thumbs)
+        img = (f'<img src="{esc(uri)}" alt="{esc(e.name)}">' if uri
+               else '<div class="noimg">无照片 missing</div>')
+        warnings = "".join(
+            f'<li>{esc(str(c.get("id", "")))}: {esc(_msg(c, "zh"))} / {esc(_msg(c, "en"))}</li>'
+            for c in e.warnings)
+        hist = (f'<div class="hist">重拍 retakes: {len(e.history)}</div>' if e.history else "")
+        n_pass = sum(1 for c in e.checks if c.get("status") == "pass")
+        summary = (f'<div class="sum">检查 checks: {len(e.checks)} 项，通过 passed {n_pass}'
+                   f'，警告 warnings {len(e.warnings)}</div>' if e.checks else "")
+        cards.append(
+            f'<div class="card {cls}">{img}'
+            f'<div class="name">{esc(e.name)}</div>'
+            f'<div>学号 {esc(e.student_id)}</div>'
+            f'<div>身份证号 {esc(_masked(e.id_number))}</div>'
+            f'<div>{esc(e.college)} {esc(e.class_name)}</div>'
+            f'<div>文件 {esc(e.file)}</div>'
+            f'<div>拍摄 {esc(e.captured_at)}</div>'
+            f'<div><span class="badge">{esc(STATUS_TEXT.get(e.verdict, e.verdict))}</span></div>'
+            + summary + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1>"
+        f'<div class="meta">{esc(subtitle)} · 共 {len(entries)} 张 photos · '
+        f"有警告 with warnings: {n_warn}</div>"
+        f'<div class="grid">{"".join(cards)}</div></body></html>\n')
+    return page.encode("utf-8")
+
+
+def _msg(check: dict, lang: str) -> str:
+    msg = check.get("message")
+    return str(msg.get(lang, "")) if isinstance(msg, dict) else ""
+
+
+def _masked(id_number: str) -> str:
+    try:
+        return mask_id_number(id_number)
+    except Exception:  # a damaged manifest must still render: show nothing rather than all
+        return "*" * len(id_number)

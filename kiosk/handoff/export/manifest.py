@@ -1,0 +1,239 @@
+"""The manifest of one export folder: ``manifest.json`` for programs, ``manifest.csv`` for people.
+
+``manifest.json`` is the truth for the folder: one entry per student (a retake replaces the
+entry and moves the earlier take into its ``history``). ``manifest.csv`` is written from it in
+UTF-8 with a byte-order mark, which is what spreadsheet programs need to show Chinese correctly.
+ID-card and student numbers are written with a leading tab in the CSV only, so that a
+spreadsheet keeps all 18 digits as text instead of rounding them to 15.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kiosk import __version__
+from kiosk.photo import standard
+
+log = logging.getLogger(__name__)
+
+FORMAT = "grad-photo-export/1"
+MANIFEST_JSON = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+INDEX_HTML = "index.html"
+
+CSV_HEADER = ["学号", "姓名", "身份证号", "学院", "班级", "文件名", "拍摄时间",
+              "检查结果", "警告项", "展台", "SHA-256"]
+VERDICT_ZH = {"pass": "合格 pass", "warn": "警告 warn", "fail": "不合格 fail"}
+
+
+@dataclass
+class Entry:
+    """One student's photo in an export folder."""
+
+    student_id: str
+    name: str
+    id_number: str
+    college: str
+    class_name: str
+    file: str
+    captured_at: str
+    verdict: str
+    sha256: str
+    size: int
+    booth_id: str
+    item_id: str = ""
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """The check results that are not a clean pass (shown highlighted)."""
+        return [c for c in self.checks if c.get("status") != "pass"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Entry":
+        """An entry read back from a stick: every field type-checked, nothing trusted."""
+        kwargs: dict[str, Any] = {}
+        for name in ("student_id", "name", "id_number", "file", "sha256"):
+            value = d.get(name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"manifest entry without {name}")
+            kwargs[name] = value
+        for name, default in (("college", ""), ("class_name", ""), ("captured_at", ""),
+                              ("verdict", "pass"), ("booth_id", ""), ("item_id", "")):
+            value = d.get(name, default)
+            kwargs[name] = value if isinstance(value, str) else default
+        size = d.get("size", 0)
+        kwargs["size"] = size if isinstance(size, int) and not isinstance(size, bool) else 0
+        for name in ("checks", "history"):
+            value = d.get(name, [])
+            kwargs[name] = [v for v in value if isinstance(v, dict)] \
+                if isinstance(value, list) else []
+        return cls(**kwargs)
+
+
+@dataclass
+class Manifest:
+    """All entries of one export folder, keyed by student number."""
+
+    booth_id: str
+    day: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def put(self, entry: Entry) -> Entry | None:
+        """Add or replace the student's entry; returns the entry it replaced, if any."""
+        old = self.entries.get(entry.student_id)
+        if old is not None and old.sha256 != entry.sha256:
+            earlier = {"file": old.file, "captured_at": old.captured_at,
+                       "verdict": old.verdict, "sha256": old.sha256, "item_id": old.item_id}
+            seen = {h.get("sha256") for h in entry.history}
+            extra = [h for h in [*old.history, earlier] if h.get("sha256") not in seen]
+            entry.history = sorted([*extra, *entry.history],
+                                   key=lambda h: str(h.get("captured_at", "")))
+        self.entries[entry.student_id] = entry
+        return old
+
+    def owner_of(self, file: str) -> str | None:
+        for e in self.entries.values():
+            if e.file.lower() == file.lower():   # FAT compares names case-insensitively
+                return e.student_id
+        return None
+
+    def sorted_entries(self) -> list[Entry]:
+        return sorted(self.entries.values(), key=lambda e: (e.class_name, e.student_id))
+
+    def to_json(self) -> bytes:
+        doc = {
+            "format": FORMAT,
+            "generator": f"grad-photo-booth {__version__}",
+            "school_code": standard.SCHOOL_CODE,
+            "booth_id": self.booth_id,
+            "date": self.day,
+            "updated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "count": len(self.entries),
+            "photos": [e.to_dict() for e in self.sorted_entries()],
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+    def to_csv(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_HEADER)
+        for e in self.sorted_entries():
+            warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
+            writer.writerow([_as_text(e.student_id), spreadsheet_cell(e.name), _as_text(e.id_number),
+                             spreadsheet_cell(e.college), spreadsheet_cell(e.class_name), spreadsheet_cell(e.file),
+                             e.captured_at, VERDICT_ZH.get(e.verdict, e.verdict),
+                             spreadsheet_cell(warn_ids), spreadsheet_cell(e.booth_id), e.sha256])
+        return out.getvalue().encode("utf-8-sig")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
+    text = str(text)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _as_text(digits: str) -> str:
+    """A long number that a spreadsheet must keep as text (leading tab, see module doc)."""
+    return "\t" + spreadsheet_cell(digits)
+
+
+def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, list[str]]:
+    """Read ``manifest.json`` of ``folder``; a missing or damaged one gives an empty manifest.
+
+    Returns the manifest and a list of problems found (damaged file, bad entries).
+    """
+    problems: list[str] = []
+    manifest = Manifest(booth_id=booth_id, day=day)
+    path = folder / MANIFEST_JSON
+    if not path.exists():
+        if (folder / MANIFEST_CSV).exists():
+            problems.append(f"{path.name} missing")
+            _entries_from_csv(folder, manifest, problems)
+        return manifest, problems
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("photos"), list):
+            raise ValueError("not a photo manifest")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problems.append(f"{path.name} unreadable: {exc}")
+        _entries_from_csv(folder, manifest, problems)
+        return manifest, problems
+    manifest.booth_id = booth_id or str(doc.get("booth_id", ""))
+    manifest.day = day or str(doc.get("date", ""))
+    for i, raw in enumerate(doc["photos"]):
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError("not an object")
+            entry = Entry.from_dict(raw)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{path.name} entry {i + 1}: {exc}")
+            continue
+        manifest.entries[entry.student_id] = entry
+    return manifest, problems
+
+
+def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> None:
+    """Fill ``manifest`` from ``manifest.csv`` when ``manifest.json`` is gone or damaged.
+
+    The CSV carries every field of an entry except the full check results and the history
+    (only the ids of the warnings), so the photos already on the stick stay listed: the next
+    export keeps them, and the registrar's tools still see them. Nothing is trusted: rows are
+    read like the JSON's entries, and the checksums are verified by whoever uses them.
+    """
+    path = folder / MANIFEST_CSV
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{path.name} unreadable too: {exc}")
+        return
+    if not rows or rows[0] != CSV_HEADER:
+        problems.append(f"{path.name} has an unexpected header: not used")
+        return
+    verdicts = {text: verdict for verdict, text in VERDICT_ZH.items()}
+    found = 0
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(CSV_HEADER):
+            continue
+        (sid, name, idn, college, class_name, file, captured_at, verdict, warn_ids, booth,
+         sha) = [_from_cell(c) for c in row]
+        checks = [{"id": w, "status": "warn", "value": None, "limit": None,
+                   "message": {"zh": "", "en": ""}} for w in warn_ids.split(";") if w]
+        try:
+            entry = Entry.from_dict({
+                "student_id": sid, "name": name, "id_number": idn, "college": college,
+                "class_name": class_name, "file": file, "captured_at": captured_at,
+                "verdict": verdicts.get(verdict, verdict), "booth_id": booth, "sha256": sha,
+                "checks": checks})
+        except ValueError as exc:
+            problems.append(f"{path.name} line {line}: {exc}")
+            continue
+        try:
+            entry.size = (folder / entry.file).stat().st_size if "/" not in entry.file else 0
+        except OSError:
+            entry.size = 0
+        manifest.entries[entry.student_id] = entry
+        found += 1
+    if found:
+        problems.append(f"{found} entries recovered from {path.name}")
+
+
+def _from_cell(cell: str) -> str:
+    """Undo what the CSV writer added for spreadsheets (leading tab, formula quote)."""
+    cell = cell[1:] if cell.startswith("\t") else cell
+    if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        cell = cell[1:]
+    return cell

@@ -1,0 +1,180 @@
+"""What every check looks at: the analysis, seen through the crop, with shared pixel measures.
+
+A check is judged where the photo will be. On a camera frame with a crop plan, the "view" is
+the 480×640 crop itself (landmarks and mask projected into it); on a finished file (no crop)
+it is the image, scaled down to at most :data:`VIEW_LONG_SIDE` if it is large. Derived
+measures (Lab image, backdrop pixels, face skin) are computed once, on first use, and shared.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from kiosk.photo import analysis as A
+from kiosk.photo.analysis import Analysis
+from kiosk.photo.checks.thresholds import Thresholds
+
+VIEW_LONG_SIDE = 1280
+
+
+def channel_median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Median of each channel of ``image`` (H×W×C) over ``mask``; equal to
+    ``np.median(image[mask], axis=0)``, a third faster (contiguous 1-D selections)."""
+    return np.array([np.median(image[..., c][mask]) for c in range(image.shape[2])],
+                    dtype=image.dtype)
+
+
+class CheckContext:
+    """The analysis plus everything the checks compute from pixels, computed at most once."""
+
+    def __init__(self, analysis: Analysis, config=None, crop=None) -> None:
+        self.analysis = analysis
+        self.config = config
+        self.crop = crop
+        self.t: Thresholds = getattr(config, "thresholds", None) or Thresholds()
+        booth = getattr(config, "booth", None)
+        self.backdrop: str = getattr(booth, "backdrop", "blue")
+        if crop is not None and crop.box is not None:
+            from kiosk.photo.crop import apply_crop
+            self.rgb = apply_crop(analysis.image, crop)
+            self._offset = np.array(crop.box[:2], np.float64)
+            self._scale = crop.frame_scale
+            self.mask = analysis.mask_in(crop.box, (self.rgb.shape[1], self.rgb.shape[0]))
+        else:
+            h, w = analysis.image.shape[:2]
+            s = min(1.0, VIEW_LONG_SIDE / max(h, w))
+            self.rgb = (analysis.image if s == 1.0 else
+                        cv2.resize(analysis.image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA))
+            self._offset = np.zeros(2)
+            self._scale = s
+            self.mask = analysis.mask_in((0, 0, w, h), (self.rgb.shape[1], self.rgb.shape[0]))
+
+    # --- geometry in view pixels ------------------------------------------------------------
+    def to_view(self, points) -> np.ndarray:
+        return (np.asarray(points, np.float64) - self._offset) * self._scale
+
+    @property
+    def face(self) -> A.FaceGeometry | None:
+        return self.analysis.face
+
+    @cached_property
+    def lm(self) -> np.ndarray | None:
+        """The main face's landmarks in view pixels."""
+        return None if self.face is None else self.to_view(self.face.landmarks)
+
+    @cached_property
+    def face_width(self) -> float:
+        return 0.0 if self.face is None else self.face.face_width * self._scale
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+    # --- pixel measures ----------------------------------------------------------------------
+    @cached_property
+    def lab(self) -> np.ndarray:
+        """CIE L*a*b* (D65) of the view, float32: L 0–100."""
+        return cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    @cached_property
+    def lightness(self) -> np.ndarray:
+        """L* of the view (a contiguous copy of ``lab[..., 0]``: fast to select from)."""
+        return np.ascontiguousarray(self.lab[..., 0])
+
+    @cached_property
+    def luma(self) -> np.ndarray:
+        return cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    @cached_property
+    def clipped(self) -> np.ndarray:
+        """Pixels clipped in all three channels (≥ ``clip_level``): glare, hot spots, exposure."""
+        level = self.t.clip_level
+        return cv2.inRange(self.rgb, (level, level, level), (255, 255, 255)).astype(bool)
+
+    def polygon(self, points, grow: float = 0.0) -> np.ndarray:
+        """Boolean mask of a polygon given in view pixels (optionally grown by ``grow`` px)."""
+        m = np.zeros(self.rgb.shape[:2], np.uint8)
+        cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], 1)
+        if grow > 0:
+            k = int(round(grow)) * 2 + 1
+            m = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        return m.astype(bool)
+
+    @cached_property
+    def person(self) -> np.ndarray:
+        return self.mask >= 0.5
+
+    @cached_property
+    def distance_to_person(self) -> np.ndarray:
+        """Distance (view px) of every pixel from the person's silhouette (mask ≥ 0.1)."""
+        outside = (self.mask < 0.1).astype(np.uint8)
+        return cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+
+    @cached_property
+    def backdrop_pixels(self) -> np.ndarray:
+        """Pixels that are surely backdrop: far enough from the person's soft outline."""
+        grow = max(3.0, 0.04 * max(self.face_width, 50.0))
+        return self.distance_to_person > grow
+
+    @cached_property
+    def backdrop_count(self) -> int:
+        """How many view pixels are surely backdrop."""
+        return int(np.count_nonzero(self.backdrop_pixels))
+
+    @cached_property
+    def backdrop_lab_median(self) -> np.ndarray | None:
+        """Median CIELAB colour of the surely-backdrop pixels (None if there are none).
+
+        Shared by background.*, image.color and attire.contrast, which each decide for
+        themselves how many pixels they need (:attr:`backdrop_count`).
+        """
+        if self.backdrop_count == 0:
+            return None
+        return channel_median(self.lab, self.backdrop_pixels)
+
+    @cached_property
+    def eye_regions(self) -> dict[str, np.ndarray]:
+        """The opening of each eye (landmark contour), person's "right"/"left"."""
+        return {side: self.polygon(self.lm[list(ring)])
+                for side, ring in (("right", A.RIGHT_EYE_RING), ("left", A.LEFT_EYE_RING))}
+
+    @cached_property
+    def lens_regions(self) -> dict[str, np.ndarray]:
+        """Where a spectacle lens over each eye would be: an ellipse around the eye."""
+        out = {}
+        for side, ring in (("right", A.RIGHT_EYE_RING), ("left", A.LEFT_EYE_RING)):
+            pts = self.lm[list(ring)]
+            c = pts.mean(axis=0)
+            ew = np.ptp(pts[:, 0])
+            m = np.zeros(self.rgb.shape[:2], np.uint8)
+            cv2.ellipse(m, (int(c[0]), int(c[1])), (int(ew * 0.8), int(ew * 0.6)), 0, 0, 360, 1, -1)
+            out[side] = m.astype(bool)
+        return out
+
+    @cached_property
+    def face_skin(self) -> np.ndarray:
+        """Face oval minus eyes (with their lens area), brows and mouth: the lit skin."""
+        oval = self.polygon(self.lm[list(A.FACE_OVAL)])
+        holes = self.lens_regions["right"] | self.lens_regions["left"]
+        mouth = self.polygon(self.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]],
+                             grow=0.03 * self.face_width)
+        return oval & ~holes & ~mouth
+
+    @cached_property
+    def skin_halves(self) -> tuple[np.ndarray, np.ndarray]:
+        """(image-left, image-right) halves of the face skin, split at the nose bridge."""
+        skin = self.face_skin
+        x = self.lm[[168, 1, 152], 0].mean()
+        cols = np.arange(skin.shape[1])[None, :]
+        return skin & (cols < x), skin & (cols >= x)
+
+    @cached_property
+    def clothing(self) -> np.ndarray:
+        """The person's pixels well below the chin: the clothes."""
+        chin = self.lm[A.CHIN, 1]
+        rows = np.arange(self.rgb.shape[0])[:, None]
+        core = cv2.erode(self.person.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        return core & (rows > chin + 0.45 * self.face_width)

@@ -1,6 +1,0 @@
-"""The registrar office's side: verify what a booth exported, merge several booths' exports.
-
-- :func:`kiosk.registrar.verify.verify_export`: every file against its manifest and the verifier.
-- :func:`kiosk.registrar.merge.merge_exports`: one photo per student, newest wins, conflicts listed.
-- :mod:`kiosk.registrar.cli`: ``kiosk registrar verify`` and ``kiosk registrar merge``.
-"""

@@ -1,0 +1,408 @@
+"""``kiosk simulate``: the whole booth on any computer, with a scripted student.
+
+::
+
+    kiosk simulate [--usb-dir DIR] [--screenshots DIR] [--headless] [--key FILE] [--roster FILE]
+
+The booth's real loop (`kiosk.booth.app.Booth`) runs with the fake camera, gpiozero's MockFactory for
+the lights and the two big buttons, and a folder as the USB stick. A scripted student (a real
+photograph composed into the booth scene by kiosk.sim.scenes):
+
+1. walks up and holds a phone with a QR code (drawn with segno) up to the camera;
+2. presses the confirm button (through MockFactory: the pin is driven low, then high) on the
+   confirm and reminders screens;
+3. is guided live from a bad pose into a good one: too far from the camera, then too far to
+   the side, then with the head tilted, then right — the booth captures by itself;
+4. presses confirm on the review screen; the photo is spooled, exported to the USB folder and
+   verified there with the registrar's tool (`kiosk.photo.verify.verify_file`).
+
+Without ``--key``/``--roster`` a demo key and a demo roster are created in a ``booth-demo``
+folder next to the USB folder (printed at the start). Exit 0 only when the photo landed in the
+USB folder and verifies. A window opens when there is a display; otherwise it runs headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.booth.session import State
+
+log = logging.getLogger(__name__)
+
+DEMO_STUDENT = {"student_id": "2026010727", "name": "李明", "id_number": "110105200303151236",
+                "college": "信息学院", "class_name": "计科2201"}
+DEMO_OTHERS = (("2026010001", "王芳", "110105200201011233"),
+               ("2026010002", "陈静", "11010520021224123"))
+SCREEN_SIZE = (1280, 800)
+MAX_RUN_S = 150.0
+GUIDANCE_SHOTS = 6
+
+# The student's moves in live guidance, seconds after guidance starts: compose_scene arguments.
+# A photograph cannot turn its head, so "head turned" is a tilted head (pose.roll).
+GUIDED_MOVES = (
+    (0.0, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),    # too far away
+    (2.5, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),
+    (3.3, {"dx": 0.40, "dy": 0.0, "scale": 0.6, "roll_deg": 0.0}),     # (never passing through a
+    (4.3, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     #  good pose on the way)
+    (6.8, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # too far to the side
+    (7.5, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
+    (8.5, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),     # head tilted
+    (11.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
+    (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # right: hold still
+)
+# Walking up and showing the phone: still too far away, so nothing passes before guidance.
+QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
+
+
+def register(subparsers) -> None:
+    """Add ``kiosk simulate`` to the kiosk command (``kiosk run`` comes from kiosk.booth.app)."""
+    p = subparsers.add_parser(
+        "simulate", help="run the whole booth with a scripted student (fake devices)",
+        description="Run the booth with the fake camera, MockFactory lights and buttons and a "
+                    "folder as the USB stick; a scripted student identifies with a QR code, is "
+                    "guided into a good pose and accepts. Exit 0 when the photo landed and verifies.")
+    p.add_argument("--usb-dir", default="booth-usb", metavar="DIR",
+                   help="folder playing the USB stick (default: ./booth-usb)")
+    p.add_argument("--screenshots", metavar="DIR", help="save a PNG of every screen entered")
+    p.add_argument("--headless", action="store_true", help="no window even if there is a display")
+    p.add_argument("--key", metavar="FILE", help="registrar's key (default: a demo key is made)")
+    p.add_argument("--roster", metavar="FILE", help="roster CSV (default: a demo roster is made)")
+    p.add_argument("--size", default="%dx%d" % SCREEN_SIZE, metavar="WxH",
+                   help="screen size, e.g. 800x1280 for a portrait display (default: %(default)s)")
+    p.set_defaults(func=cmd_simulate)
+
+
+# --- the scripted student ---------------------------------------------------------------------
+def qr_image(payload: str, module_px: int = 9) -> np.ndarray:
+    """The QR code a phone shows, as an RGB array (segno draws it, quiet zone included)."""
+    import segno
+
+    code = segno.make(payload, error="m")
+    matrix = np.array([list(row) for row in code.matrix], dtype=bool)
+    border = 4
+    matrix = np.pad(matrix, border, constant_values=False)
+    img = np.where(matrix, 0, 255).astype(np.uint8)
+    img = np.kron(img, np.ones((module_px, module_px), np.uint8))
+    return np.dstack([img] * 3)
+
+
+def hold_up_phone(frame: np.ndarray, qr: np.ndarray) -> np.ndarray:
+    """Paste a phone showing ``qr`` into the lower part of the frame, as if held up."""
+    out = frame.copy()
+    h, w = out.shape[:2]
+    qh, qw = qr.shape[:2]
+    pad = qw // 10
+    x0, y0 = int(w * 0.16), int(h * 0.5)
+    body = (slice(y0 - pad, y0 + qh + 3 * pad), slice(x0 - pad, x0 + qw + pad))
+    out[body] = (30, 30, 34)
+    out[y0:y0 + qh, x0:x0 + qw] = qr
+    return out
+
+
+@dataclass
+class Script:
+    """What the camera films, by booth state: the fake camera's scene callable."""
+    qr: np.ndarray
+    face: str = "hopper"
+    backdrop: str = "blue"
+    size: tuple[int, int] = (1440, 1080)
+    phase: str = "walk_up"
+    phase_started: float = 0.0       # in camera time
+    camera_time: float = 0.0
+
+    def set_phase(self, phase: str) -> None:
+        if phase != self.phase:
+            self.phase, self.phase_started = phase, self.camera_time
+
+    def __call__(self, t: float) -> np.ndarray:
+        from kiosk.sim.scripted import ScriptedScene
+        from kiosk.sim.scenes import compose_scene
+
+        self.camera_time = t
+        common = dict(face=self.face, backdrop=self.backdrop, size=self.size)
+        if self.phase == "walk_up":
+            return compose_scene(**common, **QR_POSE)
+        if self.phase == "qr":
+            return hold_up_phone(compose_scene(**common, **QR_POSE), self.qr)
+        if self.phase == "guided":
+            scene = self._guided or ScriptedScene(GUIDED_MOVES, **common)
+            self._guided = scene
+            return scene(t - self.phase_started)
+        return compose_scene(**common)      # standing right
+
+    _guided: object = None
+
+
+@dataclass
+class Director:
+    """Plays the student: watches the booth's state and acts like a person would."""
+    booth: object
+    script: Script
+    pins: object                          # gpiozero MockFactory
+    confirm_pin: int
+    retake_pin: int
+    screenshots: Path | None = None
+    actions: list = field(default_factory=list)   # (due, callable), dropped on a state change
+    releases: list = field(default_factory=list)  # (due, pin): buttons let go, always
+    shot_pending: str | None = None
+    shots: list[str] = field(default_factory=list)
+    guidance_shots: int = 0
+    last_hint: object = None
+    entered: float = 0.0
+    done_at: float | None = None
+    hints_seen: list[str] = field(default_factory=list)
+    hint_ids: list = field(default_factory=list)     # rule id of each hint shown (None = all pass)
+    retakes_wanted: int = 0                          # the student asks for this many retakes
+    retaken: int = 0
+
+    def at(self, delay: float, fn) -> None:
+        self.actions.append((self.booth.clock() + delay, fn))
+
+    def press(self, pin: int) -> None:
+        """A real press through gpiozero: the pin goes low (pressed), and high again later."""
+        self.pins.pin(pin).drive_low()
+        self.releases.append((self.booth.clock() + 0.2, pin))
+
+    def touch_screen(self) -> None:
+        """A finger on the screen, as SDL reports it: a mouse press and release (left button)."""
+        import pygame
+
+        pos = (self.booth.layout.width // 2, self.booth.layout.height // 2)
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+
+    def on_state(self, booth, state: State) -> None:
+        self.entered = booth.clock()
+        self.shot_pending = f"{len(self.shots) + 1:02d}_{state.value}"
+        self.actions = []
+        if state is State.ATTRACT:
+            if self.done_at is None:        # walks up and touches the screen
+                self.script.set_phase("walk_up")
+                self.at(2.5, self.touch_screen)
+        elif state is State.IDENTIFY:       # holds the phone's QR code up to the camera
+            self.at(1.5, lambda: self.script.set_phase("qr"))
+        elif state is State.CONFIRM:
+            self.script.set_phase("walk_up")
+            self.at(2.0, lambda: self.press(self.confirm_pin))
+        elif state is State.REMINDERS:
+            self.at(2.0, lambda: self.press(self.confirm_pin))
+        elif state is State.GUIDANCE:
+            # the first time guided from bad poses; after a retake already standing right
+            self.script.set_phase("good" if self.retaken else "guided")
+        elif state is State.REVIEW:
+            retake = not booth.session.can_accept or self.retaken < self.retakes_wanted
+            if retake and booth.session.retakes_left:
+                self.retaken += 1
+                self.at(2.5, lambda: self.press(self.retake_pin))
+            else:
+                self.at(2.5, lambda: self.press(self.confirm_pin))
+        elif state in (State.DONE, State.FAILSAFE):
+            self.done_at = booth.clock()
+
+    def on_frame(self, booth) -> None:
+        now = booth.clock()
+        due = [a for a in self.actions if a[0] <= now]
+        self.actions = [a for a in self.actions if a[0] > now]
+        for _, fn in due:
+            fn()
+        for due_at, pin in [r for r in self.releases if r[0] <= now]:
+            self.pins.pin(pin).drive_high()
+        self.releases = [r for r in self.releases if r[0] > now]
+        if self.screenshots is None:
+            self.shot_pending = None
+        elif self.shot_pending and booth.feed.latest()[0] is not None:
+            self._save(booth, self.shot_pending)     # (once the camera's first frame is in)
+            self.shot_pending = None
+        view = booth.session.data.live
+        if booth.session.state is State.GUIDANCE and view is not None:
+            if view.message != self.last_hint:
+                self.last_hint = view.message
+                self.hints_seen.append(view.message.en)
+                self.hint_ids.append(view.hint_id)
+                if self.screenshots is not None and self.guidance_shots < GUIDANCE_SHOTS:
+                    self.guidance_shots += 1
+                    self._save(booth, f"{len(self.shots) + 1:02d}_guidance_hint{self.guidance_shots}")
+
+    def _save(self, booth, name: str) -> None:
+        import pygame
+
+        path = self.screenshots / f"{name}.png"
+        pygame.image.save(booth.surface, str(path))
+        self.shots.append(path.name)
+
+    def finished(self, booth) -> bool:
+        return self.done_at is not None and booth.clock() - self.done_at > 1.0
+
+
+# --- demo files -------------------------------------------------------------------------------
+def make_demo_files(folder: Path, *, key: str | None, roster: str | None) -> tuple[Path, Path]:
+    """A registrar key and a roster with the scripted student (created unless given)."""
+    from kiosk.photo.identity import generate_key
+    from kiosk.photo.student import id_check_char
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key_path = Path(key) if key else folder / "registrar.key"
+    if not key_path.exists():
+        generate_key(key_path)
+    roster_path = Path(roster) if roster else folder / "roster.csv"
+    if roster is None:
+        rows = ["学号,姓名,身份证号,学院,班级"]
+        d = DEMO_STUDENT
+        rows.append(f"{d['student_id']},{d['name']},{d['id_number']},{d['college']},{d['class_name']}")
+        for sid, name, first in DEMO_OTHERS:
+            first17 = first[:17]
+            rows.append(f"{sid},{name},{first17 + id_check_char(first17)},,")
+        roster_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return key_path, roster_path
+
+
+def qr_payload_for(student: dict) -> str:
+    return f"学号={student['student_id']};姓名={student['name']}"
+
+
+# --- the run ------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    path: Path | None
+    verdict: str
+    states: list[str]
+    hints: list[str]
+    screenshots: list[str]
+    seconds: float
+    fps: float
+    live_fps: float                  # analysed preview frames per second during guidance
+    analysis_ms: float | None        # mean time to analyse + check one preview frame
+    pass_to_usb_s: float | None
+    demo_folder: Path
+    hint_ids: list = field(default_factory=list)
+    light_levels: list = field(default_factory=list)     # left panel's PWM values, in order
+    confirm_presses: int = 0                             # confirm button presses (MockFactory pin)
+    stats: object = None
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path) if self.path else None, "verdict": self.verdict,
+                "states": self.states, "hints": self.hints, "screenshots": len(self.screenshots),
+                "seconds": round(self.seconds, 1), "screen_fps": round(self.fps, 1),
+                "analysed_fps": round(self.live_fps, 2),
+                "analysis_ms": None if self.analysis_ms is None else round(self.analysis_ms),
+                "all_pass_to_usb_s": None if self.pass_to_usb_s is None else round(self.pass_to_usb_s, 2)}
+
+
+def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | None = None,
+             headless: bool = False, key: str | None = None, roster: str | None = None,
+             size: tuple[int, int] = SCREEN_SIZE, demo_dir: str | os.PathLike | None = None,
+             max_seconds: float = MAX_RUN_S, retakes: int = 0) -> Outcome:
+    """Run one scripted visit; returns where the photo went and what the registrar's check says.
+
+    ``retakes``: the student presses retake on the review screen this many times first.
+    """
+    import hardware
+    from kiosk.booth.app import EventQueue, build_booth, open_display
+    from kiosk.config import Config
+
+    usb = Path(usb_dir).resolve()
+    demo = Path(demo_dir) if demo_dir else usb.parent / "booth-demo"
+    key_path, roster_path = make_demo_files(demo, key=key, roster=roster)
+    shots = Path(screenshots) if screenshots else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+    config = Config()
+    config.booth.state_dir = str(demo / "state")
+    config.booth.key_file = str(key_path)
+    config.booth.roster_file = str(roster_path)
+
+    script = Script(qr=qr_image(qr_payload_for(DEMO_STUDENT)))
+    events = EventQueue()
+    devices = hardware.open_devices(config.devices, simulate=True, usb_dir=usb, scene=script,
+                                    on_event=events.post)
+    started = time.monotonic()
+    booth = None
+    try:
+        surface = open_display(fullscreen=False, size=size, headless=headless)
+        booth = build_booth(config, devices, events, surface=surface)
+        director = Director(booth, script, devices.pin_factory, config.devices.confirm_button_pin,
+                            config.devices.retake_button_pin, screenshots=shots,
+                            retakes_wanted=retakes)
+        booth.state_listeners.append(director.on_state)
+        booth.frame_listeners.append(director.on_frame)
+        booth.start()
+        booth.run(until=director.finished, max_seconds=max_seconds)
+    finally:
+        if booth is not None:
+            booth.stop()
+        pins = devices.pin_factory
+        lights_seen = [st.state for st in pins.pin(config.devices.light_left_pin).states]
+        levels = [bool(st.state) for st in pins.pin(config.devices.confirm_button_pin).states]
+        presses = sum(1 for a, b in zip(levels, levels[1:]) if a and not b)   # high → low
+        devices.close()
+    seconds = time.monotonic() - started
+    stats = booth.stats
+    saved = booth.session.data.saved if booth.session.state is State.DONE else None
+    path = usb / saved.path if saved is not None and saved.path else None
+    verdict = verify_on_stick(path, key_path, config) if path else "missing"
+    live = booth.live
+    return Outcome(
+        path=path, verdict=verdict,
+        states=[st.value for st in booth.session.data.history], hints=director.hints_seen,
+        screenshots=director.shots, seconds=seconds,
+        fps=stats.frames / max(1e-6, seconds),
+        live_fps=stats.live_fps or 0.0,
+        analysis_ms=(1000 * live.seconds / live.analysed) if live and live.analysed else None,
+        pass_to_usb_s=stats.pass_to_usb_s,
+        demo_folder=demo, hint_ids=director.hint_ids, light_levels=lights_seen,
+        confirm_presses=presses, stats=stats)
+
+
+def verify_on_stick(path: Path, key_path: Path, config) -> str:
+    """What the registrar's tool says about the file on the stick: pass, warn or fail."""
+    from kiosk.photo.analysis import Analyzer
+    from kiosk.photo.identity import load_key
+    from kiosk.photo.verify import verify_file
+
+    if not path.is_file():
+        return "missing"
+    with Analyzer() as analyzer:
+        report = verify_file(path, key=load_key(key_path), expected=None, analyzer=analyzer,
+                             config=config)
+    for c in report.checks:
+        if c.blocking:
+            log.warning("verify: %s %s (%s)", c.id, c.status.value, c.message.en)
+    return report.verdict.value
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"kiosk simulate: --size must look like 1280x800, not {args.size!r}", file=sys.stderr)
+        return 2
+    from kiosk.booth.ui.fonts import FontMissing
+
+    try:
+        outcome = simulate(args.usb_dir, screenshots=args.screenshots, headless=args.headless,
+                           key=args.key, roster=args.roster, size=(w, h))
+    except FontMissing as exc:
+        print(f"kiosk simulate: {exc}", file=sys.stderr)
+        return 2
+    print(f"demo key and roster: {outcome.demo_folder}")
+    print(f"states: {' → '.join(outcome.states)}")
+    print("live guidance said: " + " | ".join(outcome.hints))
+    if args.screenshots:
+        print(f"screenshots: {len(outcome.screenshots)} in {args.screenshots}")
+    print(f"photo on the USB stick: {outcome.path or 'none'}")
+    print(f"registrar's check (kiosk verify): {outcome.verdict}")
+    print(f"run: {outcome.seconds:.0f} s, screen {outcome.fps:.1f} fps, analysis "
+          f"{outcome.live_fps:.1f} frames/s ({outcome.analysis_ms or 0:.0f} ms each), "
+          f"all checks pass → photo on USB "
+          f"{outcome.pass_to_usb_s if outcome.pass_to_usb_s is None else round(outcome.pass_to_usb_s, 1)} s")
+    log.info("simulate: %s", json.dumps(outcome.to_dict(), ensure_ascii=False))
+    return 0 if outcome.path is not None and outcome.verdict in ("pass", "warn") else 1
