@@ -35,6 +35,8 @@ class BoothSettings:
     state_dir: str = "/var/lib/kiosk"        # spool and calibration (systemd StateDirectory)
     language: str = "zh"                     # zh|en: the screen's first language
     roster_file: str = "/var/lib/kiosk/roster.csv"
+    whole_frame_preview: bool = False        # staff/debug: live guidance shows the whole camera
+                                             # frame (landscape) instead of the mirror of the crop
 
 
 @dataclass

@@ -334,7 +334,8 @@ class Booth:
         self.model = screens.ScreenModel(
             self.session.data, now=self.clock(), preview=frame,
             retakes_left=self.session.retakes_left, can_accept=self.session.can_accept,
-            technician=self, warnings=tuple(self.config.warnings) + tuple(self.warnings))
+            technician=self, warnings=tuple(self.config.warnings) + tuple(self.warnings),
+            whole_frame=self.config.booth.whole_frame_preview)
         screens.draw(self.surface, self.fonts, self.layout, self.model)
 
     # --- events --------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def walk(session: Session, state: State) -> None:
                                           "Saved to the USB stick: 110105200303151236.jpg")), t + 13)
 
 
-def render(fonts, state: State, size=(1280, 800), *, language="zh", preview=None):
+def render(fonts, state: State, size=(1280, 800), *, language="zh", preview=None,
+           whole_frame=False):
     session = Session(SessionSettings(), Directory(), language=language)
     walk(session, state)
     assert session.state is state
@@ -89,7 +90,8 @@ def render(fonts, state: State, size=(1280, 800), *, language="zh", preview=None
     layout = make_layout(size)
     model = screens.ScreenModel(session.data, now=session.data.entered_at + 0.5,
                                 preview=grey_frame() if preview is None else preview,
-                                retakes_left=session.retakes_left, can_accept=session.can_accept)
+                                retakes_left=session.retakes_left, can_accept=session.can_accept,
+                                whole_frame=whole_frame)
     screens.draw(surface, fonts, layout, model)
     return surface, layout, model
 
@@ -249,10 +251,11 @@ def test_target_bands_are_the_standards_bands_inside_the_crop():
 
 
 def test_guide_overlay_is_drawn_where_the_crop_will_be(fonts, tmp_path):
+    """The staff's whole-frame view (config booth.whole_frame_preview)."""
     size = (1280, 800)
-    surface, layout, model = render(fonts, State.GUIDANCE, size)
+    surface, layout, model = render(fonts, State.GUIDANCE, size, whole_frame=True)
     pygame.image.save(surface, str(tmp_path / "guidance.png"))
-    layout = screens.screen_layout(layout, State.GUIDANCE)
+    layout = screens.screen_layout(layout, State.GUIDANCE, whole_frame=True)
     assert layout.preview.width > 0.55 * size[0]          # the mirror gets most of the screen
     dest = widgets.fit(SRC, layout.preview)
     crop = overlay.Projection(SRC[0], SRC[1], dest, mirror=True).rect(BOX)
@@ -315,10 +318,11 @@ def test_with_a_real_face_the_eyes_sit_in_the_eye_band_and_the_face_in_the_crop(
     session.data.live = view
     size = (1280, 800)
     surface, layout = pygame.Surface(size), make_layout(size)
-    screens.draw(surface, fonts, layout, screens.ScreenModel(session.data, now=0, preview=frame))
+    screens.draw(surface, fonts, layout, screens.ScreenModel(session.data, now=0, preview=frame,
+                                                             whole_frame=True))
     pygame.image.save(surface, str(tmp_path / "real_face_guidance.png"))
 
-    dest = widgets.fit(SRC, screens.screen_layout(layout, State.GUIDANCE).preview)
+    dest = widgets.fit(SRC, screens.screen_layout(layout, State.GUIDANCE, whole_frame=True).preview)
     proj = overlay.Projection(SRC[0], SRC[1], dest, mirror=True)
     shapes = overlay.guide_shapes(plan.box, proj)
     face = analysis.face

@@ -22,7 +22,7 @@ from kiosk.photo import standard
 from kiosk.message import Message
 from kiosk.photo.checks.result import Status
 from kiosk.booth.session import SessionData, State
-from kiosk.booth.ui import overlay, texts, widgets
+from kiosk.booth.ui import icons, mirror, overlay, texts, widgets
 from kiosk.booth.ui.fonts import Fonts
 from kiosk.booth.ui.keypad import keypad_buttons
 from kiosk.booth.ui.layout import Button, Layout, bottom_buttons, make_layout
@@ -41,27 +41,34 @@ class ScreenModel:
     can_accept: bool = False
     technician: Any = None                 # handed to kiosk.technician.screens.draw
     warnings: tuple[str, ...] = ()         # config / roster problems, for the technician
+    whole_frame: bool = False              # staff view: live guidance over the whole camera frame
 
     @property
     def lang(self) -> str:
         return self.data.language
 
 
-def screen_layout(layout: Layout, state: State) -> Layout:
+def screen_layout(layout: Layout, state: State, whole_frame: bool = False) -> Layout:
     """The layout of one screen: the keypad needs room on a portrait screen, the live mirror on a
     landscape one."""
     if state is State.IDENTIFY and layout.portrait:
         return make_layout((layout.width, layout.height), preview_share=0.34)
+    if state in (State.GUIDANCE, State.CAPTURE) and layout.portrait and not whole_frame:
+        # the portrait mirror fills the width: the arrow sits beside the text below it
+        return make_layout((layout.width, layout.height), preview_share=0.66)
     if state in (State.GUIDANCE, State.CAPTURE) and not layout.portrait:
-        # the live mirror is the point of these screens: give it more of a landscape screen
-        return make_layout((layout.width, layout.height), landscape_share=0.62)
+        # the live view is the point of these screens: the staff's whole (landscape) frame
+        # takes most of a landscape screen; the portrait mirror of the crop needs half of it
+        # (its full height), leaving the other half to the big arrow and the instruction
+        return make_layout((layout.width, layout.height),
+                           landscape_share=0.62 if whole_frame else 0.5)
     return layout
 
 
 def buttons(model: ScreenModel, layout: Layout) -> list[Button]:
     """The touch targets of the current screen, most specific first."""
     state = model.data.state
-    layout = screen_layout(layout, state)
+    layout = screen_layout(layout, state, model.whole_frame)
     if state is State.TECHNICIAN:
         return []
     out = [Button(layout.language, "language", texts.LANGUAGE_BUTTON, "quiet")]
@@ -140,7 +147,7 @@ def draw(surface: pygame.Surface, fonts: Fonts, layout: Layout, model: ScreenMod
     """Draw the whole screen for the model's state."""
     surface.fill(BACKGROUND)
     state = model.data.state
-    layout = screen_layout(layout, state)
+    layout = screen_layout(layout, state, model.whole_frame)
     if state is State.TECHNICIAN:
         draw_technician(surface, fonts, layout, model)
         return
@@ -416,26 +423,25 @@ def draw_reminders(surface, fonts, layout, model):
 
 
 def draw_guidance(surface, fonts, layout, model):
-    dest = _preview(surface, layout, model)
+    """Live guidance: the mirror of the crop with the guide, a big arrow and the instruction.
+    The staff's view (``model.whole_frame``) shows the whole camera frame with the crop on it."""
     view = model.data.live
-    if dest is not None:
-        src = getattr(view, "source_size", None) or (model.preview.shape[1], model.preview.shape[0])
-        proj = overlay.Projection(src[0], src[1], dest, mirror=True)
-        plan = getattr(view, "plan", None)
-        box = getattr(plan, "box", None) or overlay.default_box(*src)
-        shapes = overlay.guide_shapes(box, proj)
-        overlay.draw_guide(surface, shapes, dest, ready=bool(getattr(view, "all_pass", False)))
-        _band_labels(surface, fonts, layout, model, shapes, dest)
-    p = layout.panel
-    y = p.y + layout.language.bottom + layout.pad
+    if model.whole_frame:
+        _whole_frame_guide(surface, fonts, layout, model, view)
+    else:
+        shapes = _mirror(surface, layout, model, getattr(view, "plan", None),
+                         ready=bool(getattr(view, "all_pass", False)))
+        if shapes is not None:
+            _band_labels(surface, fonts, layout, model, shapes.guide, shapes.dest)
     if view is None:            # no analysed frame yet in this visit's guidance
-        message, color = texts.LOOKING, TEXT
+        message, color, kind = texts.LOOKING, TEXT, None
     else:
         message = view.message
         color = GOOD if view.hint_id is None else ACCENT
-    y = bilingual(surface, fonts, message, model.lang, (p.x, y), int(layout.big * 1.15), p.width,
-                  color)
+        kind = icons.kind_for(message, all_pass=view.hint_id is None)
+    y = _instruction(surface, fonts, layout, model, message, color, kind)
     if view is not None and view.all_pass:
+        p = layout.panel
         bar = pygame.Rect(p.x, y + layout.pad, p.width, max(10, layout.pad))
         pygame.draw.rect(surface, (50, 60, 80), bar, border_radius=bar.height // 2)
         filled = bar.copy()
@@ -443,6 +449,70 @@ def draw_guidance(surface, fonts, layout, model):
         pygame.draw.rect(surface, GOOD, filled, border_radius=bar.height // 2)
         y = bar.bottom
     _notice(surface, fonts, layout, model, y + layout.pad)
+
+
+#: The mirror's zoom eases from one analysed frame's crop to the next (screens draw on one thread).
+_zoom = mirror.BoxEase()
+
+
+def _mirror(surface, layout, model, plan, *, ready: bool = False, hold: bool = False):
+    """The mirror of the crop in the preview area; ``hold`` keeps the last zoom (countdown)."""
+    frame = model.preview
+    if frame is None:
+        return mirror.draw_mirror(surface, layout.preview, None, None)
+    size = (frame.shape[1], frame.shape[0])
+    if hold and _zoom.box is not None:
+        box = _zoom.box
+    else:
+        src = getattr(model.data.live, "source_size", None)
+        box = _zoom.update(mirror.target_box(size, plan, src), model.now)
+    area = _fit_clear(layout, mirror.portrait_rect(layout.preview).size, layout.preview)
+    return mirror.draw_mirror(surface, area, frame, box, ready=ready)
+
+
+def icon_rect(layout: Layout) -> pygame.Rect:
+    """Where the big pictogram goes: at the top of the panel (landscape), at its left beside
+    the text (portrait). At least 15 % of the screen's height, readable from the stool."""
+    p = layout.panel
+    if layout.portrait:
+        side = int(min(p.width * 0.4, p.height * 0.6, layout.height * 0.17))
+        return pygame.Rect(p.x, p.y, side, side)
+    top = p.y + layout.language.bottom
+    side = int(min(p.width * 0.8, layout.height * 0.27))
+    return pygame.Rect(p.centerx - side // 2, top, side, side)
+
+
+def _instruction(surface, fonts, layout, model, message: Message, color, kind: str | None) -> int:
+    """The pictogram (if any) and the instruction, big; returns the y below them."""
+    p = layout.panel
+    box = icon_rect(layout)
+    if kind is not None:
+        icons.draw_icon(surface, kind, box)
+    size = int(layout.big * 1.15)
+    if layout.portrait:
+        x = box.right + layout.pad
+        width = p.right - x
+        buttons_top = bottom_buttons(layout, [("retake", texts.BACK, "quiet")])[0].rect.top
+        size = widgets.fitting_size(fonts, [message], model.lang, size, width,
+                                    buttons_top - layout.pad - p.y)
+        y = bilingual(surface, fonts, message, model.lang, (x, p.y), size, width, color)
+        return max(y, box.bottom)
+    return bilingual(surface, fonts, message, model.lang, (p.x, box.bottom + layout.pad), size,
+                     p.width, color, center=True)
+
+
+def _whole_frame_guide(surface, fonts, layout, model, view) -> None:
+    """The staff's view: the whole mirrored camera frame, the crop and bands projected on it."""
+    dest = _preview(surface, layout, model)
+    if dest is None:
+        return
+    src = getattr(view, "source_size", None) or (model.preview.shape[1], model.preview.shape[0])
+    proj = overlay.Projection(src[0], src[1], dest, mirror=True)
+    plan = getattr(view, "plan", None)
+    box = getattr(plan, "box", None) or overlay.default_box(*src)
+    shapes = overlay.guide_shapes(box, proj)
+    overlay.draw_guide(surface, shapes, dest, ready=bool(getattr(view, "all_pass", False)))
+    _band_labels(surface, fonts, layout, model, shapes, dest)
 
 
 def _band_labels(surface, fonts, layout, model, shapes, dest) -> None:
@@ -460,7 +530,11 @@ def _band_labels(surface, fonts, layout, model, shapes, dest) -> None:
 
 
 def draw_capture(surface, fonts, layout, model):
-    dest = _preview(surface, layout, model)
+    if model.whole_frame:
+        dest = _preview(surface, layout, model)
+    else:
+        shapes = _mirror(surface, layout, model, None, hold=True)
+        dest = shapes.dest if shapes is not None else None
     d = model.data
     p = layout.panel
     if not d.burst_started and d.countdown_until is not None:
