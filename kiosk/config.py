@@ -110,6 +110,16 @@ class StudentSettings:
 
 
 @dataclass
+class VoiceSettings:
+    mute: bool = False                       # true: no voice, no beeps (the screen still guides)
+    volume: float = 0.8                      # 0..1, of the clips' own level (normalised at build)
+    repeat_s: float = 6.0                    # the same instruction is said again at most this often
+    gap_s: float = 2.0                       # a new phrase at least this long after the last one
+    beeps: bool = True                       # countdown beeps and the shutter sound
+    clip_dir: str = ""                       # made by tools/make-voice; "" = <venv>/share/kiosk/voice
+
+
+@dataclass
 class Config:
     booth: BoothSettings = field(default_factory=BoothSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
@@ -117,6 +127,7 @@ class Config:
     devices: DeviceSettings = field(default_factory=DeviceSettings)
     technician: TechnicianSettings = field(default_factory=TechnicianSettings)
     students: StudentSettings = field(default_factory=StudentSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     warnings: list[str] = field(default_factory=list)   # what was wrong with the file, if anything
 

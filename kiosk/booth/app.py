@@ -223,6 +223,9 @@ class Booth:
         self._next_frame = 0.0
         self.model = None
         self.watchdog = None
+        from kiosk.booth.voice import Voice
+
+        self.voice = Voice.for_booth(self)     # spoken prompts and beeps: a frame listener
         if getattr(devices, "service", None) is not None:
             from hardware.service import WatchdogGate
 
@@ -277,6 +280,7 @@ class Booth:
             if worker is not None and worker.is_alive():
                 worker.join(timeout=5)
         self.work.close()
+        self.voice.close()
 
     def run(self, *, until: Callable[["Booth"], bool] | None = None, max_seconds: float | None = None) -> None:
         """Run frames until ``until(booth)`` is true, ``max_seconds`` pass, or Ctrl+Q."""

@@ -39,9 +39,14 @@ def color(ctx: CheckContext) -> CheckResult:
     if med is None:
         return unknown("background.color", limit, NO_BACKDROP)
     value = float(delta_e_2000(med, reference_lab(ctx)))
-    msg = Message(f"背景颜色不是标准的{standard.BACKGROUND_NAMES_ZH[name]}：请联系工作人员",
-                  f"The backdrop is not the standard {name}: please ask staff")
-    return judge_max("background.color", value, ctx.t.background_max_delta_e, limit, msg)
+    return judge_max("background.color", value, ctx.t.background_max_delta_e, limit,
+                     wrong_color(name))
+
+
+def wrong_color(name: str) -> Message:
+    """The backdrop is not the installed reference colour ``name`` (blue, white or grey)."""
+    return Message(f"背景颜色不是标准的{standard.BACKGROUND_NAMES_ZH[name]}：请联系工作人员",
+                   f"The backdrop is not the standard {name}: please ask staff")
 
 
 def uniform(ctx: CheckContext) -> CheckResult:
