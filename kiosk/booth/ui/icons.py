@@ -93,7 +93,7 @@ def arc_arrow(surface, color, centre, radius: float, start_deg: float, end_deg: 
     screen) with an arrow head at its end."""
     cx, cy = centre
     n = 24
-    head = width * 1.6
+    head = width * 2.0             # its inscribed circle is wider than the line: it reads as a head
     # stop the line short of the tip so the head's point is sharp
     span = end_deg - start_deg
     shorten = math.degrees(head * 0.8 / radius) * (1 if span > 0 else -1)

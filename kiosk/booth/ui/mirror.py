@@ -145,11 +145,10 @@ def mirror_shapes(dest: pygame.Rect) -> MirrorShapes:
     return MirrorShapes(dest, overlay.guide_shapes(photo, proj))
 
 
-def draw_mirror(surface: pygame.Surface, area: pygame.Rect, frame: np.ndarray | None, box: Box | None,
+def draw_mirror(surface: pygame.Surface, dest: pygame.Rect, frame: np.ndarray | None, box: Box | None,
                 *, ready: bool = False) -> MirrorShapes | None:
-    """Draw the mirror of ``box`` of ``frame`` in the portrait rectangle fitted to ``area``,
-    and the guide over it. Returns its shapes (None without a frame)."""
-    dest = portrait_rect(area)
+    """Draw the mirror of ``box`` of ``frame`` filling ``dest`` (a 3:4 rectangle, see
+    `portrait_rect`) and the guide over it. Returns its shapes (None without a frame)."""
     if frame is None or box is None:
         pygame.draw.rect(surface, (30, 36, 52), dest)
         return None

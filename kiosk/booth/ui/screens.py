@@ -458,16 +458,22 @@ _zoom = mirror.BoxEase()
 def _mirror(surface, layout, model, plan, *, ready: bool = False, hold: bool = False):
     """The mirror of the crop in the preview area; ``hold`` keeps the last zoom (countdown)."""
     frame = model.preview
+    dest = mirror_rect(layout)
     if frame is None:
-        return mirror.draw_mirror(surface, layout.preview, None, None)
+        return mirror.draw_mirror(surface, dest, None, None)
     size = (frame.shape[1], frame.shape[0])
     if hold and _zoom.box is not None:
         box = _zoom.box
     else:
         src = getattr(model.data.live, "source_size", None)
         box = _zoom.update(mirror.target_box(size, plan, src), model.now)
+    return mirror.draw_mirror(surface, dest, frame, box, ready=ready)
+
+
+def mirror_rect(layout: Layout) -> pygame.Rect:
+    """Where the live mirror goes (``layout`` as `screen_layout` gives it for the screen)."""
     area = _fit_clear(layout, mirror.portrait_rect(layout.preview).size, layout.preview)
-    return mirror.draw_mirror(surface, area, frame, box, ready=ready)
+    return mirror.portrait_rect(area)
 
 
 def icon_rect(layout: Layout) -> pygame.Rect:
