@@ -116,7 +116,7 @@ _cache: list = []       # [(frame, box, size), surface]: the screen redraws fast
 
 
 def mirror_surface(frame: np.ndarray, box: Box, size: tuple[int, int]) -> pygame.Surface:
-    key = (tuple(round(v, 1) for v in box), tuple(size))
+    key = (tuple(int(round(v)) for v in box), tuple(size))      # whole pixels: what is cut
     if _cache and _cache[0][0] is frame and _cache[0][1:] == key:
         return _cache[1]
     img = crop_pixels(frame, box, size)
