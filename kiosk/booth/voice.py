@@ -101,6 +101,7 @@ class Voice:
         self._state = None
         self._count: int | None = None      # the countdown number last beeped
         self._shutter = False
+        self._once: Message | None = None    # said once on entering a screen (verdict, thanks)
         self.said: list[tuple[float, str, str]] = []     # (time, lang, text): the log of a visit
 
     @classmethod
@@ -120,7 +121,8 @@ class Voice:
 
     # --- what to play ------------------------------------------------------------------------
     def say(self, message: Message, lang: str, now: float) -> bool:
-        """Say ``message`` if the prompter allows it and no phrase is still playing."""
+        """Say ``message`` if the prompter allows it and no phrase is still playing; True when
+        it was said (or would have been, had its clip been there)."""
         if self.settings.mute or self.player.busy("voice"):
             return False
         lang = "en" if lang == "en" else "zh"
@@ -129,7 +131,9 @@ class Voice:
             return False
         path = self.library.clip(message, lang)
         self.said.append((now, lang, text))
-        return path is not None and self.player.play(path, "voice", self.volume)
+        if path is not None:
+            self.player.play(path, "voice", self.volume)
+        return True
 
     def effect(self, name: str) -> bool:
         if self.settings.mute or not self.settings.beeps:
@@ -145,14 +149,17 @@ class Voice:
         state = data.state
         if state is not self._state:
             self._state = state
-            self._count, self._shutter = None, False
+            self._count, self._shutter, self._once = None, False, None
             if state is State.ATTRACT:
                 self.prompter.reset()           # a new student hears everything afresh
                 self.said.clear()
             elif state is State.REVIEW:
-                self.say(_verdict(data.photo), data.language, now)
+                self._once = _verdict(data.photo)
             elif state is State.DONE:
-                self.say(texts.THANKS, data.language, now)
+                self._once = texts.THANKS
+        if self._once is not None:              # once, as soon as the last phrase has ended
+            if self.say(self._once, data.language, now):
+                self._once = None
         if state is State.GUIDANCE:
             view = data.live
             self.say(view.message if view is not None else texts.LOOKING, data.language, now)

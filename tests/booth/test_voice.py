@@ -219,6 +219,18 @@ def test_countdown_beeps_once_a_second_then_the_shutter(library):
     assert player.played == [("effect", "beep.wav")] * 3 + [("effect", "shutter.wav")]
 
 
+def test_the_verdict_is_said_once_when_the_last_phrase_has_ended(library):
+    voice, player = make_voice(library, gap_s=0.0, repeat_s=0.0)
+    player.busy_now = True                         # "hold still" is still playing
+    data = SessionData(state=State.REVIEW, language="zh")
+    voice.follow(data, 0.0)
+    assert player.played == []
+    player.busy_now = False
+    for t in (0.5, 0.6, 5.0, 20.0):
+        voice.follow(data, t)
+    assert player.played == [("voice", library.clip(texts.FAILED, "zh").name)]   # no photo: failed
+
+
 def test_mute_and_no_beeps_settings(library):
     voice, player = make_voice(library, mute=True)
     voice.follow(SessionData(state=State.GUIDANCE, live=view(crop.MOVE_LEFT)), 0.0)
