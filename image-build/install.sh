@@ -116,7 +116,8 @@ if [ "$do_venv" = 1 ]; then
     [ -f "$src/README.md" ] && install -m 0644 "$src/README.md" /opt/kiosk/README.md
     # the spoken prompts: espeak-ng speaks every instruction once, here, into WAV files
     # ($venv/share/kiosk/voice); the booth only plays them
-    "$venv/bin/python" -m kiosk.booth.voice_clips "$venv/share/kiosk/voice"
+    "$venv/bin/python" -m kiosk.booth.voice_clips "$venv/share/kiosk/voice" ||
+        log "WARNING: the voice clips were not made (is espeak-ng installed?): the booth runs silent"
     log "app installed: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("grad-photo-booth"))')"
 fi
 

@@ -264,3 +264,27 @@ def test_guidance_screenshots_show_each_state_from_real_scenes(tmp_path):
     assert views["tilt"].hint_id == "pose.roll"
     assert views["no_face"].plan.box is None
     assert {p.name for p in tmp_path.glob("*.png")} == {f"{n}_800x480.png" for n in views}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "%dx%d" % s)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_longest_instruction_stays_clear_of_the_back_button(fonts, size, lang):
+    from kiosk.booth.ui import widgets
+    from kiosk.booth.ui.layout import bottom_buttons
+    from kiosk.booth.ui import texts
+    from kiosk.photo.checks import lighting
+
+    message = max((pose.TILT_TO_LEFT, lighting.UNEVEN), key=lambda m: len(m.en))
+    frame = np.full((PREVIEW[1], PREVIEW[0], 3), 128, np.uint8)
+    surface = pygame.Surface(size)
+    layout = make_layout(size)
+    view = Guide(SessionSettings()).update([], None, 0.0, source_size=PREVIEW)
+    view = type(view)(message, "pose.roll", False, 0.0, False)
+    data = SessionData(state=State.GUIDANCE, language=lang, live=view)
+    screens.draw(surface, fonts, layout, screens.ScreenModel(data, now=1.0, preview=frame))
+    guide_layout = screens.screen_layout(layout, State.GUIDANCE)
+    back = bottom_buttons(guide_layout, [("retake", texts.BACK, "quiet")])[0].rect
+    zone = back.inflate(0, guide_layout.pad)          # the button and a little above it
+    pixels = region(surface, zone)
+    yellow = (np.abs(pixels - np.array(widgets.ACCENT)).sum(axis=2) < 60).sum()
+    assert yellow == 0

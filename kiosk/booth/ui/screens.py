@@ -495,16 +495,18 @@ def _instruction(surface, fonts, layout, model, message: Message, color, kind: s
     if kind is not None:
         icons.draw_icon(surface, kind, box)
     size = int(layout.big * 1.15)
+    # room down to the back button, less the steady-pass bar's: long English must still fit
+    bottom = bottom_buttons(layout, [("retake", texts.BACK, "quiet")])[0].rect.top - 3 * layout.pad
     if layout.portrait:
         x = box.right + layout.pad
         width = p.right - x
-        buttons_top = bottom_buttons(layout, [("retake", texts.BACK, "quiet")])[0].rect.top
-        size = widgets.fitting_size(fonts, [message], model.lang, size, width,
-                                    buttons_top - layout.pad - p.y)
+        size = widgets.fitting_size(fonts, [message], model.lang, size, width, bottom - p.y)
         y = bilingual(surface, fonts, message, model.lang, (x, p.y), size, width, color)
         return max(y, box.bottom)
-    return bilingual(surface, fonts, message, model.lang, (p.x, box.bottom + layout.pad), size,
-                     p.width, color, center=True)
+    top = box.bottom + layout.pad
+    size = widgets.fitting_size(fonts, [message], model.lang, size, p.width, bottom - top)
+    return bilingual(surface, fonts, message, model.lang, (p.x, top), size, p.width, color,
+                     center=True)
 
 
 def _whole_frame_guide(surface, fonts, layout, model, view) -> None:
