@@ -425,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        from kiosk.native_logs import hide_native_logs
+        hide_native_logs()          # mediapipe's C++ log lines: shown with -v only
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

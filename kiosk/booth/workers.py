@@ -30,10 +30,16 @@ Post = Callable[[Any], None]
 
 MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 
-#: Live guidance runs Pose (half of the model time, for the shoulders only) on one preview
-#: frame in this many and reuses the last shoulder measurement in between: with tracking
-#: (``Analyzer(video=True)``) the models then take about 20 ms a frame instead of 35.
-LIVE_POSE_EVERY = 4
+#: Live guidance runs Pose (for the shoulders only, as slow as the two essential models
+#: together) on one preview frame in this many and reuses the last shoulder measurement in
+#: between; the full-range face detector (the people count) likewise. At 10–15 analysed
+#: frames/s a shoulder measurement is under a second old and a newcomer is counted within
+#: half a second. bench/live.py prints what they cost, amortised.
+LIVE_POSE_EVERY = 15
+LIVE_DETECT_EVERY = 10
+#: The pixel rules (backdrop, clothes, light, glasses) are judged on one frame in this many
+#: (kiosk.booth.workers.LiveChecks).
+LIVE_PIXEL_EVERY = 10
 
 
 def camera_message(exc: BaseException) -> Message:
@@ -145,6 +151,8 @@ class LiveAnalysis(threading.Thread):
         self.analysed = 0
         self.seconds = 0.0
         self.stage_seconds: dict[str, float] = {"models": 0.0, "crop": 0.0, "checks": 0.0}
+        self.live_checks = LiveChecks()
+        self._checks_generation = -1
 
     def set_mode(self, mode: str) -> None:
         """Called by the loop on every state change; results of an older mode are dropped."""
@@ -199,9 +207,7 @@ class LiveAnalysis(threading.Thread):
     def _make_analyzer(self):
         if self.analyzer_factory is not None:
             return self.analyzer_factory()
-        from kiosk.photo.analysis import Analyzer
-
-        return Analyzer(video=True, pose_every=LIVE_POSE_EVERY)
+        return live_analyzer()
 
     def _scan(self, frame: np.ndarray) -> None:
         for data in decode_qr(frame):
@@ -212,7 +218,11 @@ class LiveAnalysis(threading.Thread):
             self.post(QrScanned(data))
 
     def _guide(self, analyzer, frame: np.ndarray, generation: int) -> None:
-        analysis, plan, results, stages = guide_frame(analyzer, frame, self.config, self.still_size)
+        if self._checks_generation != generation:       # a new visit: nothing held over
+            self.live_checks.reset()
+            self._checks_generation = generation
+        analysis, plan, results, stages = guide_frame(analyzer, frame, self.config, self.still_size,
+                                                      self.live_checks)
         took = sum(stages.values())
         self.analysed += 1
         self.seconds += took
@@ -223,14 +233,25 @@ class LiveAnalysis(threading.Thread):
                              {k: v * 1e3 for k, v in stages.items()}))
 
 
-def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int] | None):
-    """One frame of live guidance: models, crop plan, then every check judged in the crop.
+def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int] | None,
+                checks: "LiveChecks | None" = None):
+    """One frame of live guidance: models, crop plan, then the blocking checks judged in the crop.
 
-    The same checks as the final validation (kiosk.photo.checks.run_checks), on the preview frame.
+    The validator's own checks (kiosk.photo.checks.run_checks) on the preview frame, with
+    savings that leave every decision what the validator decides on that frame (bench/live.py
+    and tests/photo/test_live_decisions.py compare both on a set of scenes):
+
+    * only :data:`~kiosk.photo.checks.LIVE_RULE_IDS`: advisory rules never become the
+      instruction on screen;
+    * the crop is judged at the preview's own resolution (:func:`live_view_scale`) instead of
+      being upsampled to 480×640 first: upsampling adds pixels, not information;
+    * the analyzer tracks (FaceMesh, Pose) and runs Pose and the full-range face detector on
+      one frame in a few (:func:`live_analyzer`); ``checks`` (the live thread's
+      :class:`LiveChecks`) likewise re-measures the pixel rules on one frame in a few.
+
     Returns ``(analysis, plan, results, stages)``; ``stages`` are seconds per step ("models",
-    "crop", "checks"). bench/engine.py times exactly this function.
+    "crop", "checks"). bench/live.py times exactly this function.
     """
-    from kiosk.photo.checks import run_checks
     from kiosk.photo.crop import plan_crop
 
     t0 = time.perf_counter()
@@ -238,9 +259,61 @@ def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int]
     t1 = time.perf_counter()
     plan = plan_crop(analysis)
     t2 = time.perf_counter()
-    results = list(run_checks(analysis, config, crop=plan))
+    results = (checks or LiveChecks(pixel_every=1))(analysis, plan, config)
     t3 = time.perf_counter()
     return analysis, plan, results, {"models": t1 - t0, "crop": t2 - t1, "checks": t3 - t2}
+
+
+class LiveChecks:
+    """The live rules of one stream of preview frames, the pixel rules amortised.
+
+    The geometry rules (people, layout, pose, eyes, mouth: what a student changes from one
+    moment to the next) are judged on every frame. The pixel rules (backdrop, clothes, light,
+    glasses, sharpness, colour) are judged on one frame in ``pixel_every`` and held in
+    between: they change when the booth's light or the student's clothes do, not as the head
+    moves; a held result is at most ``pixel_every - 1`` frames old. A capture still needs every
+    rule to pass on every still of the burst (the validator has the last word).
+    """
+
+    def __init__(self, pixel_every: int | None = None) -> None:
+        self.pixel_every = max(1, int(LIVE_PIXEL_EVERY if pixel_every is None else pixel_every))
+        self._held: tuple | None = None      # (frame size, {rule id: result}, age in frames)
+
+    def reset(self) -> None:
+        """Forget the held results (a new student, a new mode)."""
+        self._held = None
+
+    def __call__(self, analysis, plan, config) -> list:
+        from kiosk.photo.checks import (GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS,
+                                        run_checks)
+
+        size = analysis.size
+        held = self._held
+        if held is not None and held[0] == size and held[2] + 1 < self.pixel_every:
+            ids, pixel, age = GEOMETRY_RULE_IDS, held[1], held[2] + 1
+        else:
+            ids, pixel, age = LIVE_RULE_IDS, None, 0
+        fresh = run_checks(analysis, config, crop=plan, ids=ids, view_scale=live_view_scale(plan))
+        by_id = {r.id: r for r in fresh}
+        if pixel is None:
+            pixel = {i: by_id[i] for i in PIXEL_RULE_IDS}
+        self._held = (size, pixel, age)
+        by_id.update(pixel)
+        return [by_id[i] for i in LIVE_RULE_IDS]
+
+
+def live_view_scale(plan) -> float:
+    """The fraction of 480×640 at which a preview's crop holds as many pixels as the preview
+    itself has there (≤ 1: never upsampled)."""
+    fs = getattr(plan, "frame_scale", 0.0) or 1.0
+    return min(1.0, 1.0 / fs)
+
+
+def live_analyzer():
+    """The live thread's Analyzer: tracking, Pose and FaceDetection amortised."""
+    from kiosk.photo.analysis import Analyzer
+
+    return Analyzer(video=True, pose_every=LIVE_POSE_EVERY, detect_every=LIVE_DETECT_EVERY)
 
 
 def decode_qr(frame: np.ndarray) -> list[bytes]:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -43,13 +44,15 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# mediapipe logs through absl/glog to stderr; keep the booth's journal readable.
+# mediapipe's C++ side logs to stderr (absl, which ignores these variables since 0.10, and
+# TensorFlow Lite); the command line filters those lines out (kiosk.native_logs) unless -v.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-#: The models run on a copy whose long side is at most this many pixels. FaceMesh works on a
-#: 192 px face crop and SelfieSegmentation on 256×256, so more resolution only costs time;
-#: 1280 keeps a booth-distance face (≥ 300 px in a 4056-wide still) well above 100 px.
+#: The models run on a copy whose long side is at most this many pixels, reduced by an integer
+#: factor (:func:`work_copy`). FaceMesh works on a 192 px face crop and SelfieSegmentation on
+#: 256×256, so more resolution only costs time; a 4056-wide still becomes 1014 px wide, where
+#: a booth-distance face (≥ 600 px in the still: it fills a third of the crop) is ≥ 150 px.
 WORK_LONG_SIDE = 1280
 
 #: Assumed horizontal field of view of the camera, for the head-pose solve. The pose angles
@@ -149,6 +152,7 @@ class Analysis:
     source_size: tuple[int, int] | None = None   # (w, h) of the still this frame previews
     shoulders_age: int = 0           # frames since Pose measured ``shoulders`` (0: this frame)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    work_factor: int = 1             # the models ran on a copy reduced k× (mask_small's scale)
     _mask_full: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -173,7 +177,7 @@ class Analysis:
         """The person mask of the source box ``(x0, y0, x1, y1)`` resampled to ``out_size`` (w, h)."""
         if self.mask_small is None:
             return np.zeros((out_size[1], out_size[0]), np.float32)
-        s = self.mask_small.shape[1] / self.image.shape[1]
+        s = 1.0 / self.work_factor
         x0, y0, x1, y1 = box
         sx = out_size[0] / ((x1 - x0) * s)
         sy = out_size[1] / ((y1 - y0) * s)
@@ -182,34 +186,84 @@ class Analysis:
                               borderMode=cv2.BORDER_REPLICATE)
 
 
+def load_solutions():
+    """mediapipe's four legacy solution modules (face_detection, face_mesh, pose,
+    selfie_segmentation) as a namespace.
+
+    ``import mediapipe`` runs the package's ``__init__``, which imports every solution, the
+    drawing utilities (and with them matplotlib) and the tasks API: about a second before the
+    first model exists. Only the solution modules themselves are imported here: the two
+    package ``__init__`` files that pull in the rest are skipped (their modules are registered
+    bare), so a short command like ``kiosk check`` starts in half the time. A program that
+    imported mediapipe in full before is served from it.
+    """
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    for name in ("mediapipe", "mediapipe.python.solutions"):
+        if name not in sys.modules:
+            spec = importlib.util.find_spec(name)
+            module = importlib.util.module_from_spec(spec)    # __path__ set, __init__ not run
+            sys.modules[name] = module
+            parent, _, child = name.rpartition(".")
+            if parent:
+                setattr(sys.modules[parent], child, module)
+    mods = {n: importlib.import_module(f"mediapipe.python.solutions.{n}")
+            for n in ("face_detection", "face_mesh", "pose", "selfie_segmentation")}
+    mp = sys.modules["mediapipe"]
+    if not hasattr(mp, "solutions"):          # ``mp.solutions.face_mesh`` works either way
+        mp.solutions = sys.modules["mediapipe.python.solutions"]
+    return types.SimpleNamespace(**mods)
+
+
+def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, int]:
+    """The copy the models run on and its integer reduction factor ``k`` (1: the frame itself).
+
+    ``k`` is the smallest integer that brings the long side to at most :data:`WORK_LONG_SIDE`.
+    An integer factor lets INTER_AREA take its fast path (plain k×k block means: a 4056×3040
+    still becomes 1014×760 in a third of the time of a fractional 1280×960 resize), and
+    maps coordinates back exactly (frame pixel = work pixel × k). The at most k − 1 rows and
+    columns past the last whole block are left out of the copy.
+    """
+    h, w = rgb.shape[:2]
+    k = max(1, math.ceil(max(h, w) / WORK_LONG_SIDE))
+    if k == 1:
+        return np.ascontiguousarray(rgb), 1
+    ww, wh = w // k, h // k
+    return cv2.resize(rgb[:wh * k, :ww * k], (ww, wh), interpolation=cv2.INTER_AREA), k
+
+
 class Analyzer:
     """Owns the mediapipe models; create once, call :meth:`analyze` for every frame.
 
-    ``video=True`` lets FaceMesh and Pose track between consecutive frames (faster for a live
-    preview stream); keep the default for unrelated images (stills, files).
+    ``video=True`` is for a live preview stream: FaceMesh (one face) and Pose then track the
+    person between consecutive frames instead of searching the whole frame each time. Keep the
+    default for unrelated images (stills, files): FaceMesh then looks for two faces and keeps
+    the larger.
 
-    ``pose_every=N`` runs Pose (the slowest model, for the shoulders only) on one frame in N
-    and reuses its last measurement on the others, with :attr:`Analysis.shoulders_age` saying
-    how many frames old it is. Shoulders move slowly: a live preview at 10 fps can afford
-    N = 4 (a measurement at most 0.3 s old). Stills and files keep the default 1.
+    Two models are only needed now and then on a live stream, and their last measurement is
+    reused in between (amortised, see bench/live.py for the figures):
+
+    * ``pose_every=N`` runs Pose (the slowest model, for the shoulders only) on one frame in N;
+      :attr:`Analysis.shoulders_age` says how many frames old the shoulders are. Shoulders move
+      slowly: at 15 analysed frames/s N = 8 is a measurement at most half a second old.
+    * ``detect_every=N`` runs the full-range FaceDetection (the people count: faces FaceMesh's
+      tracker does not see) on one frame in N. In between, the box of the person being
+      tracked follows their face; a newcomer is counted at most N − 1 frames late.
+
+    Each model is built on first use: a verifier that never asks for shoulders never loads Pose.
     Not thread-safe: use one Analyzer per thread.
     """
 
-    def __init__(self, *, video: bool = False, pose_every: int = 1) -> None:
-        import mediapipe as mp  # heavy import: only when an Analyzer is made
-
-        static = not video
-        self._face_mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static, max_num_faces=2, refine_landmarks=True,
-            min_detection_confidence=0.5, min_tracking_confidence=0.5)
-        self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
-        self._pose = mp.solutions.pose.Pose(
-            static_image_mode=static, model_complexity=1, enable_segmentation=False,
-            min_detection_confidence=0.5)
-        self._detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=0.5)
+    def __init__(self, *, video: bool = False, pose_every: int = 1, detect_every: int = 1) -> None:
+        self.video = video
         self.pose_every = max(1, int(pose_every))
+        self.detect_every = max(1, int(detect_every))
+        self._models: dict[str, object] = {}
         self._last_shoulders: tuple | None = None     # (frame size, shoulders, age in frames)
+        self._last_faces: tuple | None = None         # (frame size, boxes, main nose, age)
         self._closed = False
 
     def __enter__(self) -> Analyzer:
@@ -218,69 +272,97 @@ class Analyzer:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """The models built so far: "face_mesh", "segmentation", "face_detection", "pose"."""
+        return tuple(self._models)
+
+    def model(self, name: str):
+        """The mediapipe solution ``name``, built on first use."""
+        m = self._models.get(name)
+        if m is None:
+            m = self._models[name] = self._build(name)
+        return m
+
+    def _build(self, name: str):
+        mp = load_solutions()
+        static = not self.video
+        if name == "face_mesh":
+            # Live: one face, so the tracker replaces the detector (with two it keeps looking
+            # for a second face on every frame). Stills: two, and the larger one is kept.
+            return mp.face_mesh.FaceMesh(
+                static_image_mode=static, max_num_faces=1 if self.video else 2,
+                refine_landmarks=True, min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        if name == "segmentation":
+            return mp.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        if name == "face_detection":
+            return mp.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+        if name == "pose":
+            # model_complexity=1: the lite and heavy models would need a download
+            return mp.pose.Pose(static_image_mode=static, model_complexity=1,
+                                enable_segmentation=False, min_detection_confidence=0.5)
+        raise KeyError(name)
+
+    def warm_up(self, *, shoulders: bool = True) -> None:
+        """Build the models a call of :meth:`analyze` will need (they load in about 0.3 s)."""
+        for name in ("face_mesh", "segmentation", "face_detection") + (("pose",) if shoulders else ()):
+            self.model(name)
+
     def close(self) -> None:
         """Release the models. Safe to call twice."""
         if self._closed:
             return
-        for model in (self._face_mesh, self._segmenter, self._pose, self._detector):
+        for model in self._models.values():
             model.close()
+        self._models.clear()
         self._closed = True
 
     def analyze(self, rgb: np.ndarray, *, shoulders: bool = True,
                 source_size: tuple[int, int] | None = None) -> Analysis:
         """Analyse one RGB uint8 frame (H×W×3, any size).
 
-        ``shoulders=False`` skips Pose (about half of the time of a preview frame); a live
-        preview can run it on every few frames only. ``source_size`` (w, h): this frame is a
-        scaled-down preview of a still of that size (the crop planner then knows how many
-        camera pixels a crop really has).
+        ``shoulders=False`` skips Pose (a file's checks never look at the shoulders).
+        ``source_size`` (w, h): this frame is a scaled-down preview of a still of that size
+        (the crop planner then knows how many camera pixels a crop really has).
         """
         if self._closed:
             raise RuntimeError("Analyzer is closed")
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 H×W×3 image, got {rgb.dtype} {rgb.shape}")
-        import time
-
         times: dict[str, float] = {}
         t0 = time.perf_counter()
         h, w = rgb.shape[:2]
-        scale = min(1.0, WORK_LONG_SIDE / max(h, w))
-        if scale < 1.0:
-            work = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        else:
-            work = np.ascontiguousarray(rgb)
+        work, k = work_copy(rgb)
         wh, ww = work.shape[:2]
-        inv = 1.0 / scale
+        scale, inv = 1.0 / k, float(k)
         t = time.perf_counter()
         times["resize"] = (t - t0) * 1e3
 
         work.flags.writeable = False
-        mesh = self._face_mesh.process(work)
+        mesh = self.model("face_mesh").process(work)
         t1 = time.perf_counter()
         times["face_mesh"] = (t1 - t) * 1e3
-        seg = self._segmenter.process(work)
+        seg = self.model("segmentation").process(work)
         mask = np.asarray(seg.segmentation_mask, dtype=np.float32)
         t2 = time.perf_counter()
         times["segmentation"] = (t2 - t1) * 1e3
-        det = self._detector.process(work)
+        face = _main_face(mesh, ww, wh, inv, (w, h))
+        faces = self._faces(work, (w, h), inv, face, times)
         t3 = time.perf_counter()
-        times["face_detection"] = (t3 - t2) * 1e3
         shoulder_pts, age = None, 0
         if shoulders:
             last = self._last_shoulders
             if last is not None and last[0] == (w, h) and last[2] + 1 < self.pose_every:
                 shoulder_pts, age = last[1], last[2] + 1      # recent enough: reuse it
             else:
-                pose = self._pose.process(work)
+                pose = self.model("pose").process(work)
                 shoulder_pts = _shoulders(pose, ww, wh, inv)
                 times["pose"] = (time.perf_counter() - t3) * 1e3
             self._last_shoulders = ((w, h), shoulder_pts, age)
         t4 = time.perf_counter()
 
-        faces = _detections(det, ww, wh, inv)
-        face = _main_face(mesh, ww, wh, inv, (w, h))
         # one labelling of the silhouette serves the head top and the people count
-        blobs = cv2.connectedComponentsWithStats((mask >= 0.5).astype(np.uint8), connectivity=8)
+        blobs = _blobs(mask)
         head_top, clipped = (None, False)
         if face is not None:
             head_top, clipped = _head_top(mask, face, scale, blobs[1])
@@ -290,7 +372,31 @@ class Analyzer:
         return Analysis(image=rgb, people_count=people, face=face, head_top_y=head_top,
                         shoulders=shoulder_pts, faces=faces, mask_small=mask,
                         head_top_clipped=clipped, source_size=source_size, shoulders_age=age,
-                        timings_ms=times)
+                        timings_ms=times, work_factor=k)
+
+    def _faces(self, work: np.ndarray, size: tuple[int, int], inv: float,
+               face: FaceGeometry | None, times: dict) -> list:
+        """FaceDetection's boxes (frame pixels): measured, or the last ones carried forward.
+
+        Carried forward, the box that held the tracked face moves with it (by its nose), so
+        the people count does not see a "second" face where the person just was.
+        """
+        nose = None if face is None else face.landmarks[NOSE_TIP].astype(np.float64)
+        last = self._last_faces
+        if last is not None and last[0] == size and last[3] + 1 < self.detect_every:
+            _, boxes, last_nose, age = last
+            if nose is not None and last_nose is not None:
+                dx, dy = nose - last_nose
+                boxes = [(b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy) if _inside(last_nose, b) else b
+                         for b in boxes]
+            self._last_faces = (size, boxes, nose if nose is not None else last_nose, age + 1)
+            return list(boxes)
+        t = time.perf_counter()
+        det = self.model("face_detection").process(work)
+        boxes = _detections(det, work.shape[1], work.shape[0], inv)
+        times["face_detection"] = (time.perf_counter() - t) * 1e3
+        self._last_faces = (size, boxes, nose, 0)
+        return list(boxes)
 
 
 # --- helpers (pure functions of model outputs) -------------------------------------------------
@@ -319,12 +425,34 @@ def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> Fac
         return None
     best = None
     for cand in mesh.multi_face_landmarks:   # the largest face is the person being photographed
-        pts = np.array([(p.x * ww, p.y * wh, p.z * ww) for p in cand.landmark], dtype=np.float64)
+        pts = _landmark_array(cand) * np.array([ww, wh, ww], np.float64)
         width = np.ptp(pts[:, 0])
         if best is None or width > best[0]:
             best = (width, pts)
     pts = best[1] * inv
     return face_geometry(pts[:, :2], pts[:, 2], size)
+
+
+#: One serialized NormalizedLandmark with x, y, z set: field tags 0x0D, 0x15, 0x1D, 4-byte floats,
+#: inside a length-delimited entry (tag 0x0A, length 15) of the landmark list.
+_LANDMARK_RECORD = np.dtype([("tag", "u1"), ("len", "u1"), ("tx", "u1"), ("x", "<f4"),
+                             ("ty", "u1"), ("y", "<f4"), ("tz", "u1"), ("z", "<f4")])
+
+
+def _landmark_array(landmark_list) -> np.ndarray:
+    """(N, 3) float64 normalised x, y, z of a NormalizedLandmarkList.
+
+    Read from the message's bytes in one go (a Python loop over 478 protobuf objects costs
+    about 1 ms a frame); any other layout (visibility set, a field missing) takes the loop.
+    """
+    data = landmark_list.SerializeToString()
+    n = len(landmark_list.landmark)
+    if n and len(data) == n * _LANDMARK_RECORD.itemsize:
+        rec = np.frombuffer(data, _LANDMARK_RECORD)
+        if ((rec["tag"] == 0x0A).all() and (rec["len"] == 15).all() and (rec["tx"] == 0x0D).all()
+                and (rec["ty"] == 0x15).all() and (rec["tz"] == 0x1D).all()):
+            return np.stack([rec["x"], rec["y"], rec["z"]], axis=1).astype(np.float64)
+    return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float64)
 
 
 def face_geometry(landmarks: np.ndarray, depth: np.ndarray, size: tuple[int, int]) -> FaceGeometry:
@@ -386,6 +514,13 @@ def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, floa
     return yaw, pitch, roll, err
 
 
+def _blobs(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """The silhouette (mask ≥ 0.5) labelled in 8-connected blobs: (count incl. background,
+    labels, area of each label). Areas by counting labels: half the time of OpenCV's stats."""
+    n, labels = cv2.connectedComponents((mask >= 0.5).astype(np.uint8), connectivity=8)
+    return n, labels, np.bincount(labels.ravel(), minlength=n)
+
+
 def _label_at(labels: np.ndarray, x: float, y: float) -> int:
     """The label (of the labelled silhouette) under the point (x, y); 0 = background."""
     h, w = labels.shape
@@ -420,18 +555,18 @@ def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
 def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float, blobs) -> int:
     """Faces found by the full-range detector plus sizeable person blobs that hold no face.
 
-    ``blobs``: ``cv2.connectedComponentsWithStats`` of the silhouette (mask ≥ 0.5, 8-connected).
+    ``blobs``: :func:`_blobs` of the silhouette.
     """
     count = len(faces)
     if face is not None and not any(_inside(face.landmarks[NOSE_TIP], b) for b in faces):
         count += 1     # FaceMesh found a face the detector missed
-    n, labels, stats, _ = blobs
+    n, labels, areas = blobs
     min_area = 0.02 * mask.size
     centres = [((b[0] + b[2]) / 2 * scale, (b[1] + b[3]) / 2 * scale) for b in faces]
     if face is not None:
         centres.append(tuple(face.landmarks[NOSE_TIP] * scale))
     for lab in range(1, n):
-        if stats[lab, cv2.CC_STAT_AREA] < min_area:
+        if areas[lab] < min_area:
             continue
         has_face = any(labels[int(np.clip(cy, 0, mask.shape[0] - 1)),
                               int(np.clip(cx, 0, mask.shape[1] - 1))] == lab for cx, cy in centres)

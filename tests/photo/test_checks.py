@@ -178,19 +178,23 @@ def test_channel_median_is_numpys_median():
 
 
 def test_live_path_judges_a_preview_like_the_still(scenes):
-    # The booth's live thread: tracking, Pose every few frames, the same 31 checks in the
-    # crop. On a 640×480 preview of the good scene it reaches the still's verdict.
+    # The booth's live thread: tracking, Pose and the people count every few frames, the
+    # blocking checks in the crop at the preview's resolution, the pixel rules held between
+    # measurements. On a 640×480 preview of the good scene it reaches the still's verdict.
     from kiosk.sim.scenes import compose_scene
-    from kiosk.photo.analysis import Analyzer
-    from kiosk.booth.workers import LIVE_POSE_EVERY, guide_frame
+    from kiosk.booth.workers import (LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks,
+                                     guide_frame, live_analyzer)
+    from kiosk.photo.checks import LIVE_RULE_IDS
     preview = compose_scene("hopper", "blue", size=(640, 480))
-    with Analyzer(video=True, pose_every=LIVE_POSE_EVERY) as tracker:
-        runs = [guide_frame(tracker, preview, _config(), (1440, 1080)) for _ in range(LIVE_POSE_EVERY + 1)]
+    n = max(LIVE_POSE_EVERY, LIVE_PIXEL_EVERY) + 1
+    checks = LiveChecks()
+    with live_analyzer() as tracker:
+        runs = [guide_frame(tracker, preview, _config(), (1440, 1080), checks) for _ in range(n)]
     for analysis, plan, results, stages in runs:
-        assert plan.ok and [r.id for r in results] == list(ALL_RULE_IDS)
+        assert plan.ok and [r.id for r in results] == list(LIVE_RULE_IDS)
         assert verdict(results) in (Status.PASS, Status.WARN), [r for r in results if r.blocking]
         assert set(stages) == {"models", "crop", "checks"} and all(v > 0 for v in stages.values())
     # shoulders measured on the first frame are reused (not unknown) on the next ones
-    assert [a.shoulders_age for a, *_ in runs] == list(range(LIVE_POSE_EVERY)) + [0]
+    assert [a.shoulders_age for a, *_ in runs] == [i % LIVE_POSE_EVERY for i in range(n)]
     shoulders = [{r.id: r for r in res}["pose.shoulders"].status for _, _, res, _ in runs]
     assert shoulders == [Status.PASS] * len(runs)

@@ -7,6 +7,7 @@ of the standard: they are the product's interface (JSON output, manifest, guidan
     results = run_checks(analysis, config, crop=plan)          # a camera frame: judged in the crop
     results = run_checks(analysis, config)                     # a finished 480×640 file
     results = run_checks(analysis, config, ids=LAYOUT_AND_BACKGROUND_IDS)
+    results = run_checks(analysis, config, crop=plan, ids=LIVE_RULE_IDS, view_scale=0.5)
 
 Advisory rules (``expression.natural``, ``occlusion.hair``, ``attire.headwear``,
 ``attire.jewelry``, ``makeup``) warn and never block. A hard rule that cannot be measured is
@@ -54,6 +55,20 @@ LAYOUT_AND_BACKGROUND_IDS: tuple[str, ...] = tuple(
     i for i in ALL_RULE_IDS if i.startswith(("layout.", "background.")) or i == "face.count")
 
 
+#: What live guidance judges on every analysed preview frame: every rule that can block (an
+#: advisory rule never becomes the instruction on screen, kiosk.booth.guidance.most_important).
+LIVE_RULE_IDS: tuple[str, ...] = tuple(i for i in ALL_RULE_IDS if i not in ADVISORY_IDS)
+
+
+#: Rules judged from the analysis' geometry alone (landmarks, head top, people count,
+#: shoulders): they never look at the view's pixels, so they cost next to nothing.
+GEOMETRY_RULE_IDS: tuple[str, ...] = tuple(
+    i for i in LIVE_RULE_IDS if i.startswith(("face.", "layout.", "pose.", "mouth."))
+    or i in ("eyes.open", "eyes.gaze"))
+#: The live rules that measure pixels (backdrop, clothes, light, glasses, sharpness, colour).
+PIXEL_RULE_IDS: tuple[str, ...] = tuple(i for i in LIVE_RULE_IDS if i not in GEOMETRY_RULE_IDS)
+
+
 def layout_and_background_ids() -> tuple[str, ...]:
     """The checks worth re-running on a decoded 480×640 file (layout, backdrop, one person)."""
     return LAYOUT_AND_BACKGROUND_IDS
@@ -62,18 +77,21 @@ def layout_and_background_ids() -> tuple[str, ...]:
 FAILED_TO_MEASURE = Message("无法测量此项", "This could not be measured")
 
 
-def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = None) -> list[CheckResult]:
+def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = None,
+               view_scale: float | None = None) -> list[CheckResult]:
     """Run the checks ``ids`` (default: all, in the standard's order) on one analysis.
 
     ``crop``: the crop plan of a camera frame; layout and pixels are then judged where the
     crop will put them. ``None`` for a finished file: judged in the image itself.
+    ``view_scale`` (with a crop): judge the pixels in the crop at this fraction of 480×640
+    (live guidance: the preview's own resolution, see kiosk.booth.workers.guide_frame).
     A check that raises is reported as ``unknown`` (logged), never as a crash.
     """
     wanted = ALL_RULE_IDS if ids is None else tuple(ids)
     unknown_ids = [i for i in wanted if i not in REGISTRY]
     if unknown_ids:
         raise KeyError(f"unknown rule ids: {unknown_ids}")
-    ctx = CheckContext(analysis, config, crop)
+    ctx = CheckContext(analysis, config, crop, view_scale=view_scale)
     results = []
     for rule in wanted:
         try:

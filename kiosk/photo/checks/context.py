@@ -1,9 +1,12 @@
 """What every check looks at: the analysis, seen through the crop, with shared pixel measures.
 
 A check is judged where the photo will be. On a camera frame with a crop plan, the "view" is
-the 480×640 crop itself (landmarks and mask projected into it); on a finished file (no crop)
-it is the image, scaled down to at most :data:`VIEW_LONG_SIDE` if it is large. Derived
-measures (Lab image, backdrop pixels, face skin) are computed once, on first use, and shared.
+the 480×640 crop itself (landmarks and mask projected into it), or the same crop at a fraction
+of that size (``view_scale``: live guidance judges a preview at its own resolution); on a
+finished file (no crop) it is the image, scaled down to at most :data:`VIEW_LONG_SIDE` if it is
+large. The view's pixels, and every measure derived from them (Lab image, backdrop pixels,
+face skin), are computed once, on first use, and shared: a check of geometry alone (layout,
+pose, eyes open, mouth) never makes them.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import cv2
 import numpy as np
 
 from kiosk.photo import analysis as A
+from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
 from kiosk.photo.checks.thresholds import Thresholds
 
 VIEW_LONG_SIDE = 1280
+OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
 
 
 def channel_median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -27,10 +32,19 @@ def channel_median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
                     dtype=image.dtype)
 
 
+def _crop_at(rgb: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
+    """The integer source box ``(x0, y0, x1, y1)`` of ``rgb`` resized to ``size`` (w, h)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    part = rgb[y0:y1, x0:x1]
+    interp = cv2.INTER_AREA if part.shape[1] > size[0] else cv2.INTER_LINEAR
+    return cv2.resize(part, size, interpolation=interp)
+
+
 class CheckContext:
     """The analysis plus everything the checks compute from pixels, computed at most once."""
 
-    def __init__(self, analysis: Analysis, config=None, crop=None) -> None:
+    def __init__(self, analysis: Analysis, config=None, crop=None, *,
+                 view_scale: float | None = None) -> None:
         self.analysis = analysis
         self.config = config
         self.crop = crop
@@ -38,19 +52,39 @@ class CheckContext:
         booth = getattr(config, "booth", None)
         self.backdrop: str = getattr(booth, "backdrop", "blue")
         if crop is not None and crop.box is not None:
-            from kiosk.photo.crop import apply_crop
-            self.rgb = apply_crop(analysis.image, crop)
+            v = 1.0 if view_scale is None else min(1.0, view_scale)
             self._offset = np.array(crop.box[:2], np.float64)
-            self._scale = crop.frame_scale
-            self.mask = analysis.mask_in(crop.box, (self.rgb.shape[1], self.rgb.shape[0]))
+            self._view_size = (round(OUT_W * v), round(OUT_H * v))
+            self._scale = crop.frame_scale * self._view_size[0] / OUT_W
         else:
             h, w = analysis.image.shape[:2]
             s = min(1.0, VIEW_LONG_SIDE / max(h, w))
-            self.rgb = (analysis.image if s == 1.0 else
-                        cv2.resize(analysis.image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA))
             self._offset = np.zeros(2)
+            self._view_size = (w, h) if s == 1.0 else (round(w * s), round(h * s))
             self._scale = s
-            self.mask = analysis.mask_in((0, 0, w, h), (self.rgb.shape[1], self.rgb.shape[0]))
+
+    # --- the view's pixels: made on first use (geometry-only checks never need them) --------
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        """The view: the crop (480×640, or smaller with ``view_scale``) or the scaled image."""
+        a, crop = self.analysis, self.crop
+        if crop is not None and crop.box is not None:
+            if self._view_size[0] >= OUT_W:
+                from kiosk.photo.crop import apply_crop
+                return apply_crop(a.image, crop)
+            # the crop at a fraction of 480×640 (a preview's own resolution: nothing is
+            # invented by upsampling); every measure of the checks is relative to the face
+            return _crop_at(a.image, crop.box, self._view_size)
+        if self._view_size == (a.image.shape[1], a.image.shape[0]):
+            return a.image
+        return cv2.resize(a.image, self._view_size, interpolation=cv2.INTER_AREA)
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """The person mask in the view, float32 in [0, 1]."""
+        a, crop = self.analysis, self.crop
+        box = crop.box if crop is not None and crop.box is not None else (0, 0, *a.size)
+        return a.mask_in(box, self._view_size)
 
     # --- geometry in view pixels ------------------------------------------------------------
     def to_view(self, points) -> np.ndarray:
@@ -71,7 +105,7 @@ class CheckContext:
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.rgb.shape[1], self.rgb.shape[0]
+        return self._view_size
 
     # --- pixel measures ----------------------------------------------------------------------
     @cached_property
