@@ -103,9 +103,7 @@ class VisitJobs:
 
     def burst(self, student) -> Any:
         """CaptureDone with the verified photo, CaptureFailed (nobody held still), or Failure."""
-        from kiosk.photo.checks import run_checks
-        from kiosk.photo.crop import plan_crop
-        from kiosk.photo.engine import build_photo
+        from kiosk.photo.engine import build_photo, judge_still
 
         try:
             stills = self.shoot()
@@ -113,13 +111,11 @@ class VisitJobs:
             log.error("burst failed: %s", exc)
             return s.Failure(camera_message(exc))
         analyzer = self.analyzer()
-        candidates, plans = [], []
-        for i, rgb in enumerate(stills):
-            analysis = analyzer.analyze(rgb)
-            plan = plan_crop(analysis)
-            results = list(run_checks(analysis, self.config, crop=plan))
-            candidates.append(Candidate(i, results, bool(plan.ok), plan_margin(plan)))
-            plans.append(plan)
+        # every still judged once; the chosen one's analysis, plan and checks go to the build
+        judged = [judge_still(rgb, config=self.config, analyzer=analyzer) for rgb in stills]
+        candidates = [Candidate(i, j.checks, bool(j.plan.ok), plan_margin(j.plan))
+                      for i, j in enumerate(judged)]
+        plans = [j.plan for j in judged]
         best = pick_best(candidates)
         if best is None:
             first = plans[0] if plans else None
@@ -128,7 +124,7 @@ class VisitJobs:
             log.info("no frame of the burst passes (%s)", hint.id if hint else "no frames")
             return s.CaptureFailed(MSG_MOVED)
         photo = build_photo(stills[best.index], student, config=self.config, analyzer=analyzer,
-                            key=self.key)
+                            key=self.key, judged=judged[best.index])
         log.info("burst: frame %d of %d chosen; photo %s", best.index + 1, len(stills),
                  getattr(photo.verdict, "value", photo.verdict))
         return s.CaptureDone(photo)

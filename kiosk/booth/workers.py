@@ -35,11 +35,11 @@ MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 #: between; the full-range face detector (the people count) likewise. At 10–15 analysed
 #: frames/s a shoulder measurement is under a second old and a newcomer is counted within
 #: half a second. bench/live.py prints what they cost, amortised.
-LIVE_POSE_EVERY = 15
-LIVE_DETECT_EVERY = 10
+LIVE_POSE_EVERY = 30
+LIVE_DETECT_EVERY = 15
 #: The pixel rules (backdrop, clothes, light, glasses) are judged on one frame in this many
 #: (kiosk.booth.workers.LiveChecks).
-LIVE_PIXEL_EVERY = 10
+LIVE_PIXEL_EVERY = 15
 
 
 def camera_message(exc: BaseException) -> Message:

@@ -254,11 +254,14 @@ class Analyzer:
       tracked follows their face; a newcomer is counted at most N − 1 frames late.
 
     Each model is built on first use: a verifier that never asks for shoulders never loads Pose.
+    ``max_faces`` overrides FaceMesh's number of faces (1 live, 2 otherwise).
     Not thread-safe: use one Analyzer per thread.
     """
 
-    def __init__(self, *, video: bool = False, pose_every: int = 1, detect_every: int = 1) -> None:
+    def __init__(self, *, video: bool = False, pose_every: int = 1, detect_every: int = 1,
+                 max_faces: int | None = None) -> None:
         self.video = video
+        self.max_faces = max_faces or (1 if video else 2)
         self.pose_every = max(1, int(pose_every))
         self.detect_every = max(1, int(detect_every))
         self._models: dict[str, object] = {}
@@ -291,7 +294,7 @@ class Analyzer:
             # Live: one face, so the tracker replaces the detector (with two it keeps looking
             # for a second face on every frame). Stills: two, and the larger one is kept.
             return mp.face_mesh.FaceMesh(
-                static_image_mode=static, max_num_faces=1 if self.video else 2,
+                static_image_mode=static, max_num_faces=self.max_faces,
                 refine_landmarks=True, min_detection_confidence=0.5, min_tracking_confidence=0.5)
         if name == "segmentation":
             return mp.selfie_segmentation.SelfieSegmentation(model_selection=0)

@@ -2,9 +2,10 @@
 
 :func:`build_photo` runs the whole chain on a camera still (or any photograph)::
 
-    analysis = analyzer.analyze(rgb)          # models, once
-    plan     = plan_crop(analysis)            # where the 480×640 frame goes
-    checks   = run_checks(analysis, config, crop=plan)   # every rule, judged in that frame
+    judged   = judge_still(rgb, config=config, analyzer=analyzer)   # once per still:
+        analysis = analyzer.analyze(rgb)                            #   models,
+        plan     = plan_crop(analysis)                              #   where the 480×640 goes,
+        checks   = run_checks(analysis, config, crop=plan)          #   every rule, judged there
     picture  = apply_crop(rgb, plan)          # crop + uniform downscale, nothing else
     encoded  = encode_within(picture, ...)    # highest quality ≥ 60 within 40 KB
     jpeg     = insert_comment(encoded, seal(student, key, digest of the file))
@@ -12,6 +13,12 @@
 
 and :func:`write_photo` puts the bytes on disk atomically, reads the written file back and
 verifies it again; a file that does not verify is removed, never handed over.
+
+Nothing is computed twice: the burst judges every still once (:func:`judge_still`) and
+``build_photo(..., judged=...)`` reuses the chosen still's analysis, plan and checks; the
+finished bytes are analysed once (verify: layout and backdrop, no Pose); ``write_photo``
+re-checks every file rule of what it reads back, and for the picture's own rules uses the
+verification of the very same bytes when they compare equal.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from kiosk.photo.identity import DEFAULT_SCHEME, load_scheme
 from kiosk.photo.jpeg import (Encoded, comment_segment, digest_without_comments, encode_within,
                         insert_comment)
 from kiosk.photo.student import Student, render_filename
-from kiosk.photo.verify import FileReport, verify_bytes, verify_file
+from kiosk.photo.verify import FileReport, verify_bytes
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -78,26 +85,53 @@ class PhotoResult:
         return verdict(self.checks)
 
 
+@dataclass
+class Judged:
+    """One still, judged: its analysis, crop plan and every rule in that crop."""
+
+    analysis: object
+    plan: object
+    checks: list[CheckResult]
+    timings: dict[str, float] = field(default_factory=dict)   # seconds: "analyze", "checks"
+    picture: np.ndarray | None = None     # the 480×640 crop, if the checks made it
+
+
+def judge_still(rgb: np.ndarray, *, config: "Config", analyzer) -> Judged:
+    """Analyse a still once, plan its crop and run every check in it."""
+    from kiosk.photo.checks import run_checks          # the vision side
+    from kiosk.photo.checks.context import CheckContext
+    from kiosk.photo.crop import plan_crop
+
+    t = time.perf_counter()
+    analysis = analyzer.analyze(rgb)
+    t1 = time.perf_counter()
+    plan = plan_crop(analysis)
+    ctx = CheckContext(analysis, config, plan)
+    checks = list(run_checks(analysis, config, crop=plan, context=ctx))
+    # the checks' view of a planned crop is apply_crop(rgb, plan): the very picture to encode
+    picture = ctx.__dict__.get("rgb") if plan.box is not None else None
+    return Judged(analysis, plan, checks,
+                  {"analyze": t1 - t, "checks": time.perf_counter() - t1}, picture)
+
+
 def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer, key: bytes,
-                captured_at: dt.datetime | None = None) -> PhotoResult:
+                captured_at: dt.datetime | None = None, judged: Judged | None = None) -> PhotoResult:
     """Check, crop, encode, seal and verify one photograph of ``student``.
 
+    ``judged``: :func:`judge_still` of this very ``rgb``, already made (the burst judged every
+    still to choose one); otherwise it is made here.
     Stops early (``jpeg=None``) when no valid crop exists or a capture check blocks the photo:
     ``problem`` and ``capture_checks`` then say what the person must change.
     """
-    from kiosk.photo.checks import run_checks          # the vision side
-    from kiosk.photo.crop import apply_crop, plan_crop
+    from kiosk.photo.crop import apply_crop
 
-    timings: dict[str, float] = {}
     when = captured_at or dt.datetime.now(dt.timezone.utc)
-    t = time.perf_counter()
-    analysis = analyzer.analyze(rgb)
-    timings["analyze"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    plan = plan_crop(analysis)
-    capture_checks = list(run_checks(analysis, config, crop=plan))
-    timings["checks"] = time.perf_counter() - t
+    if judged is None:
+        judged = judge_still(rgb, config=config, analyzer=analyzer)
+    elif getattr(judged.analysis, "image", rgb) is not rgb:
+        raise ValueError("judged is the judgement of another picture")
+    timings: dict[str, float] = dict(judged.timings)
+    plan, capture_checks = judged.plan, list(judged.checks)
     result = PhotoResult(ok=False, jpeg=None, capture_checks=capture_checks, report=None,
                          student=student, captured_at=when, timings=timings)
     if not plan.ok:
@@ -110,7 +144,7 @@ def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer
         return result
 
     t = time.perf_counter()
-    picture = apply_crop(rgb, plan)
+    picture = judged.picture if judged.picture is not None else apply_crop(rgb, plan)
     timings["crop"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -181,8 +215,17 @@ def write_photo(result: PhotoResult, out_dir: str | os.PathLike, template: str, 
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(out_dir)
-    report = verify_file(final, key=key, expected=result.student, analyzer=analyzer, config=config)
-    if not report.ok or final.read_bytes() != result.jpeg:
+    data = final.read_bytes()
+    if data == result.jpeg and result.report is not None:
+        # the very bytes build_photo verified: every file rule again (what the disk holds), the
+        # picture's own rules (layout, backdrop) from that verification, not analysed twice
+        image_checks = [c for c in result.report.checks if not c.id.startswith("file.")]
+        report = verify_bytes(data, key=key, expected=result.student, config=config,
+                              path=str(final), image_checks=image_checks)
+    else:
+        report = verify_bytes(data, key=key, expected=result.student, analyzer=analyzer,
+                              config=config, path=str(final))
+    if not report.ok or data != result.jpeg:
         final.unlink(missing_ok=True)
         _fsync_dir(out_dir)
         failing = [c for c in report.checks if c.blocking]

@@ -99,12 +99,13 @@ def verify_file(path: str | os.PathLike, *, key: bytes | None, expected: Student
 
 def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = None,
                  analyzer=None, config: "Config | None" = None,
-                 path: str | None = None) -> FileReport:
+                 path: str | None = None, image_checks: list[CheckResult] | None = None) -> FileReport:
     """Check ``data`` against every file rule; see the module docstring for what each means.
 
     ``key`` opens the identity (None: identity rules are warnings, see above); ``expected`` is
     the student the file must belong to (None: any valid identity passes); ``path`` is used for
-    the extension rule and the report.
+    the extension rule and the report. ``image_checks``: the picture's rules of these very
+    bytes, judged already (kiosk.photo.engine.write_photo) instead of with ``analyzer``.
     """
     checks: list[CheckResult] = []
     try:
@@ -130,7 +131,9 @@ def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = N
     checks.append(_untransformed(data, identity, key, id_check))
     if identity is not None and identity.captured_at is not None:
         checks.append(_recent(identity.captured_at))
-    if analyzer is not None:
+    if image_checks is not None:
+        checks.extend(image_checks)
+    elif analyzer is not None:
         checks.extend(_image_checks(rgb, analyzer, config))
     return FileReport(path, checks, identity=identity, verdict=verdict(checks), info=info,
                       quality=quality)
@@ -337,7 +340,8 @@ def _image_checks(rgb: np.ndarray | None, analyzer, config) -> list[CheckResult]
     if config is None:
         from kiosk.config import Config
         config = Config()
-    return list(run_checks(analyzer.analyze(rgb), config, crop=None, ids=ids))
+    # no shoulders: none of these rules looks at them, and Pose is never loaded for a file
+    return list(run_checks(analyzer.analyze(rgb, shoulders=False), config, crop=None, ids=ids))
 
 
 def _pass(rid: str, value, limit: str) -> CheckResult:

@@ -78,20 +78,23 @@ FAILED_TO_MEASURE = Message("无法测量此项", "This could not be measured")
 
 
 def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = None,
-               view_scale: float | None = None) -> list[CheckResult]:
+               view_scale: float | None = None,
+               context: CheckContext | None = None) -> list[CheckResult]:
     """Run the checks ``ids`` (default: all, in the standard's order) on one analysis.
 
     ``crop``: the crop plan of a camera frame; layout and pixels are then judged where the
     crop will put them. ``None`` for a finished file: judged in the image itself.
     ``view_scale`` (with a crop): judge the pixels in the crop at this fraction of 480×640
     (live guidance: the preview's own resolution, see kiosk.booth.workers.guide_frame).
+    ``context``: a :class:`CheckContext` of these very arguments to use (and keep: its view
+    is the 480×640 crop the photo engine then encodes, kiosk.photo.engine.judge_still).
     A check that raises is reported as ``unknown`` (logged), never as a crash.
     """
     wanted = ALL_RULE_IDS if ids is None else tuple(ids)
     unknown_ids = [i for i in wanted if i not in REGISTRY]
     if unknown_ids:
         raise KeyError(f"unknown rule ids: {unknown_ids}")
-    ctx = CheckContext(analysis, config, crop, view_scale=view_scale)
+    ctx = context or CheckContext(analysis, config, crop, view_scale=view_scale)
     results = []
     for rule in wanted:
         try:
