@@ -66,7 +66,7 @@ def live_path(frames: int = 60, fps: float = 10.0) -> dict:
     from hardware.fake_camera import FakeCamera
     from kiosk.photo.analysis import Analyzer
     from kiosk.config import Config
-    from kiosk.booth.workers import LIVE_POSE_EVERY, guide_frame
+    from kiosk.booth.workers import LiveChecks, guide_frame, live_analyzer
 
     now = [0.0]
     from kiosk.sim.scripted import student_walks_in
@@ -75,13 +75,14 @@ def live_path(frames: int = 60, fps: float = 10.0) -> dict:
     camera.start()
     config = Config()
     stages: dict[str, list[float]] = {}
-    with Analyzer(video=True, pose_every=LIVE_POSE_EVERY) as analyzer:
+    checks = LiveChecks()
+    with live_analyzer() as analyzer:
         for i in range(frames + 3):
             now[0] = i / fps
             t0 = time.perf_counter()
             frame = camera.preview_frame()
             preview = time.perf_counter() - t0
-            _, _, _, s = guide_frame(analyzer, frame, config, camera.still_size)
+            _, _, _, s = guide_frame(analyzer, frame, config, camera.still_size, checks)
             if i < 3:
                 continue                        # warm-up
             stages.setdefault("preview", []).append(preview)
@@ -93,6 +94,104 @@ def live_path(frames: int = 60, fps: float = 10.0) -> dict:
     out["analysis_mean"] = round(statistics.mean(stages["analysis"]) * 1000, 1)
     out["analysis_fps"] = round(1000 / out["analysis_mean"], 1)
     return out
+
+
+#: Two scenes and the instruction each one asks for: the student jumps between them.
+HINT_SCENES = ((dict(face="hopper", dx=0.14), "layout.centered"),
+               (dict(face="hopper", scale=0.55), "crop"))
+
+
+def guidance_loop(seconds_per_scene: float = 3.0, switches: int = 6,
+                  size: tuple[int, int] = (1280, 800)) -> dict:
+    """The booth's guidance loop with its real threads, without the simulator around it.
+
+    The fake camera films a student who jumps from one place to another every few seconds;
+    the preview thread, the live-analysis thread (kiosk.booth.workers) and the loop (events,
+    kiosk.booth.guidance.Guide with its hysteresis, the guidance screen drawn headless, at the
+    configured frame rate) run as in the booth. Reported: the screen's frame rate while the
+    analysis runs, the analysed frames per second, and the hint latency: from the first
+    camera frame of the new scene to the first drawn frame that shows the new instruction
+    (median over the jumps; it includes the hysteresis, ``hint_hold_s``, by design).
+    """
+    import queue
+
+    import pygame
+
+    from hardware.fake_camera import FakeCamera
+    from kiosk.booth.guidance import Guide
+    from kiosk.booth.session import SessionData, State
+    from kiosk.booth.ui import screens
+    from kiosk.booth.ui.fonts import Fonts
+    from kiosk.booth.ui.layout import make_layout
+    from kiosk.booth.workers import LiveAnalysis, LiveResult, PreviewFeed
+    from kiosk.config import Config
+    from kiosk.sim.scenes import compose_scene
+
+    config = Config()
+    frames = [compose_scene(size=(1440, 1080), **kw) for kw, _ in HINT_SCENES]
+    start = [0.0]
+    period = seconds_per_scene
+
+    def scene(t, size=None):
+        return frames[int(max(t, 0.0) // period) % 2]
+
+    camera = FakeCamera(scene, fps=15.0)
+    camera.start()
+    events: "queue.Queue" = queue.Queue()
+    feed = PreviewFeed(camera, events.put, fps=15.0)
+    live = LiveAnalysis(feed, events.put, config, still_size=camera.still_size)
+    feed.start()
+    live.start()
+    live.ready.wait(60)
+    pygame.display.init()
+    surface = pygame.Surface(size)
+    fonts, layout = Fonts(), make_layout(size)
+    guide = Guide(config.session)
+    data = SessionData(state=State.GUIDANCE)
+    live.set_mode("guide")
+    fps = max(1, config.session.fps)
+    start[0] = camera.elapsed()
+    t_end = start[0] + period * (switches + 1)
+    drawn, timeline = 0, []
+    analysed0, t0 = live.analysed, time.monotonic()
+    next_frame = time.monotonic()
+    while camera.elapsed() < t_end:
+        next_frame += 1.0 / fps
+        while True:
+            try:
+                ev = events.get(timeout=max(0.0, next_frame - time.monotonic()))
+            except queue.Empty:
+                break
+            if isinstance(ev, LiveResult) and ev.generation == live.generation:
+                data.live = guide.update(ev.results, ev.plan, time.monotonic(),
+                                         source_size=ev.source_size, people=ev.people)
+        frame, _ = feed.latest()
+        screens.draw(surface, fonts, layout, screens.ScreenModel(data, now=time.monotonic(),
+                                                                  preview=frame))
+        drawn += 1
+        timeline.append((camera.elapsed(), getattr(data.live, "hint_id", None)))
+    wall = time.monotonic() - t0
+    analysed = live.analysed - analysed0
+    live.stop()
+    feed.stop()
+    live.join(10)
+    feed.join(10)
+    camera.close()
+    # per jump: the instruction the new scene settles on (shown at the end of its period), and
+    # the first drawn frame that shows it
+    latencies = []
+    for k in range(1, switches + 1):
+        part = [(t, h) for t, h in timeline if k * period <= t < (k + 1) * period]
+        before = [h for t, h in timeline if t < k * period]
+        if not part or not before or part[-1][1] == before[-1]:
+            continue                     # no change of instruction to time
+        settled = part[-1][1]
+        latencies.append(next(t for t, h in part if h == settled) - k * period)
+    return {"screen_fps": round(drawn / wall, 1), "target_fps": fps,
+            "analysed_fps": round(analysed / wall, 1),
+            "hint_latency_ms": round(statistics.median(latencies) * 1000) if latencies else None,
+            "hint_latencies_ms": [round(x * 1000) for x in latencies],
+            "jumps": switches, "hint_hold_s": config.session.hint_hold_s}
 
 
 def draw_only(size: tuple[int, int], frames: int = 60) -> float:
@@ -130,7 +229,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--loop-only", action="store_true",
+                        help="only the guidance loop (screen fps, hint latency)")
     args = parser.parse_args()
+    from kiosk.native_logs import hide_native_logs
+    hide_native_logs()
+    if args.loop_only:
+        loop = guidance_loop()
+        print(json.dumps(loop) if args.json else
+              f"guidance loop: screen {loop['screen_fps']} fps (target {loop['target_fps']}), "
+              f"analysis {loop['analysed_fps']} frames/s, hint latency median "
+              f"{loop['hint_latency_ms']} ms ({loop['hint_latencies_ms']}; hysteresis "
+              f"{loop['hint_hold_s']} s included)")
+        return 0
     import logging
 
     logging.basicConfig(level=logging.WARNING)

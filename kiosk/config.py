@@ -54,7 +54,7 @@ class SessionSettings:
     done_s: float = 12.0                     # the "done" screen stays this long
     failsafe_s: float = 8.0                  # the failsafe screen recovers by itself after this
     technician_timeout_s: float = 600.0      # technician mode left alone: back to attract
-    fps: int = 20                            # frame rate of the screen loop
+    fps: int = 30                            # frame rate of the screen loop (a mirror: ≥ 30)
 
 
 @dataclass

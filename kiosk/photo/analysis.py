@@ -251,7 +251,7 @@ class Analyzer:
       slowly: at 15 analysed frames/s N = 8 is a measurement at most half a second old.
     * ``detect_every=N`` runs the full-range FaceDetection (the people count: faces FaceMesh's
       tracker does not see) on one frame in N. In between, the box of the person being
-      tracked follows their face; a newcomer is counted at most N − 1 frames late.
+      tracked is left to FaceMesh; a newcomer is counted at most N − 1 frames late.
 
     Each model is built on first use: a verifier that never asks for shoulders never loads Pose.
     ``max_faces`` overrides FaceMesh's number of faces (1 live, 2 otherwise).
@@ -381,19 +381,19 @@ class Analyzer:
                face: FaceGeometry | None, times: dict) -> list:
         """FaceDetection's boxes (frame pixels): measured, or the last ones carried forward.
 
-        Carried forward, the box that held the tracked face moves with it (by its nose), so
-        the people count does not see a "second" face where the person just was.
+        Carried forward, only the boxes of other people are kept: the tracked person is
+        counted by FaceMesh wherever they moved (no "second" face where they just were).
         """
         nose = None if face is None else face.landmarks[NOSE_TIP].astype(np.float64)
         last = self._last_faces
         if last is not None and last[0] == size and last[3] + 1 < self.detect_every:
+            # Only the OTHER people's boxes are carried forward: the tracked person is
+            # counted by FaceMesh itself, wherever they moved meanwhile.
             _, boxes, last_nose, age = last
-            if nose is not None and last_nose is not None:
-                dx, dy = nose - last_nose
-                boxes = [(b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy) if _inside(last_nose, b) else b
-                         for b in boxes]
-            self._last_faces = (size, boxes, nose if nose is not None else last_nose, age + 1)
-            return list(boxes)
+            others = [b for b in boxes if not (last_nose is not None and _inside(last_nose, b))
+                      and not (nose is not None and _inside(nose, b))]
+            self._last_faces = (size, others, None, age + 1)
+            return list(others)
         t = time.perf_counter()
         det = self.model("face_detection").process(work)
         boxes = _detections(det, work.shape[1], work.shape[0], inv)
