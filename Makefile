@@ -38,8 +38,9 @@ simulate: setup
 test: setup
 	$(VENV)/bin/python -m pytest
 
+# every speed figure; the last line of output is one JSON object (bench/all.py)
 bench: setup
-	$(VENV)/bin/python bench/engine.py
+	$(VENV)/bin/python bench/all.py
 
 guide-screens: setup
 	$(VENV)/bin/python tools/guide-screenshots booth-screens/guidance

@@ -19,6 +19,7 @@ allocations traced during one run, and the process's peak resident size).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -100,17 +101,49 @@ def bench(runs: int = 5, face: str = "hopper", backdrop: str = "blue") -> dict:
     return figures
 
 
+def capture_calls() -> dict:
+    """analyze() calls of one capture as the booth makes it (kiosk.booth.jobs.VisitJobs.burst:
+    a burst of stills, the best one built into a verified file), counted around the real
+    Analyzer; the camera is the only fake."""
+    import threading
+    from types import SimpleNamespace
+
+    from kiosk.booth.jobs import VisitJobs
+
+    class StillCamera:
+        def capture_burst(self, count, timeout=None):
+            return [compose_scene("hopper", "blue", size=STILL) for _ in range(count)]
+
+    config = Config()
+    with Analyzer() as real:
+        counting = CountingAnalyzer(real)
+        feed = SimpleNamespace(lock=threading.Lock(), pause=lambda: None, resume=lambda: None)
+        jobs = VisitJobs(config, SimpleNamespace(camera=StillCamera(), lights=None, usb=None), feed,
+                         key=os.urandom(32), spool=None, analyzer_factory=lambda: counting)
+        t = time.perf_counter()
+        done = jobs.burst(STUDENT)
+        seconds = time.perf_counter() - t
+    return {"analyze_calls_per_capture": counting.calls, "burst": config.session.burst_frames,
+            "capture_ok": bool(getattr(getattr(done, "photo", None), "ok", False)),
+            "burst_build_verify_s": seconds}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--face", default="hopper")
     p.add_argument("--backdrop", default="blue")
     # parse_known_args: bench/engine.py calls main() with its own options on the command line
+    p.add_argument("--json", action="store_true", help="one JSON object (with the capture's calls)")
     args, _ = p.parse_known_args(argv)
 
     from kiosk.native_logs import hide_native_logs
     hide_native_logs()
     f = bench(args.runs, args.face, args.backdrop)
+    if args.json:
+        f.update(capture_calls())
+        print(json.dumps(f))
+        return 0
     print("Pipeline: camera still to verified file (judge + crop + encode + verify + write)")
     print(f"  full still {STILL[0]}x{STILL[1]} ({args.face}, {args.backdrop} backdrop), "
           f"{f['runs']} runs, median (min) seconds:")

@@ -29,6 +29,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
@@ -421,7 +422,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tune_malloc(arenas: int = 2, mmap_threshold: int = 256 * 1024) -> bool:
+    """Keep freed memory from piling up in glibc's heaps (unless the environment says otherwise).
+
+    By default every thread that allocates gets a heap of its own (up to 8 per core), the
+    models' worker threads (mediapipe starts several per model) each keep what they freed, and
+    big blocks (camera frames) are served from those heaps once the first few were freed:
+    ``kiosk simulate`` peaked near 1 GiB. At most ``arenas`` heaps, and blocks from
+    ``mmap_threshold`` bytes up always mapped (so given back when freed): under 0.5 GiB
+    (bench/all.py). Call before any thread starts; nothing happens without glibc's ``mallopt``.
+    """
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = True
+        if not os.environ.get("MALLOC_ARENA_MAX"):
+            ok &= bool(libc.mallopt(-8, int(arenas)))              # M_ARENA_MAX
+        if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+            ok &= bool(libc.mallopt(-3, int(mmap_threshold)))      # M_MMAP_THRESHOLD
+        return ok
+    except (OSError, AttributeError, TypeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
+    tune_malloc()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]

@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -235,13 +236,36 @@ def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(rgb[:wh * k, :ww * k], (ww, wh), interpolation=cv2.INTER_AREA), k
 
 
+class _SharedModel:
+    """One model instance serving several Analyzers (threads), one call at a time."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.lock = threading.Lock()
+        self.users = 0
+
+    def process(self, image):
+        with self.lock:
+            return self.model.process(image)
+
+
+#: Models without state between frames, shared by every Analyzer of the process (the booth's
+#: live thread and its capture job, the simulator's check of the stick): Pose alone holds
+#: about 110 MiB. Key: the model's name; guarded by _POOL_LOCK.
+_POOL: dict[str, _SharedModel] = {}
+_POOL_LOCK = threading.Lock()
+SHARED_MODELS = ("segmentation", "face_detection", "pose")
+
+
 class Analyzer:
     """Owns the mediapipe models; create once, call :meth:`analyze` for every frame.
 
-    ``video=True`` is for a live preview stream: FaceMesh (one face) and Pose then track the
-    person between consecutive frames instead of searching the whole frame each time. Keep the
+    ``video=True`` is for a live preview stream: FaceMesh (one face) then tracks the person
+    between consecutive frames instead of searching the whole frame each time. Keep the
     default for unrelated images (stills, files): FaceMesh then looks for two faces and keeps
-    the larger.
+    the larger. The models without state between frames (SelfieSegmentation, FaceDetection and
+    Pose, which runs on single images everywhere so that its shoulders are the validator's)
+    are shared by all Analyzers of the process, one call at a time.
 
     Two models are only needed now and then on a live stream, and their last measurement is
     reused in between (amortised, see bench/live.py for the figures):
@@ -281,10 +305,18 @@ class Analyzer:
         return tuple(self._models)
 
     def model(self, name: str):
-        """The mediapipe solution ``name``, built on first use."""
+        """The mediapipe solution ``name``, built on first use (shared ones: once a process)."""
         m = self._models.get(name)
         if m is None:
-            m = self._models[name] = self._build(name)
+            if name in SHARED_MODELS:
+                with _POOL_LOCK:
+                    m = _POOL.get(name)
+                    if m is None:
+                        m = _POOL[name] = _SharedModel(self._build(name))
+                    m.users += 1
+            else:
+                m = self._build(name)
+            self._models[name] = m
         return m
 
     def _build(self, name: str):
@@ -301,8 +333,9 @@ class Analyzer:
         if name == "face_detection":
             return mp.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
         if name == "pose":
-            # model_complexity=1: the lite and heavy models would need a download
-            return mp.pose.Pose(static_image_mode=static, model_complexity=1,
+            # model_complexity=1: the lite and heavy models would need a download. Single
+            # images even live (Pose runs on one frame in many there: nothing to track).
+            return mp.pose.Pose(static_image_mode=True, model_complexity=1,
                                 enable_segmentation=False, min_detection_confidence=0.5)
         raise KeyError(name)
 
@@ -315,8 +348,15 @@ class Analyzer:
         """Release the models. Safe to call twice."""
         if self._closed:
             return
-        for model in self._models.values():
-            model.close()
+        for name, model in self._models.items():
+            if isinstance(model, _SharedModel):
+                with _POOL_LOCK:
+                    model.users -= 1
+                    if model.users == 0:
+                        _POOL.pop(name, None)
+                        model.model.close()
+            else:
+                model.close()
         self._models.clear()
         self._closed = True
 

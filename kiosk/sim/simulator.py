@@ -336,6 +336,12 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         booth.frame_listeners.append(director.on_frame)
         booth.start()
         booth.run(until=director.finished, max_seconds=max_seconds)
+        saved = booth.session.data.saved if booth.session.state is State.DONE else None
+        path = usb / saved.path if saved is not None and saved.path else None
+        # the registrar's check with the booth's own still analyzer (its job is done): a
+        # third set of models would only add to the peak memory
+        verdict = verify_on_stick(path, key_path, config, analyzer=booth.work.analyzer()) \
+            if path else "missing"
     finally:
         if booth is not None:
             booth.stop()
@@ -346,9 +352,6 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         devices.close()
     seconds = time.monotonic() - started
     stats = booth.stats
-    saved = booth.session.data.saved if booth.session.state is State.DONE else None
-    path = usb / saved.path if saved is not None and saved.path else None
-    verdict = verify_on_stick(path, key_path, config) if path else "missing"
     live = booth.live
     return Outcome(
         path=path, verdict=verdict,
@@ -362,17 +365,23 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         confirm_presses=presses, stats=stats)
 
 
-def verify_on_stick(path: Path, key_path: Path, config) -> str:
-    """What the registrar's tool says about the file on the stick: pass, warn or fail."""
+def verify_on_stick(path: Path, key_path: Path, config, analyzer=None) -> str:
+    """What the registrar's tool says about the file on the stick: pass, warn or fail.
+    ``analyzer``: one to use (none: a new one, closed afterwards)."""
     from kiosk.photo.analysis import Analyzer
     from kiosk.photo.identity import load_key
     from kiosk.photo.verify import verify_file
 
     if not path.is_file():
         return "missing"
-    with Analyzer() as analyzer:
+    own = analyzer is None
+    analyzer = Analyzer() if own else analyzer
+    try:
         report = verify_file(path, key=load_key(key_path), expected=None, analyzer=analyzer,
                              config=config)
+    finally:
+        if own:
+            analyzer.close()
     for c in report.checks:
         if c.blocking:
             log.warning("verify: %s %s (%s)", c.id, c.status.value, c.message.en)
