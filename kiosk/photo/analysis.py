@@ -251,10 +251,10 @@ class _SharedModel:
 
 #: Models without state between frames, shared by every Analyzer of the process (the booth's
 #: live thread and its capture job, the simulator's check of the stick): Pose alone holds
-#: about 110 MiB. Key: the model's name; guarded by _POOL_LOCK.
-_POOL: dict[str, _SharedModel] = {}
-_POOL_LOCK = threading.Lock()
+#: about 110 MiB. Key: the model's name; each guarded by its own lock.
 SHARED_MODELS = ("segmentation", "face_detection", "pose")
+_POOL: dict[str, _SharedModel] = {}
+_POOL_LOCKS = {name: threading.Lock() for name in SHARED_MODELS}
 
 
 class Analyzer:
@@ -291,6 +291,7 @@ class Analyzer:
         self._models: dict[str, object] = {}
         self._last_shoulders: tuple | None = None     # (frame size, shoulders, age in frames)
         self._last_faces: tuple | None = None         # (frame size, boxes, main nose, age)
+        self._pool = None                             # helper thread for Pose, on first use
         self._closed = False
 
     def __enter__(self) -> Analyzer:
@@ -307,16 +308,17 @@ class Analyzer:
     def model(self, name: str):
         """The mediapipe solution ``name``, built on first use (shared ones: once a process)."""
         m = self._models.get(name)
-        if m is None:
-            if name in SHARED_MODELS:
-                with _POOL_LOCK:
-                    m = _POOL.get(name)
-                    if m is None:
-                        m = _POOL[name] = _SharedModel(self._build(name))
-                    m.users += 1
-            else:
-                m = self._build(name)
-            self._models[name] = m
+        if m is not None:
+            return m
+        if name in SHARED_MODELS:
+            with _POOL_LOCKS[name]:           # one build per model, others build meanwhile
+                m = _POOL.get(name)
+                if m is None:
+                    m = _POOL[name] = _SharedModel(self._build(name))
+                m.users += 1
+        else:
+            m = self._build(name)
+        self._models[name] = m              # each name is only ever built by one thread
         return m
 
     def _build(self, name: str):
@@ -348,9 +350,11 @@ class Analyzer:
         """Release the models. Safe to call twice."""
         if self._closed:
             return
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for name, model in self._models.items():
             if isinstance(model, _SharedModel):
-                with _POOL_LOCK:
+                with _POOL_LOCKS[name]:
                     model.users -= 1
                     if model.users == 0:
                         _POOL.pop(name, None)
@@ -382,6 +386,16 @@ class Analyzer:
         times["resize"] = (t - t0) * 1e3
 
         work.flags.writeable = False
+        # Pose (the slowest model, shoulders only) runs beside the others: mediapipe releases
+        # the GIL, so on a multi-core booth it costs no wall time of its own
+        pose_job, age = None, 0
+        shoulder_pts = None
+        if shoulders:
+            last = self._last_shoulders
+            if last is not None and last[0] == (w, h) and last[2] + 1 < self.pose_every:
+                shoulder_pts, age = last[1], last[2] + 1      # recent enough: reuse it
+            else:
+                pose_job = self._helper().submit(self._measure_shoulders, work, inv)
         mesh = self.model("face_mesh").process(work)
         t1 = time.perf_counter()
         times["face_mesh"] = (t1 - t) * 1e3
@@ -391,16 +405,9 @@ class Analyzer:
         times["segmentation"] = (t2 - t1) * 1e3
         face = _main_face(mesh, ww, wh, inv, (w, h))
         faces = self._faces(work, (w, h), inv, face, times)
-        t3 = time.perf_counter()
-        shoulder_pts, age = None, 0
+        if pose_job is not None:
+            shoulder_pts, times["pose"] = pose_job.result()
         if shoulders:
-            last = self._last_shoulders
-            if last is not None and last[0] == (w, h) and last[2] + 1 < self.pose_every:
-                shoulder_pts, age = last[1], last[2] + 1      # recent enough: reuse it
-            else:
-                pose = self.model("pose").process(work)
-                shoulder_pts = _shoulders(pose, ww, wh, inv)
-                times["pose"] = (time.perf_counter() - t3) * 1e3
             self._last_shoulders = ((w, h), shoulder_pts, age)
         t4 = time.perf_counter()
 
@@ -416,6 +423,18 @@ class Analyzer:
                         shoulders=shoulder_pts, faces=faces, mask_small=mask,
                         head_top_clipped=clipped, source_size=source_size, shoulders_age=age,
                         timings_ms=times, work_factor=k)
+
+    def _helper(self):
+        """This Analyzer's one helper thread (for Pose), started on first use."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyzer-pose")
+        return self._pool
+
+    def _measure_shoulders(self, work: np.ndarray, inv: float):
+        t = time.perf_counter()
+        pose = self.model("pose").process(work)
+        return _shoulders(pose, work.shape[1], work.shape[0], inv), (time.perf_counter() - t) * 1e3
 
     def _faces(self, work: np.ndarray, size: tuple[int, int], inv: float,
                face: FaceGeometry | None, times: dict) -> list:
