@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--face", default="hopper")
     p.add_argument("--backdrop", default="blue")
-    # parse_known_args: bench/engine.py calls main() with its own options on the command line
+    # parse_known_args: callers may pass options of their own
     p.add_argument("--json", action="store_true", help="one JSON object (with the capture's calls)")
     args, _ = p.parse_known_args(argv)
 
