@@ -109,13 +109,13 @@ class _LazyAnalyzer:
     """Creates the (slow to load) models on first use, once for all images of a command."""
 
     def __init__(self) -> None:
-        from kiosk.photo.checks.context import prepare_colour_tables
-        prepare_colour_tables()          # in the background while the models load
         self._analyzer = None
 
     def get(self):
         if self._analyzer is None:
             from kiosk.photo.analysis import Analyzer
+            from kiosk.photo.checks.context import prepare_colour_tables
+            prepare_colour_tables()          # in the background while the models load
             self._analyzer = Analyzer()
         return self._analyzer
 

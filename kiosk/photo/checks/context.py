@@ -11,6 +11,7 @@ pose, eyes open, mouth) never makes them.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from functools import cached_property
 
@@ -61,6 +62,9 @@ def prepare_colour_tables() -> None:
             _lab_tables.set()
 
     threading.Thread(target=build, name="lab-tables", daemon=True).start()
+    # a program that ends meanwhile waits for it: a thread still inside OpenCV while the
+    # process tears down aborts it ("terminate called without an active exception")
+    atexit.register(_lab_tables.wait, 10.0)
 
 
 def _crop_at(rgb: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
