@@ -82,6 +82,9 @@ def simulate_rss_mib() -> tuple[float, str]:
 
 
 def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from kiosk.native_logs import hide_native_logs
+    hide_native_logs()
     print(f"bench: {os.cpu_count()} cpus, {_load()}")
     live = _json_of("live.py")
     print(f"live path: {live['live_ms']} ms/frame against a floor of {live['floor_ms']} ms "
