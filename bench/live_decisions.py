@@ -7,8 +7,9 @@ size, tilt, light, glasses, clothes, a second person, ...) at the preview's 640�
 
 * validator: the still path recomputed on that frame: an ``Analyzer()`` for independent images
   (every model on the frame), the crop plan, every rule judged in the 480×640 crop;
-* before: the live path as it was: a tracking analyzer (Pose every 4th frame) and every rule
-  judged in the crop upsampled to 480×640;
+* before: the live path as it was: a tracking analyzer looking for two faces, FaceDetection on
+  every frame, Pose on every 4th (Pose itself now runs on single images everywhere), and every
+  rule judged in the crop upsampled to 480×640;
 * after: the live path now (kiosk.booth.workers.guide_frame with the booth's live analyzer
   and LiveChecks: tracking, amortised models, the preview's own resolution, pixel rules held).
 

@@ -17,7 +17,7 @@ Use one Analyzer per thread and reuse it::
     analyzer.close()
 
 Coordinates are always pixels of the frame that was passed in, even when the models ran on a
-smaller copy (a 4056×3040 still is analysed at :data:`WORK_LONG_SIDE` and mapped back).
+smaller copy (a 4056×3040 still is analysed at 1014×760, see :func:`work_copy`, and mapped back).
 
 Direction conventions (all in the PERSON's frame, so they hold whether or not the screen mirrors
 the preview):
