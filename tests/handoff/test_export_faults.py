@@ -134,16 +134,17 @@ def test_stick_pulled_out_in_the_middle_of_a_write(tmp_path, monkeypatch):
         real_fsync = os.fsync
         calls = [0]
 
-        def pull_during_third_fsync(fd):
+        def pull_during_fifth_fsync(fd):
             calls[0] += 1
-            if calls[0] == 3:
-                # the photo's bytes are written, not yet renamed: the stick is yanked now
+            if calls[0] == 5:
+                # fsyncs 1-2: the manifest announcing the names; 3-4: the first photo;
+                # the second photo's bytes are written, not yet renamed: the stick is yanked now
                 subprocess.run(["umount", "-l", str(mnt)], check=True)
             return real_fsync(fd)
-        monkeypatch.setattr(os, "fsync", pull_during_third_fsync)
+        monkeypatch.setattr(os, "fsync", pull_during_fifth_fsync)
         report = export(spool, mnt)
         monkeypatch.setattr(os, "fsync", real_fsync)
-        assert calls[0] >= 3
+        assert calls[0] >= 5
         assert report.problem == MSG_REMOVED, report.message
         assert report.pending == len(people) and not report.exported
         assert report.message.zh and report.message.en

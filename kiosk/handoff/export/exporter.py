@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 
 from kiosk.message import Message
 from kiosk.handoff.export import contact_sheet, manifest as mf, naming, stick
-from kiosk.handoff.export.durable import read_uncached, remove_temp_files, sha256_bytes, write_atomic
+from kiosk.handoff.export.durable import (read_uncached, real_dir, remove_temp_files,
+                                          sha256_bytes, write_atomic)
 from kiosk.handoff.spool import Spool, SpoolError, SpoolItem
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,27 @@ def _capture_day(item: SpoolItem) -> date:
 
 def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[SpoolItem],
                    booth_id: str, template: str, report: ExportReport) -> None:
-    folder = root.joinpath(*rel.parts)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Export ``items`` into one folder so that the stick is consistent at every instant.
+
+    Every row of ``manifest.json`` names a file whose checksum matches it, at any moment a
+    stick may be pulled (or the booth killed). A photo is never written under a name the
+    manifest lists for other bytes: the manifest first announces the names about to be written
+    (``staged``, which the registrar's tools ignore), then the files are written, then the
+    manifest lists them. A retake of a photo already on the stick goes through a second name
+    beside the old file (``<name>_retake.jpg``): listed there, then copied to its own name while
+    that name is staged, listed again, and the second name removed.
+    """
+    folder = real_dir(root, rel.parts)     # no link anywhere on the way (a prepared stick)
     remove_temp_files(folder)      # leftovers of a stick pulled during an earlier export
     manifest, problems = mf.load(folder, booth_id=booth_id, day=rel.name)
     for p in problems:
         log.warning("export folder %s: %s", rel, p)
+    _remove_leftover_staged(folder, manifest)
     thumbs = contact_sheet.load_thumbs(folder)
-    copied: list[tuple[SpoolItem, str, str]] = []
-    replaced_files: list[str] = []
+    direct: list[tuple[SpoolItem, bytes, str]] = []      # written straight to their name
+    retakes: list[tuple[SpoolItem, bytes, str, str]] = []  # (.., name, second name)
+    done: list[tuple[SpoolItem, str]] = []                # already on the stick, verified
+    planned: set[str] = set()
     for item in items:
         try:
             data = item.read_photo()
@@ -144,39 +157,93 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
         try:
             name = naming.photo_name(template, item.student)
             owner = manifest.owner_of(name)
-            if owner is not None and owner != item.student.student_id:
+            if (owner is not None and owner != item.student.student_id) or \
+                    name.lower() in planned:
                 name = naming.disambiguate(name, item.student)
+            current = manifest.entries.get(item.student.student_id)
+            second = None
+            if current is not None and current.file.lower() == name.lower():
+                if current.sha256 == item.sha256 and _holds(folder, name, item.sha256):
+                    done.append((item, name))            # an export cut after its last write
+                    continue
+                second = naming.retake_name(name)
+                if manifest.owner_of(second) not in (None, item.student.student_id):
+                    second = naming.disambiguate(second, item.student)
         except (naming.UnsafeName, ValueError) as exc:
             # this photo's name only: it stays in the spool for staff, the others go out
             log.error("item %s cannot be exported: %s", item.id, exc)
             report.skipped.append((item.id, Message(
                 "这张照片无法导出，请联系工作人员。", f"This photo cannot be exported: {exc}")))
             continue
-        target = naming.inside(folder, name)
-        write_atomic(target, data)
-        if sha256_bytes(read_uncached(target)) != item.sha256:
-            target.unlink(missing_ok=True)
-            raise _Mismatch(name)
+        planned.add(name.lower())
+        if second is None:
+            direct.append((item, data, name))
+        else:
+            planned.add(second.lower())
+            retakes.append((item, data, name, second))
+    if not (direct or retakes or done):
+        return
+    # 1. announce every name about to be written (rows unchanged)
+    if direct or retakes:
+        manifest.staged = sorted({n for _, _, n in direct} | {s for *_, s in retakes})
+        write_atomic(folder / mf.MANIFEST_JSON, manifest.to_json())
+    # 2. write and read back; 3. list them (retakes under their second name)
+    retired: list[str] = []
+    for item, data, name in direct:
+        _copy(folder, name, data, item.sha256)
         thumbs[item.sha256] = contact_sheet.thumbnail_data_uri(data)
         old = manifest.put(_entry(item, name, booth_id))
         if old is not None and old.file.lower() != name.lower():
-            replaced_files.append(old.file)
-        copied.append((item, name, item.sha256))
-    if not copied:
-        return
+            retired.append(old.file)
+    for item, data, name, second in retakes:
+        _copy(folder, second, data, item.sha256)
+        thumbs[item.sha256] = contact_sheet.thumbnail_data_uri(data)
+        manifest.put(_entry(item, second, booth_id))
+    manifest.staged = sorted({n for _, _, n, _ in retakes} | set(retired))
     _write_folder_files(folder, manifest, thumbs, booth_id, rel.name)
-    for item, name, sha in copied:
+    if retakes:
+        # 4. the retakes to their own names (staged now), then listed there
+        for item, data, name, second in retakes:
+            _copy(folder, name, data, item.sha256)
+            manifest.entries[item.student.student_id].file = name
+        manifest.staged = sorted({s for *_, s in retakes} | set(retired))
+        _write_folder_files(folder, manifest, thumbs, booth_id, rel.name)
+    # 5. files no row names any more
+    _remove_leftover_staged(folder, manifest)
+    copied = [(i, n) for i, _, n in direct] + [(i, n) for i, _, n, _ in retakes] + done
+    for item, name in copied:
         path = str(rel / name)
-        if spool.mark_exported(item.id, path=path, sha256=sha):
+        if spool.mark_exported(item.id, path=path, sha256=item.sha256):
             report.exported.append(ExportedPhoto(item.id, item.student.student_id, path))
     report.folders.append(str(rel))
-    still_used = {e.file.lower() for e in manifest.entries.values()}
-    for old_file in replaced_files:
-        if old_file.lower() not in still_used:
-            try:
-                naming.inside(folder, old_file).unlink(missing_ok=True)
-            except (OSError, naming.UnsafeName) as exc:
-                log.warning("could not remove replaced photo %s: %s", old_file, exc)
+
+
+def _copy(folder: Path, name: str, data: bytes, sha256: str) -> None:
+    """Write one photo atomically and read it back from the device."""
+    target = naming.inside(folder, name)
+    write_atomic(target, data)
+    if sha256_bytes(read_uncached(target)) != sha256:
+        target.unlink(missing_ok=True)
+        raise _Mismatch(name)
+
+
+def _holds(folder: Path, name: str, sha256: str) -> bool:
+    try:
+        return sha256_bytes(read_uncached(naming.inside(folder, name))) == sha256
+    except (OSError, naming.UnsafeName):
+        return False
+
+
+def _remove_leftover_staged(folder: Path, manifest: mf.Manifest) -> None:
+    """Remove staged names no row lists: photos of an export cut short, or replaced ones."""
+    listed = {e.file.lower() for e in manifest.entries.values()}
+    for name in manifest.staged:
+        if name.lower() in listed:
+            continue
+        try:
+            naming.inside(folder, name).unlink(missing_ok=True)
+        except (OSError, naming.UnsafeName) as exc:
+            log.warning("could not remove %s: %s", name, exc)
 
 
 def _write_folder_files(folder: Path, manifest: mf.Manifest, thumbs: dict[str, str],

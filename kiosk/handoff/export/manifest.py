@@ -4,7 +4,15 @@
 entry and moves the earlier take into its ``history``). ``manifest.csv`` is written from it in
 UTF-8 with a byte-order mark, which is what spreadsheet programs need to show Chinese correctly.
 ID-card and student numbers are written with a leading tab in the CSV only, so that a
-spreadsheet keeps all 18 digits as text instead of rounding them to 15.
+spreadsheet keeps all 18 digits as text instead of rounding them to 15; every text cell is
+neutralised against formulas (:func:`spreadsheet_cell`).
+
+``staged`` lists names an export is about to write or has just replaced: they belong to an
+unfinished step, no row names them, and the registrar's tools ignore them (see the exporter).
+
+A manifest read back from a stick is never trusted: it is read without following links and up
+to a size limit, a document nested too deep is damaged (not a crash), each entry is
+type-checked, and a second entry for the same student or the same file is reported.
 """
 
 from __future__ import annotations
@@ -13,12 +21,14 @@ import csv
 import io
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
+from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, read_regular
 from kiosk.photo import standard
 
 log = logging.getLogger(__name__)
@@ -58,7 +68,9 @@ class Entry:
         return [c for c in self.checks if c.get("status") != "pass"]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # shallow: json.dumps walks the lists itself (asdict's deep copy costs more than the
+        # dump on a folder of hundreds of entries)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Entry":
@@ -69,8 +81,13 @@ class Entry:
             if not isinstance(value, str) or not value:
                 raise ValueError(f"manifest entry without {name}")
             kwargs[name] = value
+        verdict = d.get("verdict")
+        if not isinstance(verdict, str) or verdict not in VERDICT_ZH:
+            # never a pass by default: a missing or odd verdict is a damaged entry
+            raise ValueError(f"manifest entry with verdict {str(verdict)[:40]!r}")
+        kwargs["verdict"] = verdict
         for name, default in (("college", ""), ("class_name", ""), ("captured_at", ""),
-                              ("verdict", "pass"), ("booth_id", ""), ("item_id", "")):
+                              ("booth_id", ""), ("item_id", "")):
             value = d.get(name, default)
             kwargs[name] = value if isinstance(value, str) else default
         size = d.get("size", 0)
@@ -89,6 +106,7 @@ class Manifest:
     booth_id: str
     day: str
     entries: dict[str, Entry] = field(default_factory=dict)
+    staged: list[str] = field(default_factory=list)
 
     def put(self, entry: Entry) -> Entry | None:
         """Add or replace the student's entry; returns the entry it replaced, if any."""
@@ -123,32 +141,56 @@ class Manifest:
             "count": len(self.entries),
             "photos": [e.to_dict() for e in self.sorted_entries()],
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        if self.staged:
+            doc["staged"] = list(self.staged)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def to_csv(self) -> bytes:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SafeCsvWriter(out, lineterminator="\r\n")
         writer.writerow(CSV_HEADER)
         for e in self.sorted_entries():
             warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
-            writer.writerow([_as_text(e.student_id), spreadsheet_cell(e.name), _as_text(e.id_number),
-                             spreadsheet_cell(e.college), spreadsheet_cell(e.class_name), spreadsheet_cell(e.file),
-                             e.captured_at, VERDICT_ZH.get(e.verdict, e.verdict),
-                             spreadsheet_cell(warn_ids), spreadsheet_cell(e.booth_id), e.sha256])
+            writer.writerow([_as_text(e.student_id), e.name, _as_text(e.id_number),
+                             e.college, e.class_name, e.file, e.captured_at,
+                             VERDICT_ZH.get(e.verdict, e.verdict), warn_ids, e.booth_id,
+                             e.sha256])
         return out.getvalue().encode("utf-8-sig")
 
 
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
 def spreadsheet_cell(text: str) -> str:
-    """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
+    """Neutralise spreadsheet formulas (=, +, -, @, tab or CR at the start of a cell)."""
     text = str(text)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if text[:1] in FORMULA_LEAD:
         return "'" + text
     return text
 
 
+class SafeCsvWriter:
+    """``csv.writer`` whose every text cell goes through :func:`spreadsheet_cell`.
+
+    Cells that are already :class:`TextNumber` (a long number kept as text with a leading
+    tab) pass unchanged. Every CSV the project writes uses this writer.
+    """
+
+    def __init__(self, out, **kwargs) -> None:
+        self._writer = csv.writer(out, **kwargs)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([c if isinstance(c, TextNumber) else spreadsheet_cell(c)
+                               for c in row])
+
+
+class TextNumber(str):
+    """A cell already made safe by :func:`_as_text`."""
+
+
 def _as_text(digits: str) -> str:
     """A long number that a spreadsheet must keep as text (leading tab, see module doc)."""
-    return "\t" + spreadsheet_cell(digits)
+    return TextNumber("\t" + spreadsheet_cell(digits))
 
 
 def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, list[str]]:
@@ -159,21 +201,31 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
     problems: list[str] = []
     manifest = Manifest(booth_id=booth_id, day=day)
     path = folder / MANIFEST_JSON
-    if not path.exists():
-        if (folder / MANIFEST_CSV).exists():
+    if not os.path.lexists(path):
+        if os.path.lexists(folder / MANIFEST_CSV):
             problems.append(f"{path.name} missing")
             _entries_from_csv(folder, manifest, problems)
         return manifest, problems
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8"))
         if not isinstance(doc, dict) or not isinstance(doc.get("photos"), list):
             raise ValueError("not a photo manifest")
+    except RecursionError:
+        problems.append(f"{path.name} unreadable: nested too deep")
+        _entries_from_csv(folder, manifest, problems)
+        return manifest, problems
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         problems.append(f"{path.name} unreadable: {exc}")
         _entries_from_csv(folder, manifest, problems)
         return manifest, problems
-    manifest.booth_id = booth_id or str(doc.get("booth_id", ""))
-    manifest.day = day or str(doc.get("date", ""))
+    booth = doc.get("booth_id", "")
+    date_ = doc.get("date", "")
+    manifest.booth_id = booth_id or (booth if isinstance(booth, str) else "")
+    manifest.day = day or (date_ if isinstance(date_, str) else "")
+    staged = doc.get("staged", [])
+    if isinstance(staged, list):
+        manifest.staged = [n for n in staged if isinstance(n, str) and n]
+    files: dict[str, str] = {}
     for i, raw in enumerate(doc["photos"]):
         try:
             if not isinstance(raw, dict):
@@ -182,6 +234,16 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
         except (TypeError, ValueError) as exc:
             problems.append(f"{path.name} entry {i + 1}: {exc}")
             continue
+        if entry.student_id in manifest.entries:
+            problems.append(f"{path.name} entry {i + 1}: 学号重复 / student number "
+                            f"{entry.student_id} listed twice; the first entry is kept")
+            continue
+        other = files.get(entry.file.lower())
+        if other is not None:
+            problems.append(f"{path.name} entry {i + 1}: 文件名重复 / file {entry.file} "
+                            f"already listed for student {other}; the first entry is kept")
+            continue
+        files[entry.file.lower()] = entry.student_id
         manifest.entries[entry.student_id] = entry
     return manifest, problems
 
@@ -196,7 +258,8 @@ def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> 
     """
     path = folder / MANIFEST_CSV
     try:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        text = read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(f"{path.name} unreadable too: {exc}")
         return
@@ -222,9 +285,13 @@ def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> 
             problems.append(f"{path.name} line {line}: {exc}")
             continue
         try:
-            entry.size = (folder / entry.file).stat().st_size if "/" not in entry.file else 0
+            entry.size = os.lstat(folder / entry.file).st_size if "/" not in entry.file else 0
         except OSError:
             entry.size = 0
+        if entry.student_id in manifest.entries:
+            problems.append(f"{path.name} line {line}: 学号重复 / student number "
+                            f"{entry.student_id} listed twice; the first row is kept")
+            continue
         manifest.entries[entry.student_id] = entry
         found += 1
     if found:

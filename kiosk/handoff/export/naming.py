@@ -72,3 +72,15 @@ def disambiguate(name: str, student: Student) -> str:
     name = f"{stem}_{tag}{dot}{ext}"
     check_safe_filename(name)
     return name
+
+
+RETAKE_SUFFIX = "_retake"
+
+
+def retake_name(name: str) -> str:
+    """The second name a retake is written under beside the photo it replaces (see the
+    exporter: the stick never lists a name whose bytes are being replaced)."""
+    stem, dot, ext = name.rpartition(".")
+    name = f"{stem}{RETAKE_SUFFIX}{dot}{ext}"
+    check_safe_filename(name)
+    return name

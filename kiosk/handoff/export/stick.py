@@ -65,6 +65,11 @@ MSG_MISMATCH = Message("U盘上的文件校验失败，照片已保存在本机�
                        "in the booth; please use another stick.")
 
 
+MSG_LINKS = Message("U盘上的导出文件夹含有链接或特殊文件，已拒绝写入。照片已保存在本机，请更换U盘。",
+                    "The USB stick's export folder holds a link or a special file, so nothing "
+                    "was written there. Photos are kept in the booth; please use another stick.")
+
+
 def msg_bad_fs(fs_type: str | None) -> Message:
     return Message(f"U盘格式（{fs_type or '未知'}）不受支持，请使用 FAT32、exFAT 或 ext4 格式的U盘。",
                    f"The USB stick's format ({fs_type or 'unknown'}) is not supported; please "
@@ -88,6 +93,9 @@ def problem_with(status: StickStatus | None, needed_bytes: int = 0) -> Message |
 
 def message_for_oserror(exc: OSError) -> Message:
     """The screen message for an error met while writing to the stick."""
+    from kiosk.handoff.export.durable import UnsafeFile
+    if isinstance(exc, UnsafeFile):
+        return MSG_LINKS
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return MSG_FULL
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
