@@ -15,8 +15,14 @@ Items are numbered by a counter kept in the spool, not by the clock: a Raspberry
 real-time clock and its time can jump backwards at boot.
 
 A retake adds a new item for the same student; the earlier item's photo is removed and its
-summary is kept in the new record's ``history``. That rule is derived from the numbering (the
-highest number per student wins), so it also holds after a crash between the two steps.
+summary is kept in the new record's ``history`` (the previous take's history plus one line per
+take: linear in the number of retakes). That rule is derived from the numbering (the highest
+number per student wins), so it also holds after a crash between the two steps.
+
+The spool keeps an index in memory: every item is read once (at the first look), then the
+instance updates the index with its own changes, so a Save costs the same with 10,000 items as
+with 10. The index is re-read when the items folder changed under it (another instance). One
+booth process owns its spool.
 
 Example::
 
@@ -41,7 +47,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk.handoff.export.durable import TEMP_PREFIX, fsync_dir, sha256_bytes, write_atomic
+from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, TEMP_PREFIX, fsync_dir, read_regular,
+                                          sha256_bytes, write_atomic)
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,7 @@ RECORD = "record.json"
 EXPORTED = "exported.json"
 SEQ_FILE = "last_seq"
 HANDED_OVER = ("pass", "warn")   # verdicts that may reach the registrar
+MAX_RECORD_BYTES = 4 * 1024 * 1024   # a record with 31 checks and 1,000 retakes is ~250 KB
 
 
 class SpoolError(Exception):
@@ -87,7 +95,7 @@ class SpoolItem:
 
     def read_photo(self) -> bytes:
         """The photo's bytes, checked against the SHA-256 taken when it was spooled."""
-        data = self.photo_path.read_bytes()
+        data = read_regular(self.photo_path, MAX_PHOTO_BYTES)
         if sha256_bytes(data) != self.sha256:
             raise SpoolError(f"spool item {self.id}: photo does not match its checksum")
         return data
@@ -112,7 +120,10 @@ def record_for(photo: Any, *, captured_at: datetime | None = None, **extra: Any)
     verdict = getattr(photo, "verdict", "pass")
     checks = [c.to_dict() if hasattr(c, "to_dict") else dict(c)
               for c in getattr(photo, "checks", []) or []]
-    when = captured_at or datetime.now().astimezone()
+    # the time sealed in the photo, so the manifest and the file say the same
+    sealed = getattr(photo, "captured_at", None)
+    when = captured_at or (sealed.astimezone() if isinstance(sealed, datetime) else None) \
+        or datetime.now().astimezone()
     record = {
         "verdict": getattr(verdict, "value", verdict),
         "checks": checks,
@@ -140,6 +151,10 @@ class Spool:
         # changes are serialised; reading the photos for an export needs no lock.
         self._lock = threading.RLock()
         self.items_dir.mkdir(parents=True, exist_ok=True)
+        self._index: dict[str, SpoolItem] = {}        # item id -> item, every readable item
+        self._latest: dict[str, SpoolItem] = {}       # student number -> newest item
+        self._index_key: tuple | None = None          # the items folder's state when read
+        self._last_seq = 0
 
     # --- adding ---------------------------------------------------------------------------
     def add(self, student: Student, jpeg: bytes, record: dict) -> str:
@@ -159,11 +174,15 @@ class Spool:
 
     def _add(self, student: Student, jpeg: bytes, record: dict, verdict: str) -> str:
         now = self._clock()
-        previous = [i for i in self._read_items() if i.student.student_id == student.student_id]
+        self._sync()
+        previous = sorted((i for i in self._index.values()
+                           if i.student.student_id == student.student_id), key=lambda i: i.seq)
         history: list[dict[str, Any]] = []
-        for old in sorted(previous, key=lambda i: i.seq):
-            history.extend(old.history)
-            history.append(_summary(old))
+        if previous:
+            # the newest take already carries every earlier one: copy it once, not each again
+            history = list(previous[-1].history)
+            known = {h.get("item_id") for h in history}
+            history.extend(_summary(old) for old in previous if old.id not in known)
         seq = self._next_seq()
         item_id = f"{seq:08d}"
         captured_at = str(record.get("captured_at")
@@ -183,28 +202,79 @@ class Spool:
             shutil.rmtree(tmp)
         tmp.mkdir()
         write_atomic(tmp / PHOTO, jpeg, sync_dir=False)
-        write_atomic(tmp / RECORD, _json_bytes(doc), sync_dir=False)
+        record_bytes = _json_bytes(doc)
+        write_atomic(tmp / RECORD, record_bytes, sync_dir=False)
         fsync_dir(tmp)
         os.rename(tmp, self.items_dir / item_id)
         fsync_dir(self.items_dir)
         log.info("spooled item %s for student %s (%s)", item_id, student.student_id, verdict)
+        self._remember(self._item_from(json.loads(record_bytes), self.items_dir / item_id, None))
         for old in previous:
             if old.exported is None:
                 # superseded before it reached a stick: only the retake goes to the registrar
                 self._delete(old.folder)
+        self._index_key = self._folder_key()
         return item_id
 
     def _next_seq(self) -> int:
         seq_path = self.root / SEQ_FILE
         try:
-            last = int(seq_path.read_text().strip() or 0)
+            last = int(read_regular(seq_path, 64).strip() or 0)
         except (OSError, ValueError):
             last = 0
         # never reuse a number, even if the counter file was lost
-        for name in self._item_names():
-            last = max(last, int(name))
+        last = max(last, self._last_seq)
         write_atomic(seq_path, f"{last + 1}\n".encode())
+        self._last_seq = last + 1
         return last + 1
+
+    # --- the index ------------------------------------------------------------------------
+    def _folder_key(self) -> tuple | None:
+        try:
+            st = os.stat(self.items_dir)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_nlink)
+
+    def _sync(self, broken: list[str] | None = None) -> None:
+        """Read the items this instance has not seen (all of them, the first time)."""
+        key = self._folder_key()
+        if key is not None and key == self._index_key and broken is None:
+            return
+        names = self._item_names()
+        present = set(names)
+        for name in [n for n in self._index if n not in present]:
+            self._forget(name)
+        for name in names:
+            if name in self._index and broken is None:
+                continue
+            try:
+                self._remember(self._load(self.items_dir / name))
+            except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                log.error("spool item %s unreadable: %s", name, exc)
+                self._forget(name)
+                if broken is not None:
+                    broken.append(name)
+        if names:
+            self._last_seq = max(self._last_seq, int(names[-1]))
+        self._index_key = key
+
+    def _remember(self, item: SpoolItem) -> None:
+        self._index[item.id] = item
+        sid = item.student.student_id
+        if sid not in self._latest or self._latest[sid].seq <= item.seq:
+            self._latest[sid] = item
+
+    def _forget(self, item_id: str) -> None:
+        item = self._index.pop(item_id, None)
+        if item is None:
+            return
+        sid = item.student.student_id
+        if self._latest.get(sid) is item:
+            del self._latest[sid]
+            rest = [i for i in self._index.values() if i.student.student_id == sid]
+            if rest:
+                self._latest[sid] = max(rest, key=lambda i: i.seq)
 
     # --- reading --------------------------------------------------------------------------
     def _item_names(self) -> list[str]:
@@ -215,21 +285,20 @@ class Spool:
             return []
 
     def _read_items(self, broken: list[str] | None = None) -> list[SpoolItem]:
-        items = []
-        for name in self._item_names():
-            try:
-                items.append(self._load(self.items_dir / name))
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                log.error("spool item %s unreadable: %s", name, exc)
-                if broken is not None:
-                    broken.append(name)
-        return items
+        with self._lock:
+            self._sync(broken)
+            return sorted(self._index.values(), key=lambda i: i.seq)
 
     def _load(self, folder: Path) -> SpoolItem:
-        doc = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+        doc = json.loads(read_regular(folder / RECORD, MAX_RECORD_BYTES).decode("utf-8"))
         exported = None
-        if (folder / EXPORTED).exists():
-            exported = json.loads((folder / EXPORTED).read_text(encoding="utf-8"))
+        if os.path.lexists(folder / EXPORTED):
+            exported = json.loads(read_regular(folder / EXPORTED, MAX_RECORD_BYTES)
+                                  .decode("utf-8"))
+        return self._item_from(doc, folder, exported)
+
+    @staticmethod
+    def _item_from(doc: dict, folder: Path, exported: dict | None) -> SpoolItem:
         fields = {f.name for f in dataclasses.fields(Student)}
         student = Student(**{k: v for k, v in doc["student"].items() if k in fields})
         return SpoolItem(id=doc["id"], folder=folder, student=student, sha256=doc["sha256"],
@@ -240,17 +309,19 @@ class Spool:
     def items(self) -> list[SpoolItem]:
         """Every current item (pending and exported), oldest first; older takes of a student
         that were superseded by a retake are left out."""
-        latest: dict[str, SpoolItem] = {}
-        for item in self._read_items():
-            latest[item.student.student_id] = item   # ascending seq: the last one wins
-        return sorted(latest.values(), key=lambda i: i.seq)
+        with self._lock:
+            self._sync()
+            return sorted(self._latest.values(), key=lambda i: i.seq)
 
     def pending(self) -> list[SpoolItem]:
         """Items still to be exported, oldest first."""
         return [i for i in self.items() if i.exported is None]
 
     def get(self, item_id: str) -> SpoolItem:
-        return self._load(self.items_dir / item_id)
+        with self._lock:
+            self._sync()
+            item = self._index.get(item_id)
+        return item if item is not None else self._load(self.items_dir / item_id)
 
     # --- state changes --------------------------------------------------------------------
     def mark_exported(self, item_id: str, *, path: str, sha256: str, **info: Any) -> bool:
@@ -266,6 +337,9 @@ class Spool:
                 log.info("item %s was superseded during its export", item_id)
                 return False
             write_atomic(folder / EXPORTED, _json_bytes(doc))
+            item = self._index.get(item_id)
+            if item is not None:
+                item.exported = doc
         return True
 
     def purge(self, retention_days: float) -> int:
@@ -327,6 +401,7 @@ class Spool:
     def _delete(self, folder: Path) -> None:
         trash = folder.with_name(f"{TRASH_PREFIX}{folder.name}")
         os.rename(folder, trash)
+        self._forget(folder.name)
         fsync_dir(folder.parent)
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -339,5 +414,5 @@ def _summary(item: SpoolItem) -> dict[str, Any]:
 
 def _json_bytes(doc: Any) -> bytes:
     # default=str: a caller's record with an enum or a datetime is stored, not refused
-    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True,
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
                       default=str).encode("utf-8")
