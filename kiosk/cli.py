@@ -72,8 +72,18 @@ def read_image(path: str):
     """An RGB uint8 array from any image file Pillow reads, upright per its EXIF orientation."""
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
+    import warnings
+    from kiosk.photo.decode import ImageRefused, check_dimensions
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():     # the size is judged below, with a clear message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            try:      # the size from the header, before a single pixel is decoded
+                check_dimensions(*im.size)
+            except ImageRefused as exc:
+                raise UsageError(Message(f"{path}：{exc.message.zh}",
+                                         f"{path}: {exc.message.en}")) from None
             # Orientation metadata says how the camera held the picture; applying it shows the
             # scene as taken (it is not a rotation of the subject's photo).
             im = ImageOps.exif_transpose(im)

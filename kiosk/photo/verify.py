@@ -54,6 +54,7 @@ from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status, verdict
 from kiosk.photo.identity import (DEFAULT_SCHEME, IdentityError, SealedIdentity, available_schemes,
                             load_scheme, scheme_for_comment)
+from kiosk.photo.decode import ImageRefused, check_dimensions
 from kiosk.photo.jpeg import APP0, JpegError, JpegInfo, digest_without_comments, estimate_quality, parse_jpeg
 from kiosk.photo.student import Student, mask_id_number
 
@@ -116,7 +117,11 @@ def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = N
                                     f"not a valid JPEG file: {exc}")))
         return FileReport(path, checks, verdict=verdict(checks))
 
-    rgb, decode_problem = _decode(data)
+    try:    # the size from the frame header, before a single pixel is decoded
+        check_dimensions(info.width, info.height)
+        rgb, decode_problem = _decode(data)
+    except ImageRefused as exc:
+        rgb, decode_problem = None, f"not decoded: {exc.message.en}"
     checks.append(_format(info, path, decode_problem))
     checks.append(_dimensions(info))
     checks.append(_dpi(info))

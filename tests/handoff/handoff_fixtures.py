@@ -60,12 +60,15 @@ def record(verdict: str = "pass", warn_ids: tuple[str, ...] = ()) -> dict:
 KEY = bytes(range(32))      # a fixed registrar key for tests
 
 
-def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY) -> bytes:
+def sealed_photo(student: Student, variant: int = 0, key: bytes = KEY,
+                 captured_at=None) -> bytes:
     """A finished booth file for ``student``: size-searched JPEG with the sealed identity,
-    made by the engine's own encoder from a real face (uniform scale, global brightness only)."""
+    made by the engine's own encoder from a real face (uniform scale, global brightness only).
+    ``captured_at`` (aware datetime) is the capture time sealed in it (default: now)."""
     from kiosk.photo.engine import encode_and_seal
     rgb = _base_photo(variant).astype(np.int16) + (variant % 17) - 8
-    jpeg, _ = encode_and_seal(np.clip(rgb, 0, 255).astype(np.uint8), student, key=key)
+    jpeg, _ = encode_and_seal(np.clip(rgb, 0, 255).astype(np.uint8), student, key=key,
+                              captured_at=captured_at)
     return jpeg
 
 

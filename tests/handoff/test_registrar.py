@@ -25,8 +25,9 @@ def booth_export(tmp: Path, booth: str, takes: list[tuple], when: datetime) -> P
     spool = Spool(tmp / f"state-{booth}")
     for n, (student, variant) in enumerate(takes):
         rec = record()
-        rec["captured_at"] = (when + timedelta(minutes=n)).isoformat(timespec="seconds")
-        spool.add(student, sealed_photo(student, variant), rec)
+        at = when + timedelta(minutes=n)
+        rec["captured_at"] = at.isoformat(timespec="seconds")
+        spool.add(student, sealed_photo(student, variant, captured_at=at), rec)
     usb = tmp / f"usb-{booth}"
     usb.mkdir()
     report = export_pending(spool, usb, booth_id=booth, template="{id_number}.jpg",

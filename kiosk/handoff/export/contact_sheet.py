@@ -19,8 +19,10 @@ from typing import Iterable
 
 from PIL import Image
 
+from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular
 from kiosk.handoff.export.manifest import Entry
 from kiosk.handoff.export.naming import inside
+from kiosk.photo.decode import check_dimensions
 from kiosk.photo.student import mask_id_number
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ STATUS_TEXT = {"pass": "合格 Pass", "warn": "警告 Warning", "fail": "不合�
 def thumbnail_data_uri(jpeg: bytes) -> str:
     """A small JPEG of the photo as a data: URI (uniform scale only, never cropped or flipped)."""
     with Image.open(io.BytesIO(jpeg)) as im:
+        check_dimensions(*im.size)          # a hostile file's header: refused, never decoded
         im = im.convert("RGB")
         im.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -45,10 +48,10 @@ def thumbnail_data_uri(jpeg: bytes) -> str:
 
 def load_thumbs(folder: Path) -> dict[str, str]:
     try:
-        doc = json.loads((folder / THUMBS_CACHE).read_text(encoding="utf-8"))
+        doc = json.loads(read_regular(folder / THUMBS_CACHE, MAX_MANIFEST_BYTES).decode("utf-8"))
         return {k: v for k, v in doc.items()
                 if isinstance(k, str) and isinstance(v, str) and v.startswith("data:image/jpeg")}
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return {}
 
 
@@ -62,8 +65,8 @@ def thumb_for(entry: Entry, folder: Path, thumbs: dict[str, str]) -> str | None:
     if entry.sha256 in thumbs:
         return thumbs[entry.sha256]
     try:
-        uri = thumbnail_data_uri(inside(folder, entry.file).read_bytes())
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        uri = thumbnail_data_uri(read_regular(inside(folder, entry.file), MAX_PHOTO_BYTES))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         log.warning("no thumbnail for %s: %s", entry.file, exc)
         return None
     thumbs[entry.sha256] = uri

@@ -2,13 +2,16 @@
 
 ::
 
-    kiosk registrar verify STICK_OR_FOLDER [--key FILE] [--no-image-checks] [--json]
-    kiosk registrar merge EXPORT... --out DIR [--key FILE]
+    kiosk registrar verify STICK_OR_FOLDER [--key FILE] [--no-image-checks] [--json] [--jobs N]
+    kiosk registrar merge EXPORT... --out DIR [--key FILE] [--jobs N]
 
 ``verify`` prints one line per student (student number, name, masked ID-card number, file,
 checksum, identity, verifier verdict) and exits 0 when nothing failed, 1 when something did,
 2 on bad usage. ``merge`` writes the batch folder and prints what was merged, the conflicts and
 the rejected files; it exits 0 when every photo found was usable, 1 when some were rejected.
+Both use every core by default (``--jobs``) and show their progress on stderr. Everything
+printed that came from a stick (names, file names, problems) has its control characters
+escaped, so a hostile name cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def register(subparsers) -> None:
                    help="file rules only, no face analysis (fast)")
     v.add_argument("--json", action="store_true", help="one JSON object per student")
     v.add_argument("--config", metavar="FILE", help="config file")
+    _jobs_arg(v)
     v.set_defaults(func=cmd_verify)
 
     m = sub.add_parser("merge", help="merge the exports of several booths into one batch",
@@ -50,7 +54,30 @@ def register(subparsers) -> None:
     m.add_argument("--out", required=True, metavar="DIR", help="batch folder to write")
     m.add_argument("--key", metavar="FILE", help="registrar's key file (checks the identities)")
     m.add_argument("--config", metavar="FILE", help="config file")
+    _jobs_arg(m)
     m.set_defaults(func=cmd_merge)
+
+
+def _jobs_arg(p) -> None:
+    from kiosk.handoff.registrar.pool import default_jobs
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help=f"worker processes (default: every core, here {default_jobs()})")
+
+
+def _jobs(args) -> int:
+    from kiosk.handoff.registrar.pool import default_jobs
+    if args.jobs is None:
+        return default_jobs()
+    if args.jobs < 1:
+        raise _usage("--jobs 至少为 1", "--jobs must be at least 1")
+    return args.jobs
+
+
+def term(text) -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, bidi
+    overrides, line breaks) shown as escapes instead of acting."""
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+                   else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
 
 
 def _usage(zh: str, en: str):
@@ -66,15 +93,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise _usage(f"找不到：{path}", f"not found: {path}")
     config = load_cli_config(args)
     key = load_key_arg(args.key, required=False)
-    analyzer = None
-    if not args.no_image_checks:
-        from kiosk.photo.analysis import Analyzer
-        analyzer = Analyzer()
-    try:
-        folders = verify_export(path, key=key, analyzer=analyzer, config=config)
-    finally:
-        if analyzer is not None:
-            analyzer.close()
+    folders = verify_export(path, key=key, config=config, jobs=_jobs(args),
+                            image_checks=not args.no_image_checks, progress=True)
     if not folders:
         raise _usage(f"{path} 中没有导出文件夹（manifest.json）",
                      f"no export folder (manifest.json) in {path}")
@@ -91,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             # problems of the folder itself (stray photos, a manifest.csv that disagrees) are
             # no student's row: stderr, so stdout stays one object per student
             for p in fc.problems:
-                print(f"kiosk: {fc.folder}: {p}", file=sys.stderr)
+                print(f"kiosk: {term(fc.folder)}: {term(p)}", file=sys.stderr)
             continue
         print_folder(fc)
     if key is None and not args.json:
@@ -100,21 +120,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def print_folder(fc) -> None:
-    from kiosk.photo.student import mask_id_number
-    print(f"\n{fc.folder}  ({len(fc.rows)} 张 photos)")
+    print(f"\n{term(fc.folder)}  ({len(fc.rows)} 张 photos)")
     header = ["学号", "姓名", "身份证号", "文件 file", "校验 sha", "身份 id", "检查 check", "结果"]
     rows = [header]
     for r in fc.rows:
-        rows.append([r.student_id, r.name, mask_id_number(r.id_number), r.file,
+        rows.append([term(r.student_id), term(r.name), term(_masked(r.id_number)), term(r.file),
                      _mark(r.checksum_ok), _mark(r.identity_ok), r.verdict, r.status.upper()])
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(_pad(cell, w) for cell, w in zip(row, widths)).rstrip())
     for r in fc.rows:
         for p in r.problems:
-            print(f"  ! {r.student_id}: {p}")
+            print(f"  ! {term(r.student_id)}: {term(p)}")
     for p in fc.problems:
-        print(f"  ! {p}")
+        print(f"  ! {term(p)}")
+
+
+def _masked(id_number: str) -> str:
+    from kiosk.photo.student import mask_id_number
+    try:
+        return mask_id_number(id_number)
+    except Exception:      # noqa: BLE001 - a damaged manifest's number: show nothing of it
+        return "*" * len(id_number)
 
 
 def _mark(value: bool | None) -> str:
@@ -139,18 +166,19 @@ def cmd_merge(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     key = load_key_arg(args.key, required=False)
     try:
-        report = merge_exports(args.exports, args.out, key=key, config=config)
+        report = merge_exports(args.exports, args.out, key=key, config=config,
+                               jobs=_jobs(args), progress=True)
     except MergeError as exc:
         raise UsageError(exc.message) from None
     except OSError as exc:
         raise _usage(f"无法写入 {args.out}", f"cannot write {args.out}: {exc}") from None
     print(f"合并 merged: {report.merged} 张 photos from {len(report.sources)} 个导出 exports "
-          f"-> {report.out}")
+          f"-> {term(report.out)}")
     for c in report.conflicts:
-        print(f"  冲突 conflict [{c.kind}] {c.student_id}: kept {c.winner}; "
-              f"not kept: {', '.join(c.others) or '-'} ({c.detail})")
+        print(term(f"  冲突 conflict [{c.kind}] {c.student_id}: kept {c.winner}; "
+                   f"not kept: {', '.join(c.others) or '-'} ({c.detail})"))
     for where, reason in report.rejected:
-        print(f"  拒绝 rejected {where}: {reason}")
+        print(term(f"  拒绝 rejected {where}: {reason}"))
     if report.conflicts or report.rejected:
-        print(f"  详见 see {Path(args.out) / CONFLICTS_CSV}")
+        print(f"  详见 see {term(Path(args.out) / CONFLICTS_CSV)}")
     return 1 if report.rejected else 0

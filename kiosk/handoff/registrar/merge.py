@@ -2,22 +2,26 @@
 
 Rules:
 
-- Only photos that are intact are candidates: the file exists, its SHA-256 matches its
-  manifest, its manifest verdict is pass or warn, and the engine's verifier passes the file
-  rules (with the key, also the sealed identity against the manifest row).
-- One photo per student number: the newest capture wins. The same file seen twice (a folder
+- Only photos that are intact are candidates: the file is a regular file (no link, device or
+  FIFO), its SHA-256 matches its manifest, its manifest verdict is pass or warn, and the
+  engine's verifier passes the file rules. With the key the sealed identity is the truth: a
+  photo whose manifest row disagrees with it (student number, ID-card number, name, capture
+  time, an ID-card number in the file name) is rejected with every disagreement.
+- One photo per student number: the newest capture wins (the sealed capture time with the
+  key). The same file seen twice (a folder
   exported to two sticks) is one photo, not a conflict.
 - Conflicts are listed, never silently dropped: a student with several different photos
   (which one won and which lost), the same student number with different names or ID-card
   numbers, and one ID-card number under two student numbers.
 
 The batch folder gets the winning photos, ``manifest.json``, ``manifest.csv``, ``index.html``
-(same formats as a booth export) and ``conflicts.csv``.
+(same formats as a booth export) and ``conflicts.csv``. The photos are checked by every core;
+only their small results are kept (no photo bytes), so memory grows with the workers, not
+with the class.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import dataclass, field
@@ -26,8 +30,9 @@ from pathlib import Path
 
 from kiosk.message import Message
 from kiosk.handoff.export import contact_sheet, manifest as mf, naming
-from kiosk.handoff.export.durable import read_uncached, sha256_bytes, write_atomic
-from kiosk.handoff.registrar.verify import find_export_folders
+from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, read_regular, read_uncached,
+                                          sha256_bytes, write_atomic)
+from kiosk.handoff.registrar.verify import find_export_folders, iter_checked
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)
@@ -39,7 +44,8 @@ CONFLICTS_CSV = "conflicts.csv"
 class Candidate:
     entry: mf.Entry
     folder: Path
-    data: bytes
+    sealed_at: str | None = None        # the capture time sealed in the file (with the key)
+    thumb: str | None = None
 
     @property
     def where(self) -> str:
@@ -48,7 +54,7 @@ class Candidate:
     @property
     def when(self) -> datetime:
         try:
-            t = datetime.fromisoformat(self.entry.captured_at)
+            t = datetime.fromisoformat(self.sealed_at or self.entry.captured_at)
         except ValueError:
             return datetime.min.replace(tzinfo=timezone.utc)
         return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
@@ -86,24 +92,39 @@ class MergeReport:
 
 
 def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None = None,
-                  analyzer=None, config=None) -> MergeReport:
+                  analyzer=None, config=None, jobs: int = 1,
+                  progress: bool = False) -> MergeReport:
     """Merge the exports at ``paths`` into the folder ``out``; see the module docstring.
 
     ``out`` must be empty or absent, or hold an earlier batch (which is then replaced: its
     photos that are not in the new batch are removed, so the folder is ready for upload with
-    one photo per student). Anything else in it raises :class:`MergeError`.
+    one photo per student). Anything else in it raises :class:`MergeError`. ``jobs`` worker
+    processes check the photos.
     """
     out = Path(out)
     earlier = _earlier_batch_files(out)
     report = MergeReport(out)
     candidates: dict[str, list[Candidate]] = {}
+    folders: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
         for folder in find_export_folders(path):
-            if folder.resolve() == out.resolve():
-                continue
+            real = folder.resolve()
+            if real == out.resolve() or real in seen:
+                continue        # the same export named twice is one export
+            seen.add(real)
+            folders.append(folder)
             report.sources.append(str(folder))
-            for cand in _candidates(folder, key, analyzer, config, report):
-                candidates.setdefault(cand.entry.student_id, []).append(cand)
+    for folder, _manifest, problems, pairs in iter_checked(
+            folders, key=key, analyzer=analyzer, config=config, jobs=jobs,
+            image_checks=analyzer is not None, thumbs=True, keep_checks=True,
+            progress_label="merge" if progress else None):
+        for p in problems:
+            report.rejected.append((str(folder / mf.MANIFEST_JSON), p))
+        for entry, checked in pairs:
+            cand = _candidate(folder, entry, checked, key, report)
+            if cand is not None:
+                candidates.setdefault(entry.student_id, []).append(cand)
     winners: list[Candidate] = []
     for student_id, cands in sorted(candidates.items()):
         cands.sort(key=lambda c: (c.when, c.entry.booth_id, c.entry.sha256), reverse=True)
@@ -131,9 +152,10 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
                 [w.where for w in ws[1:]],
                 f"{mf_mask(number)} under " + ", ".join(w.entry.student_id for w in ws)))
     _write_batch(out, winners, report)
-    kept = {w.entry.file.lower() for w in winners}
+    kept = {w.entry.file.lower() for w in winners} | {n.lower() for n in BATCH_FILES}
     for name in earlier:
-        if name.lower() not in kept:
+        # only photos of the earlier batch: never the batch's own files, whatever a manifest says
+        if name.lower() not in kept and name.lower().endswith((".jpg", ".jpeg")):
             naming.inside(out, name).unlink(missing_ok=True)
     return report
 
@@ -164,35 +186,28 @@ def mf_mask(number: str) -> str:
     return mask_id_number(number)
 
 
-def _candidates(folder: Path, key, analyzer, config, report: MergeReport) -> list[Candidate]:
-    from kiosk.photo.verify import verify_bytes
-    manifest, problems = mf.load(folder)
-    for p in problems:
-        report.rejected.append((str(folder / mf.MANIFEST_JSON), p))
-    found = []
-    for entry in manifest.entries.values():
-        where = f"{folder}/{entry.file}"
-        try:
-            data = naming.inside(folder, entry.file).read_bytes()
-        except (OSError, naming.UnsafeName) as exc:
-            report.rejected.append((where, f"unreadable: {exc}"))
-            continue
-        if sha256_bytes(data) != entry.sha256:
-            report.rejected.append((where, "checksum differs from the manifest"))
-            continue
-        if entry.verdict not in ("pass", "warn"):
-            report.rejected.append((where, f"verdict {entry.verdict}"))
-            continue
-        expected = Student(student_id=entry.student_id, id_number=entry.id_number,
-                           name=entry.name, college=entry.college, class_name=entry.class_name)
-        file_report = verify_bytes(data, key=key, expected=expected, analyzer=analyzer,
-                                   config=config, path=entry.file)
-        if not file_report.ok:
-            failing = [c.id for c in file_report.checks if c.blocking]
-            report.rejected.append((where, "does not verify: " + ", ".join(failing)))
-            continue
-        found.append(Candidate(entry, folder, data))
-    return found
+def _candidate(folder: Path, entry: mf.Entry, checked, key, report: MergeReport):
+    """The entry as a candidate, or ``None`` with the reason in ``report.rejected``."""
+    where = f"{folder}/{entry.file}"
+    row = checked.row
+    if row.checksum_ok is None:
+        report.rejected.append((where, "; ".join(row.problems) or "unreadable"))
+        return None
+    if not row.checksum_ok:
+        report.rejected.append((where, "checksum differs from the manifest"))
+        return None
+    if entry.verdict not in ("pass", "warn"):
+        report.rejected.append((where, f"verdict {entry.verdict}"))
+        return None
+    if not checked.file_ok:
+        report.rejected.append((where, "does not verify: " + ", ".join(checked.failing)))
+        return None
+    if key is not None and row.identity_ok is False:
+        found = [p for p in row.problems if "sealed identity" in p]
+        report.rejected.append((where, "; ".join(found) or "the sealed identity differs"))
+        return None
+    return Candidate(entry, folder, sealed_at=checked.sealed_at if key is not None else None,
+                     thumb=checked.thumb)
 
 
 def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
@@ -218,13 +233,23 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
         if owner is not None and owner != w.entry.student_id:
             name = naming.disambiguate(name, Student(w.entry.student_id, w.entry.id_number,
                                                      w.entry.name))
+        try:       # read again (no photo is held in memory): it must still be what was checked
+            data = read_regular(naming.inside(w.folder, w.entry.file), MAX_PHOTO_BYTES)
+        except OSError as exc:
+            report.rejected.append((w.where, f"unreadable: {exc}"))
+            continue
+        if sha256_bytes(data) != w.entry.sha256:
+            report.rejected.append((w.where, "changed while the batch was written"))
+            continue
         target = naming.inside(out, name)
-        write_atomic(target, w.data)
+        write_atomic(target, data)
         if sha256_bytes(read_uncached(target)) != w.entry.sha256:
             raise OSError(f"{target} did not read back correctly")
         w.entry.file = name
         batch.entries[w.entry.student_id] = w.entry
-        thumbs[w.entry.sha256] = contact_sheet.thumbnail_data_uri(w.data)
+        if w.thumb:
+            thumbs[w.entry.sha256] = w.thumb
+        w.thumb = None
         report.merged += 1
     entries = batch.sorted_entries()
     write_atomic(out / mf.MANIFEST_JSON, batch.to_json())
@@ -238,10 +263,10 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
 
 def _conflicts_csv(report: MergeReport) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = mf.SafeCsvWriter(buf, lineterminator="\r\n")     # every cell neutralised
     w.writerow(["学号", "冲突类型 kind", "采用 kept", "未采用 not kept", "说明 detail"])
     for c in report.conflicts:
-        w.writerow(["\t" + c.student_id, c.kind, c.winner, " | ".join(c.others), c.detail])
+        w.writerow([mf._as_text(c.student_id), c.kind, c.winner, " | ".join(c.others), c.detail])
     for where, reason in report.rejected:
         w.writerow(["", "rejected", "", where, reason])
     return buf.getvalue().encode("utf-8-sig")
