@@ -167,9 +167,12 @@ def _split(text: str, formats) -> tuple[str, list[tuple[str, str]]]:
     if text.startswith("{") and "json" in enabled:
         return "json", _json_pairs(text)
     if re.match(r"(?i)https?://", text) and "url" in enabled:
-        parts = urlsplit(text)
-        pairs = parse_qsl(parts.query, keep_blank_values=True) + \
-            parse_qsl(parts.fragment, keep_blank_values=True)
+        try:
+            parts = urlsplit(text)
+            pairs = parse_qsl(parts.query, keep_blank_values=True) + \
+                parse_qsl(parts.fragment, keep_blank_values=True)
+        except ValueError:          # e.g. "http://[::1/?sid=…": an unclosed IPv6 bracket
+            raise QrPayloadError(MSG_UNKNOWN) from None
         if not pairs:
             raise QrPayloadError(MSG_UNKNOWN)
         return "url", pairs

@@ -91,9 +91,11 @@ def test_shellcheck_catches_a_broken_script(tmp_path):
 
 # --- usb-mount: the mount options per file system ------------------------------------------------
 
-def usb_mount(fs: str, label: str = "", dev: str = "/dev/sdb1", root: Path | None = None):
+def usb_mount(fs: str, label: str = "", dev: str = "/dev/sdb1", root: Path | None = None,
+              kernel: str = "6.6.31+rpt-rpi-v8"):
     me = pwd.getpwuid(os.getuid()).pw_name
-    env = {"KIOSK_DRY_RUN": "1", "KIOSK_USB_USER": me, "ID_FS_TYPE": fs, "ID_FS_LABEL": label}
+    env = {"KIOSK_DRY_RUN": "1", "KIOSK_USB_USER": me, "ID_FS_TYPE": fs, "ID_FS_LABEL": label,
+           "KIOSK_KERNEL_RELEASE": kernel}
     if root is not None:
         env["KIOSK_USB_ROOT"] = str(root)
     return run(LIBEXEC / "usb-mount", dev, env=env)
@@ -123,7 +125,13 @@ def test_exfat_gets_owner_but_no_fat_only_options():
 
 def test_ext4_keeps_its_own_owners():
     opts = options_of(usb_mount("ext4", "LINUX"))
-    assert opts == {"noexec", "nosuid", "nodev"}
+    assert opts == {"noexec", "nosuid", "nodev", "nosymfollow"}
+
+
+@pytest.mark.parametrize("fs", ["vfat", "exfat", "ext4"])
+def test_links_on_the_stick_are_not_followed_where_the_kernel_can(fs):
+    assert "nosymfollow" in options_of(usb_mount(fs, kernel="5.10.0-21-arm64"))
+    assert "nosymfollow" not in options_of(usb_mount(fs, kernel="5.4.0-150-generic"))
 
 
 @pytest.mark.parametrize("label, name", [
