@@ -22,6 +22,7 @@ import io
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -158,6 +159,9 @@ class Manifest:
         return out.getvalue().encode("utf-8-sig")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -207,7 +211,8 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
             _entries_from_csv(folder, manifest, problems)
         return manifest, problems
     try:
-        doc = json.loads(read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+        text = read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8")
+        doc = json.loads(text)
         if not isinstance(doc, dict) or not isinstance(doc.get("photos"), list):
             raise ValueError("not a photo manifest")
     except RecursionError:
@@ -224,12 +229,23 @@ def load(folder: Path, *, booth_id: str = "", day: str = "") -> tuple[Manifest, 
     manifest.day = day or (date_ if isinstance(date_, str) else "")
     staged = doc.get("staged", [])
     if isinstance(staged, list):
-        manifest.staged = [n for n in staged if isinstance(n, str) and n]
+        manifest.staged = [n for n in staged if isinstance(n, str) and n and n.isprintable()
+                           and not _SURROGATE.search(n)]
+    for name in ("booth_id", "day"):
+        if _SURROGATE.search(getattr(manifest, name)):
+            setattr(manifest, name, "")
     files: dict[str, str] = {}
+    # "\ud800" escapes decode to lone surrogates, which no file can be written with
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
     for i, raw in enumerate(doc["photos"]):
         try:
             if not isinstance(raw, dict):
                 raise ValueError("not an object")
+            if surrogates:
+                try:
+                    json.dumps(raw, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError("text that is not valid Unicode") from None
             entry = Entry.from_dict(raw)
         except (TypeError, ValueError) as exc:
             problems.append(f"{path.name} entry {i + 1}: {exc}")
