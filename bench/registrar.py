@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -105,17 +104,22 @@ def build_class(root: Path, n: int, photos) -> float:
     return time.perf_counter() - t
 
 
+# Runs the command and reports the peak memory of the largest process of its tree only.
+_WRAP = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], "
+         "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN)"
+         ".ru_maxrss, r.returncode)")
+
+
 def run(args: list[str]) -> tuple[float, float, int]:
     """Seconds, peak MiB of the largest process, exit status of ``kiosk`` with ``args``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kiosk.cli", *args], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+    done = subprocess.run([sys.executable, "-c", _WRAP, sys.executable, "-m", "kiosk.cli",
+                           *args], capture_output=True, text=True)
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode not in (0, 1):
+    peak_kib, code = done.stdout.split()
+    if int(code) not in (0, 1):
         print(done.stderr[-2000:], file=sys.stderr)
-    return seconds, max(peak, before) / 1024, done.returncode
+    return seconds, int(peak_kib) / 1024, int(code)
 
 
 def main() -> int:

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from kiosk.message import Message
 from kiosk.handoff.export import contact_sheet, manifest as mf, naming
-from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, read_regular, read_uncached,
-                                          sha256_bytes, write_atomic)
+from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, fsync_dir, read_regular,
+                                          read_uncached, sha256_bytes, write_atomic)
 from kiosk.handoff.registrar.verify import find_export_folders, iter_checked
 from kiosk.photo.student import Student
 
@@ -242,7 +242,7 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
             report.rejected.append((w.where, "changed while the batch was written"))
             continue
         target = naming.inside(out, name)
-        write_atomic(target, data)
+        write_atomic(target, data, sync_dir=False)     # the folder is synced once, below
         if sha256_bytes(read_uncached(target)) != w.entry.sha256:
             raise OSError(f"{target} did not read back correctly")
         w.entry.file = name
@@ -251,6 +251,7 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
             thumbs[w.entry.sha256] = w.thumb
         w.thumb = None
         report.merged += 1
+    fsync_dir(out)
     entries = batch.sorted_entries()
     write_atomic(out / mf.MANIFEST_JSON, batch.to_json())
     write_atomic(out / mf.MANIFEST_CSV, batch.to_csv())
