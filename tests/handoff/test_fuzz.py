@@ -27,7 +27,7 @@ from kiosk.handoff.qr import QrPayloadError, parse_qr_payload
 from kiosk.handoff.roster import RosterError, parse_roster
 
 SCALE = float(os.environ.get("KIOSK_FUZZ_SCALE", "1"))
-N_QR = max(100_000, int(100_000 * SCALE))
+N_QR = max(100_000, int(3_000 * SCALE))
 N_ROSTER = int(3_000 * SCALE)
 N_MANIFEST = int(3_000 * SCALE)
 
