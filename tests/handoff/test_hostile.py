@@ -240,6 +240,8 @@ def test_merge_keeps_its_own_fresh_files_when_an_earlier_batch_lists_them(tmp_pa
     usb, _ = booth_export(tmp_path, people)
     out = tmp_path / "batch"
     assert merge_exports([usb], out, key=KEY).merged == 2
+    photos = json.loads((out / mf.MANIFEST_JSON).read_text("utf-8"))["photos"]
+    assert [p["checks"] for p in photos] == [record()["checks"]] * 2   # full results kept
 
     def list_own_files(doc):     # an earlier batch whose manifest names the batch's own files
         for n, name in enumerate((mf.INDEX_HTML, mf.MANIFEST_CSV)):

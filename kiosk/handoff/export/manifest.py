@@ -131,7 +131,9 @@ class Manifest:
     def sorted_entries(self) -> list[Entry]:
         return sorted(self.entries.values(), key=lambda e: (e.class_name, e.student_id))
 
-    def to_json(self) -> bytes:
+    def to_json(self, serialized: dict[str, str] | None = None) -> bytes:
+        """The manifest's JSON. ``serialized`` (student number -> the entry's JSON, made
+        earlier) lets a caller that keeps only slim entries in memory write full ones."""
         doc = {
             "format": FORMAT,
             "generator": f"grad-photo-booth {__version__}",
@@ -144,7 +146,12 @@ class Manifest:
         }
         if self.staged:
             doc["staged"] = list(self.staged)
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if serialized is None:
+            return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        del doc["photos"]
+        head = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))[:-1]
+        photos = ",".join(serialized[e.student_id] for e in self.sorted_entries())
+        return f'{head},"photos":[{photos}]}}'.encode("utf-8")
 
     def to_csv(self) -> bytes:
         out = io.StringIO()

@@ -23,6 +23,7 @@ with the class.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -117,7 +118,7 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
             report.sources.append(str(folder))
     for folder, _manifest, problems, pairs in iter_checked(
             folders, key=key, analyzer=analyzer, config=config, jobs=jobs,
-            image_checks=analyzer is not None, thumbs=True, keep_checks=True,
+            image_checks=analyzer is not None, thumbs=True, keep_checks=False,
             progress_label="merge" if progress else None):
         for p in problems:
             report.rejected.append((str(folder / mf.MANIFEST_JSON), p))
@@ -223,40 +224,67 @@ def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
     return sorted(history, key=lambda h: str(h.get("captured_at", "")))
 
 
+_PASS = {"status": "pass"}      # what the contact sheet needs of a passed check (shared)
+
+
 def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> None:
+    """Write the batch. The candidates carry no check results (10,000 students' results are
+    hundreds of MB as objects): each source folder's manifest is read again, one at a time,
+    for its winners' full entries, which are kept only as their JSON text plus a slim entry
+    (its warnings, and one shared stand-in per passed check) for the CSV and contact sheet."""
     out.mkdir(parents=True, exist_ok=True)
     batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
     thumbs: dict[str, str] = {}
+    serialized: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    winners = sorted(winners, key=lambda w: (str(w.folder), w.entry.student_id))
+    source, full = None, None
     for w in winners:
-        name = w.entry.file
-        owner = batch.owner_of(name)
-        if owner is not None and owner != w.entry.student_id:
-            name = naming.disambiguate(name, Student(w.entry.student_id, w.entry.id_number,
-                                                     w.entry.name))
+        if w.folder != source:
+            source, (full, _) = w.folder, mf.load(w.folder)
+        entry = full.entries.get(w.entry.student_id)
+        if entry is None or entry.sha256 != w.entry.sha256:
+            report.rejected.append((w.where, "changed while the batch was written"))
+            continue
+        name = entry.file
+        owner = owners.get(name.lower())          # FAT compares names case-insensitively
+        if owner is not None and owner != entry.student_id:
+            name = naming.disambiguate(name, Student(entry.student_id, entry.id_number,
+                                                     entry.name))
         try:       # read again (no photo is held in memory): it must still be what was checked
-            data = read_regular(naming.inside(w.folder, w.entry.file), MAX_PHOTO_BYTES)
+            data = read_regular(naming.inside(w.folder, entry.file), MAX_PHOTO_BYTES)
         except OSError as exc:
             report.rejected.append((w.where, f"unreadable: {exc}"))
             continue
-        if sha256_bytes(data) != w.entry.sha256:
+        if sha256_bytes(data) != entry.sha256:
             report.rejected.append((w.where, "changed while the batch was written"))
             continue
         target = naming.inside(out, name)
         write_atomic(target, data, sync_dir=False)     # the folder is synced once, below
-        if sha256_bytes(read_uncached(target)) != w.entry.sha256:
+        if sha256_bytes(read_uncached(target)) != entry.sha256:
             raise OSError(f"{target} did not read back correctly")
-        w.entry.file = name
-        batch.entries[w.entry.student_id] = w.entry
+        entry.file = name
+        owners[name.lower()] = entry.student_id
+        seen = {h.get("sha256") for h in entry.history}
+        entry.history = sorted([*entry.history,
+                                *(h for h in w.entry.history if h.get("sha256") not in seen)],
+                               key=lambda h: str(h.get("captured_at", "")))
+        serialized[entry.student_id] = json.dumps(entry.to_dict(), ensure_ascii=False,
+                                                  separators=(",", ":"))
+        n_pass = sum(1 for c in entry.checks if c.get("status") == "pass")
+        entry.checks = [_PASS] * n_pass + entry.warnings
+        batch.entries[entry.student_id] = entry
         if w.thumb:
-            thumbs[w.entry.sha256] = w.thumb
+            thumbs[entry.sha256] = w.thumb
         w.thumb = None
         report.merged += 1
+    full = None
     fsync_dir(out)
-    entries = batch.sorted_entries()
-    write_atomic(out / mf.MANIFEST_JSON, batch.to_json())
+    write_atomic(out / mf.MANIFEST_JSON, batch.to_json(serialized))
+    serialized.clear()
     write_atomic(out / mf.MANIFEST_CSV, batch.to_csv())
     write_atomic(out / mf.INDEX_HTML, contact_sheet.render(
-        entries, out, title="毕业照合并批次 Merged graduation photos",
+        batch.sorted_entries(), out, title="毕业照合并批次 Merged graduation photos",
         subtitle=f"{len(report.sources)} 个导出 exports · 冲突 conflicts: {len(report.conflicts)}",
         thumbs=thumbs))
     write_atomic(out / CONFLICTS_CSV, _conflicts_csv(report))
