@@ -153,6 +153,7 @@ class Spool:
         self.items_dir.mkdir(parents=True, exist_ok=True)
         self._index: dict[str, SpoolItem] = {}        # item id -> item, every readable item
         self._latest: dict[str, SpoolItem] = {}       # student number -> newest item
+        self._takes: dict[str, dict[str, SpoolItem]] = {}   # student number -> id -> item
         self._index_key: tuple | None = None          # the items folder's state when read
         self._last_seq = 0
 
@@ -175,8 +176,7 @@ class Spool:
     def _add(self, student: Student, jpeg: bytes, record: dict, verdict: str) -> str:
         now = self._clock()
         self._sync()
-        previous = sorted((i for i in self._index.values()
-                           if i.student.student_id == student.student_id), key=lambda i: i.seq)
+        previous = sorted(self._takes.get(student.student_id, {}).values(), key=lambda i: i.seq)
         history: list[dict[str, Any]] = []
         if previous:
             # the newest take already carries every earlier one: copy it once, not each again
@@ -262,6 +262,7 @@ class Spool:
     def _remember(self, item: SpoolItem) -> None:
         self._index[item.id] = item
         sid = item.student.student_id
+        self._takes.setdefault(sid, {})[item.id] = item
         if sid not in self._latest or self._latest[sid].seq <= item.seq:
             self._latest[sid] = item
 
@@ -270,9 +271,13 @@ class Spool:
         if item is None:
             return
         sid = item.student.student_id
+        takes = self._takes.get(sid, {})
+        takes.pop(item_id, None)
+        if not takes:
+            self._takes.pop(sid, None)
         if self._latest.get(sid) is item:
             del self._latest[sid]
-            rest = [i for i in self._index.values() if i.student.student_id == sid]
+            rest = list(takes.values())
             if rest:
                 self._latest[sid] = max(rest, key=lambda i: i.seq)
 
@@ -315,7 +320,10 @@ class Spool:
 
     def pending(self) -> list[SpoolItem]:
         """Items still to be exported, oldest first."""
-        return [i for i in self.items() if i.exported is None]
+        with self._lock:
+            self._sync()
+            return sorted((i for i in self._latest.values() if i.exported is None),
+                          key=lambda i: i.seq)
 
     def get(self, item_id: str) -> SpoolItem:
         with self._lock:
@@ -351,7 +359,8 @@ class Spool:
         limit = self._clock() - retention_days * 86400
         gone = 0
         with self._lock:
-            for item in self._read_items():
+            self._sync()
+            for item in list(self._index.values()):
                 if item.exported is not None and \
                         float(item.exported.get("exported_at", 0)) <= limit:
                     self._delete(item.folder)
