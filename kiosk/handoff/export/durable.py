@@ -20,6 +20,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Iterable
 
 # Temporary files carry this prefix so that recovery can find and remove them. The name is
 # FAT-safe (no colon, short, ASCII).
@@ -155,8 +156,10 @@ def temp_name(final: Path) -> Path:
     return final.with_name(f"{TEMP_PREFIX}{secrets.token_hex(4)}.part")
 
 
-def write_atomic(path: str | os.PathLike, data: bytes, *, sync_dir: bool = True) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either untouched or complete.
+def write_atomic(path: str | os.PathLike, data: bytes | Iterable[bytes], *,
+                 sync_dir: bool = True) -> None:
+    """Write ``data`` (bytes, or chunks of bytes: a large file need not be in memory whole) to
+    ``path`` so that ``path`` is either untouched or complete.
 
     On any error the temporary file is removed (if the medium still allows it) and the error
     is raised unchanged, so the caller can tell ENOSPC from EROFS from a pulled stick.
@@ -168,7 +171,11 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, sync_dir: bool = True)
         # the rename then replaces whatever sits at ``path`` (a link too) without following it.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o644)
         with open(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

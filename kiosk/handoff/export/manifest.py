@@ -148,10 +148,23 @@ class Manifest:
             doc["staged"] = list(self.staged)
         if serialized is None:
             return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        del doc["photos"]
+        return b"".join(self._json_chunks(doc, serialized))
+
+    def json_chunks(self, serialized: dict[str, str]):
+        """:meth:`to_json` with ``serialized`` entries, in chunks, each entry's text dropped
+        from ``serialized`` once written (a batch of 10,000 is never in memory twice)."""
+        doc = json.loads(Manifest(self.booth_id, self.day, staged=self.staged).to_json())
+        doc["count"] = len(self.entries)
+        return self._json_chunks(doc, serialized, drop=True)
+
+    def _json_chunks(self, doc: dict, serialized: dict[str, str], drop: bool = False):
+        doc = {k: v for k, v in doc.items() if k != "photos"}
         head = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))[:-1]
-        photos = ",".join(serialized[e.student_id] for e in self.sorted_entries())
-        return f'{head},"photos":[{photos}]}}'.encode("utf-8")
+        yield f'{head},"photos":['.encode("utf-8")
+        for n, e in enumerate(self.sorted_entries()):
+            text = serialized.pop(e.student_id) if drop else serialized[e.student_id]
+            yield (("," if n else "") + text).encode("utf-8")
+        yield b"]}"
 
     def to_csv(self) -> bytes:
         out = io.StringIO()

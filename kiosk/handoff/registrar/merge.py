@@ -224,6 +224,13 @@ def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
     return sorted(history, key=lambda h: str(h.get("captured_at", "")))
 
 
+class _UsedOnce(dict):
+    """Thumbnails handed to the contact sheet and dropped as each card takes its copy."""
+
+    def __getitem__(self, key):
+        return self.pop(key)
+
+
 _PASS = {"status": "pass"}      # what the contact sheet needs of a passed check (shared)
 
 
@@ -280,13 +287,12 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
         report.merged += 1
     full = None
     fsync_dir(out)
-    write_atomic(out / mf.MANIFEST_JSON, batch.to_json(serialized))
-    serialized.clear()
+    write_atomic(out / mf.MANIFEST_JSON, batch.json_chunks(serialized))
     write_atomic(out / mf.MANIFEST_CSV, batch.to_csv())
     write_atomic(out / mf.INDEX_HTML, contact_sheet.render(
         batch.sorted_entries(), out, title="毕业照合并批次 Merged graduation photos",
         subtitle=f"{len(report.sources)} 个导出 exports · 冲突 conflicts: {len(report.conflicts)}",
-        thumbs=thumbs))
+        thumbs=_UsedOnce(thumbs)))
     write_atomic(out / CONFLICTS_CSV, _conflicts_csv(report))
 
 
