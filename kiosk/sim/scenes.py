@@ -67,7 +67,10 @@ def load_photo(face: str) -> np.ndarray:
         from PIL import Image
         with cbook.get_sample_data("grace_hopper.jpg") as f:
             return np.array(Image.open(f).convert("RGB"))
-    raise ValueError(f"unknown face {face!r}; choose one of {FACES}")
+    from kiosk.sim.faces import labels, load_labelled
+    if face in labels():                    # a labelled real face of tests/data/faces.json
+        return load_labelled(face)
+    raise ValueError(f"unknown face {face!r}; choose one of {FACES} or a labelled face id")
 
 
 @functools.lru_cache(maxsize=None)
@@ -88,7 +91,7 @@ def cutout(face: str) -> Cutout:
     # helmet at the lower right is segmented as "person" too; the corner below her arm goes.)
     binary = (alpha >= 0.5).astype(np.uint8)
     _, labels = cv2.connectedComponents(binary)
-    nose = lm[1].astype(int)
+    nose = np.clip(lm[1], 0, (w - 1, h - 1)).astype(int)
     keep = labels == labels[nose[1], nose[0]]
     if face == "astronaut":
         keep[int(h * 0.66):, int(w * 0.80):] = False

@@ -14,10 +14,22 @@ import pytest
 
 from kiosk.photo.analysis import face_geometry
 from kiosk.photo.checks import ADVISORY_IDS, ALL_RULE_IDS, LAYOUT_AND_BACKGROUND_IDS, run_checks
-from kiosk.photo.checks.result import Status, verdict
+from kiosk.photo.checks.result import Status
 from kiosk.config import Config
 
 GOOD = dict(face="hopper")          # Grace Hopper: lips closed, shoulders level, even light
+# ... but in an officer's cap. A bareheaded real person for whole-photo verdicts: Franck of the
+# labelled set (tests/data/faces.json), his 5.7° head tilt straightened in the scene.
+BAREHEADED = dict(face="franck-front", roll_deg=-5.7)
+#: Hard rules a person can answer: when their measure is unsure (unknown) the booth asks the
+#: student to confirm instead of failing the photo.
+CONFIRMABLE = {"attire.headwear", "attire.jewelry", "occlusion.hair"}
+
+
+def _blocking(results):
+    """Blocking results other than an unsure head rule (which the student confirms)."""
+    return [r for r in results if r.blocking
+            and not (r.status == Status.UNKNOWN and r.id in CONFIRMABLE)]
 
 # rule id -> (scene arguments that must PASS, scene arguments that must FAIL / warn)
 SCENE_CASES = {
@@ -32,8 +44,6 @@ SCENE_CASES = {
     "glasses.glare": (GOOD, dict(face="hopper", glare=True)),
     "glasses.tinted": (GOOD, dict(face="hopper", sunglasses=True)),
     "eyes.red_eye": (GOOD, dict(face="hopper", red_eye=True)),
-    "occlusion.hair": (dict(face="astronaut"), dict(face="astronaut", fringe=True)),
-    "attire.jewelry": (GOOD, dict(face="hopper", earrings=True)),
     "attire.contrast": (GOOD, dict(face="hopper", clothing_rgb=(100, 197, 255))),
     "attire.pattern": (GOOD, dict(face="hopper", stripes=True)),
     "makeup": (GOOD, dict(face="hopper", lipstick=True)),
@@ -143,24 +153,30 @@ def test_layout_eyes_in_a_finished_file(scenes, analyzer):
     assert r.status == Status.FAIL
 
 
-def test_headwear_is_a_reminder_that_never_blocks(scenes):
+def test_head_rules_are_hard_and_judged_on_real_people(scenes):
+    # measured on the labelled real faces in test_real_faces.py; here: hard, never advisory
     _, a, plan = scenes(**GOOD)
+    for r in run_checks(a, _config(), crop=plan, ids=["attire.headwear", "attire.jewelry", "occlusion.hair"]):
+        assert not r.advisory and r.id not in ADVISORY_IDS and r.limit, r
     (r,) = run_checks(a, _config(), crop=plan, ids=["attire.headwear"])
-    assert r.advisory and not r.blocking and "hat" in r.message.en.lower()
+    assert r.status == Status.FAIL and r.blocking and "hat" in r.message.en.lower()   # her cap
 
 
 def test_every_rule_is_covered_and_ids_are_the_standards():
     covered = set(SCENE_CASES) | {"eyes.open", "eyes.gaze", "pose.yaw", "pose.pitch",
-                                  "layout.eyes", "attire.headwear"}
+                                  "layout.eyes", "attire.headwear", "attire.jewelry",
+                                  "occlusion.hair"}
     assert covered == set(ALL_RULE_IDS)
     assert len(ALL_RULE_IDS) == len(set(ALL_RULE_IDS)) == 31
 
 
 def test_good_scene_verdict_and_no_face(scenes, analyzer):
-    _, a, plan = scenes(**GOOD)
+    _, a, plan = scenes(**BAREHEADED)
     results = run_checks(a, _config(), crop=plan)
     assert [r.id for r in results] == list(ALL_RULE_IDS)
-    assert verdict(results) in (Status.PASS, Status.WARN), [r for r in results if r.blocking]
+    assert not _blocking(results), _blocking(results)
+    by = {r.id: r for r in results}
+    assert by["attire.headwear"].status == Status.PASS
     empty = analyzer.analyze(np.full((640, 480, 3), 240, np.uint8))
     results = run_checks(empty, _config("grey"))
     by = {r.id: r for r in results}
@@ -185,14 +201,14 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     from kiosk.booth.workers import (LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks,
                                      guide_frame, live_analyzer)
     from kiosk.photo.checks import LIVE_RULE_IDS
-    preview = compose_scene("hopper", "blue", size=(640, 480))
+    preview = compose_scene(size=(640, 480), **BAREHEADED)
     n = max(LIVE_POSE_EVERY, LIVE_PIXEL_EVERY) + 1
     checks = LiveChecks()
     with live_analyzer() as tracker:
         runs = [guide_frame(tracker, preview, _config(), (1440, 1080), checks) for _ in range(n)]
     for analysis, plan, results, stages in runs:
         assert plan.ok and [r.id for r in results] == list(LIVE_RULE_IDS)
-        assert verdict(results) in (Status.PASS, Status.WARN), [r for r in results if r.blocking]
+        assert not _blocking(results), _blocking(results)
         assert set(stages) == {"models", "crop", "checks"} and all(v > 0 for v in stages.values())
     # shoulders measured on the first frame are reused (not unknown) on the next ones
     assert [a.shoulders_age for a, *_ in runs] == [i % LIVE_POSE_EVERY for i in range(n)]

@@ -9,9 +9,8 @@ of the standard: they are the product's interface (JSON output, manifest, guidan
     results = run_checks(analysis, config, ids=LAYOUT_AND_BACKGROUND_IDS)
     results = run_checks(analysis, config, crop=plan, ids=LIVE_RULE_IDS, view_scale=0.5)
 
-Advisory rules (``expression.natural``, ``occlusion.hair``, ``attire.headwear``,
-``attire.jewelry``, ``makeup``) warn and never block. A hard rule that cannot be measured is
-``unknown``, which blocks like a fail.
+Advisory rules (``expression.natural``, ``makeup``) warn and never block. A hard rule that
+cannot be measured is ``unknown``, which blocks like a fail.
 """
 
 from __future__ import annotations
@@ -47,8 +46,7 @@ ALL_RULE_IDS: tuple[str, ...] = (
 )
 assert set(ALL_RULE_IDS) == set(REGISTRY), set(ALL_RULE_IDS) ^ set(REGISTRY)
 
-ADVISORY_IDS: frozenset[str] = frozenset(
-    {"expression.natural", "occlusion.hair", "attire.headwear", "attire.jewelry", "makeup"})
+ADVISORY_IDS: frozenset[str] = frozenset({"expression.natural", "makeup"})
 
 #: What a finished file is re-checked for after decoding (verify): its layout and backdrop.
 LAYOUT_AND_BACKGROUND_IDS: tuple[str, ...] = tuple(

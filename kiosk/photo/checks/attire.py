@@ -1,8 +1,11 @@
-"""attire.* , occlusion.hair and makeup: clothes against the backdrop, and advisory reminders.
+"""attire.*, occlusion.hair and makeup: what the person wears, and hair over the face.
 
-attire.contrast and attire.pattern are measured; headwear, jewellery, hair over the brows and
-make-up cannot be judged reliably from pixels, so they are advisory: they warn (never block)
-when a simple cue suggests a problem, and the booth reminds everyone before the capture.
+attire.contrast and attire.pattern are measured on the clothes. attire.headwear,
+attire.jewelry and occlusion.hair are hard rules, measured on the head view
+(:mod:`kiosk.photo.measures`): each fails when its measure is sure of a problem, passes when
+it is sure there is none, and is ``unknown`` in between (the booth then asks the student to
+confirm). The bands come from the table of ``bench/calibrate_checks.py`` over the labelled
+real faces (thresholds.py). makeup stays advisory.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kiosk.photo import analysis as A
 from kiosk.photo.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.photo.checks.glasses import skin_luma
 from kiosk.message import Message
-from kiosk.photo.checks.result import CheckResult
+from kiosk.photo.checks.result import CheckResult, Status
+from kiosk.photo.measures import hair as hair_measure
+from kiosk.photo.measures import headwear as headwear_measure
+from kiosk.photo.measures import jewelry as jewelry_measure
 
 CONTRAST = Message("衣服颜色与背景太接近：请换一件颜色不同的上衣", "Your clothes are too close to the backdrop colour: please wear a different colour")
 PATTERN = Message("衣服图案太花（条纹/格子）：请换一件素色上衣", "Your clothes have a busy pattern (stripes, checks): please wear plain clothes")
@@ -71,70 +75,92 @@ def pattern(ctx: CheckContext) -> CheckResult:
     return judge_max("attire.pattern", value, ctx.t.pattern_max_energy, limit, PATTERN)
 
 
-def headwear(ctx: CheckContext) -> CheckResult:
-    """A reminder only: headwear is not measured.
+def _unsure(rule: str, value, limit: str, message: Message) -> CheckResult:
+    """The measure cannot decide: ``unknown`` with what it measured (the student confirms)."""
+    return CheckResult(rule, Status.UNKNOWN, value if not isinstance(value, float) else round(value, 3),
+                       limit, message, severity=0.5)
 
-    Tried on the real photos and dropped: the silhouette height above the forehead (the
-    astronaut's hair 0.51 face heights, Grace Hopper's officer's cap 0.51) and the colour of
-    the top of the forehead (her cap sits above the landmarks; the astronaut's hairline
-    differs more) cannot tell a cap from hair. The reminders screen asks before capture and
-    the operator may override (religious/medical coverings are allowed).
-    """
-    return passed("attire.headwear", "not measured", "reminder only (operator checks)",
-                  advisory=True, message=HEADWEAR)
+
+def _head_unmeasurable(ctx: CheckContext) -> str | None:
+    """Why the head measures cannot be trusted on this frame (None: they can).
+
+    Their regions are placed for a head facing the camera; a turned or tilted head moves the
+    crown, ears and lobes out of them (the booth corrects the pose first)."""
+    if ctx.face is None or ctx.head is None:
+        return "no face"
+    f, t = ctx.face, ctx.t
+    if abs(f.yaw) > t.head_measure_max_yaw or abs(f.roll) > t.head_measure_max_roll:
+        return "head turned or tilted"
+    return None
+
+
+def headwear(ctx: CheckContext) -> CheckResult:
+    """Fails on a cap, hat or band: hard edges (brim, seams, badge) on the crown; passes a crown
+    as soft as hair and skin whose colours are the skin's or the temples' hair."""
+    t = ctx.t
+    limit = (f"crown contrast ≥ {t.headwear_fail_contrast:g} fail; ≤ {t.headwear_pass_contrast:g} "
+             f"with ≤ {t.headwear_pass_foreign:g} of it neither skin nor hair pass")
+    why = _head_unmeasurable(ctx)
+    if why == "no face":
+        return unknown("attire.headwear", limit)
+    if why:
+        return _unsure("attire.headwear", why, limit, HEADWEAR)
+    m = headwear_measure.measure(ctx.head)
+    if m.crown_px < t.headwear_min_crown_px:
+        return _unsure("attire.headwear", "top of the head not in view", limit, HEADWEAR)
+    if m.contrast >= t.headwear_fail_contrast:
+        return failed("attire.headwear", m.contrast, limit, HEADWEAR,
+                      (m.contrast - t.headwear_fail_contrast) / t.headwear_fail_contrast + 0.1)
+    soft = m.contrast <= t.headwear_pass_contrast
+    # with no hair at the temples to compare with, only a skin-coloured crown is sure (a bald
+    # or shaved head); a dark crown there may be hair combed back or a plain hat
+    coloured_like_head = (m.foreign <= t.headwear_pass_foreign if m.has_hair_model
+                          else m.skin >= t.headwear_bare_skin_min)
+    if soft and coloured_like_head:
+        return passed("attire.headwear", m.contrast, limit)
+    return _unsure("attire.headwear", m.contrast, limit, HEADWEAR)
 
 
 def jewelry(ctx: CheckContext) -> CheckResult:
-    limit = f"metallic specks at the ear lobes ≤ {ctx.t.jewelry_max_blobs}"
-    if ctx.face is None:
-        return unknown("attire.jewelry", limit, JEWELRY, advisory=True)
-    lm, fw = ctx.lm, ctx.face_width
-    h, w = ctx.rgb.shape[:2]
-    zone = np.zeros((h, w), np.uint8)
-    for idx in (A.CHEEK_RIGHT, A.CHEEK_LEFT):        # ear lobes: below the cheek contour points
-        c = lm[idx] + np.array([0.0, 0.25 * fw])
-        cv2.circle(zone, (int(c[0]), int(c[1])), int(0.15 * fw), 1, -1)
-    # (the neck is left out: white collars, badges and insignia look just like metal there)
-    zone = zone.astype(bool) & ~ctx.face_skin
-    if not zone.any():
-        return passed("attire.jewelry", 0, limit, advisory=True, message=JEWELRY)
-    # a speck, not a white collar: much brighter than its own small neighbourhood
-    k = max(5, int(0.05 * fw) | 1)
-    # Only the two ear-lobe discs are looked at: work in their bounding box, padded by twice
-    # the top-hat kernel (an opening reaches that far), so the top-hat is the full frame's.
-    x, y, bw, bh = cv2.boundingRect(zone.astype(np.uint8))
-    pad = 2 * k
-    x0, y0, x1, y1 = max(x - pad, 0), max(y - pad, 0), min(x + bw + pad, w), min(y + bh + pad, h)
-    r, g, b = cv2.split(np.ascontiguousarray(ctx.rgb[y0:y1, x0:x1]))
-    lo, hi = cv2.min(cv2.min(r, g), b), cv2.max(cv2.max(r, g), b)
-    bright = lo >= ctx.t.clip_level - 10
-    grey = (hi - lo) < 25                      # uint8: hi ≥ lo, no wrap-around
-    tophat = cv2.morphologyEx(ctx.luma[y0:y1, x0:x1], cv2.MORPH_TOPHAT,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    specks = (bright & grey & zone[y0:y1, x0:x1] & (tophat > 40)).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(specks, connectivity=8)
-    small = [a for a in stats[1:, cv2.CC_STAT_AREA] if 2 <= a <= (0.04 * fw) ** 2]
-    value = len(small)
-    if value <= ctx.t.jewelry_max_blobs:
-        return passed("attire.jewelry", value, limit, advisory=True, message=JEWELRY)
-    return failed("attire.jewelry", value, limit, JEWELRY, value - ctx.t.jewelry_max_blobs, advisory=True)
+    """Fails on a large sharp blob at a lobe or a long chain on the neck; never passes on its own:
+    small studs, pearls and fine chains read like skin texture at this scale (see thresholds.py),
+    so without a clear find the student confirms."""
+    t = ctx.t
+    limit = f"earring blob ≥ {t.earring_fail_px} px or chain ≥ {t.necklace_fail_px} px (96 px face) fail"
+    why = _head_unmeasurable(ctx)
+    if why == "no face":
+        return unknown("attire.jewelry", limit)
+    if why:
+        return _unsure("attire.jewelry", why, limit, JEWELRY)
+    m = jewelry_measure.measure(ctx.head)
+    value = f"earring {m.earring_px} px, chain {m.necklace_px} px"
+    if m.earring_px >= t.earring_fail_px or m.necklace_px >= t.necklace_fail_px:
+        worst = max(m.earring_px / t.earring_fail_px, m.necklace_px / t.necklace_fail_px)
+        return failed("attire.jewelry", value, limit, JEWELRY, worst)
+    return _unsure("attire.jewelry", value, limit, JEWELRY)
 
 
 def hair(ctx: CheckContext) -> CheckResult:
-    limit = f"brow band / skin luminance ≥ {ctx.t.forehead_min_ratio:g}"
-    if ctx.face is None:
-        return unknown("occlusion.hair", limit, HAIR, advisory=True)
-    lm, fw = ctx.lm, ctx.face_width
-    # the band from just above the brows up to a fifth of the face width higher
-    brows = lm[[70, 63, 105, 66, 107, 336, 296, 334, 293, 300]]
-    top = brows.copy()
-    top[:, 1] -= 0.12 * fw
-    band = ctx.polygon(np.concatenate([brows, top[::-1]]))
-    px = ctx.luma[band]
-    if px.size < 20:
-        return unknown("occlusion.hair", limit, HAIR, advisory=True)
-    value = float(np.median(px)) / max(skin_luma(ctx), 1.0)
-    return judge_min("occlusion.hair", value, ctx.t.forehead_min_ratio, limit, HAIR, advisory=True)
+    """Fails when hair covers an ear or a brow; passes only when both brows and ears show skin."""
+    t = ctx.t
+    limit = (f"an ear ≥ {t.ear_cover_fail:g} covered or brow skin < {t.brow_skin_fail:g} fail; "
+             f"brow skin ≥ {t.brow_skin_pass:g} and ear skin ≥ {t.ear_skin_pass:g} pass")
+    why = _head_unmeasurable(ctx)
+    if why == "no face":
+        return unknown("occlusion.hair", limit, HAIR)
+    if why:
+        return _unsure("occlusion.hair", why, limit, HAIR)
+    m = hair_measure.measure(ctx.head)
+    value = (f"brow skin {m.brow_skin:.2f}; ear skin {m.ears[0].skin:.2f}/{m.ears[1].skin:.2f}, "
+             f"covered {m.ears[0].hair:.2f}/{m.ears[1].hair:.2f}")
+    brows_seen = m.brow_skin == m.brow_skin            # not NaN
+    if m.ear_cover >= t.ear_cover_fail or (brows_seen and m.brow_skin < t.brow_skin_fail):
+        sev = max((m.ear_cover - t.ear_cover_fail) / t.ear_cover_fail,
+                  (t.brow_skin_fail - m.brow_skin) / t.brow_skin_fail if brows_seen else 0.0, 0.0)
+        return failed("occlusion.hair", value, limit, HAIR, sev + 0.1)
+    if brows_seen and m.brow_skin >= t.brow_skin_pass and m.ear_skin >= t.ear_skin_pass:
+        return passed("occlusion.hair", value, limit)
+    return _unsure("occlusion.hair", value, limit, HAIR)
 
 
 def makeup(ctx: CheckContext) -> CheckResult:

@@ -248,3 +248,12 @@ class CheckContext:
         rows = np.arange(self.rgb.shape[0])[:, None]
         core = cv2.erode(self.person.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
         return core & (rows > chin + 0.45 * self.face_width)
+
+    @cached_property
+    def head(self):
+        """The head and neck at a 96 px face width (:mod:`kiosk.photo.measures.head`), or None."""
+        if self.face is None:
+            return None
+        from kiosk.photo.measures.head import head_view
+        bg = self.backdrop_lab_median if self.backdrop_count >= 50 else None
+        return head_view(self.rgb, self.mask, self.lm, self.face_width, bg)

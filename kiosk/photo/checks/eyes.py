@@ -7,6 +7,7 @@ import numpy as np
 
 from kiosk.photo import analysis as A
 from kiosk.photo.checks.common import NO_FACE, judge_max, judge_min, unknown
+from kiosk.photo.measures.eyes import eye_openness, gaze_offsets  # noqa: F401  (the measures)
 from kiosk.photo.checks.context import CheckContext
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
@@ -16,37 +17,7 @@ LOOK_AT_CAMERA = Message("请直视镜头", "Look straight into the camera lens"
 RED_EYE = Message("检测到红眼：请看向灯光以外再看回镜头，重拍", "Red eyes detected: look away from the lights for a moment, then retake")
 
 _EYES = (("right", A.RIGHT_EYE, A.RIGHT_IRIS_CENTER, A.RIGHT_IRIS_RING),
-         ("left", A.LEFT_EYE, A.LEFT_IRIS_CENTER, A.LEFT_IRIS_RING))
-
-
-def eye_openness(lm: np.ndarray) -> dict[str, float]:
-    """Eyelid gap / eye width for each eye (person's right, left)."""
-    out = {}
-    for side, eye, _, _ in _EYES:
-        width = np.linalg.norm(lm[eye["outer"]] - lm[eye["inner"]])
-        gap = np.linalg.norm(lm[eye["top"]] - lm[eye["bottom"]])
-        out[side] = float(gap / max(width, 1e-6))
-    return out
-
-
-def gaze_offsets(lm: np.ndarray) -> dict[str, float]:
-    """Iris centre offset from the middle of the eye opening / eye width, per eye.
-
-    Measured in the eye's own axis (corner to corner), so a tilted head does not count.
-    """
-    out = {}
-    for side, eye, iris, _ in _EYES:
-        outer, inner = lm[eye["outer"]], lm[eye["inner"]]
-        axis = inner - outer
-        width = np.linalg.norm(axis)
-        u = axis / max(width, 1e-6)
-        v = np.array([-u[1], u[0]])
-        mid = (outer + inner) / 2
-        lid_mid = (lm[eye["top"]] + lm[eye["bottom"]]) / 2
-        d = lm[iris] - mid
-        dv = lm[iris] - lid_mid
-        out[side] = float(max(abs(d @ u), abs(dv @ v)) / max(width, 1e-6))
-    return out
+         ("left", A.LEFT_EYE, A.LEFT_IRIS_CENTER, A.LEFT_IRIS_RING))   # (red eye's pupils)
 
 
 def eyes_open(ctx: CheckContext) -> CheckResult:
