@@ -10,7 +10,7 @@ own hair moved over the brows) are added for faces that face the camera. Against
 * false-fail: the share of faces WITHOUT the problem that fail;
 * unknown: the share of all faces the measure could not decide (the student confirms).
 
-Run:  python bench/calibrate_checks.py [--values] [--rule ID] [--no-derived] [--markdown]
+Run:  python bench/calibrate_checks.py [--values] [--rule ID] [--no-derived] [--frontal] [--markdown]
 """
 
 from __future__ import annotations
@@ -60,21 +60,23 @@ def has_problem(rule: str, label: dict, derived: str | None) -> bool | None:
     return None
 
 
-def cases(derived: bool):
+def cases(derived: bool, frontal_only: bool = False):
     """(name, scene arguments, label, derivation) for every face and derived version."""
     for r in faces.labels().values():
+        if frontal_only and r["pose"] != "frontal":
+            continue
         yield r["id"], dict(face=r["id"]), r, None
         if derived and r["pose"] == "frontal":
             yield r["id"] + "+studs", dict(face=r["id"], earrings=True), r, "earrings"
             yield r["id"] + "+fringe", dict(face=r["id"], fringe=True), r, "fringe"
 
 
-def run(rules, derived: bool):
+def run(rules, derived: bool, frontal_only: bool = False):
     analyzer = Analyzer()
     cfg = Config()
     cfg.booth.backdrop = "blue"
     rows = []
-    for name, kw, label, how in cases(derived):
+    for name, kw, label, how in cases(derived, frontal_only):
         try:
             scene = compose_scene(**kw)
         except Exception as e:      # a photo FaceMesh cannot find a face in
@@ -147,12 +149,14 @@ def main() -> None:
     ap.add_argument("--values", action="store_true", help="print every face's status and value too")
     ap.add_argument("--no-derived", action="store_true", help="only the real photographs")
     ap.add_argument("--markdown", action="store_true", help="the summary as a Markdown table")
+    ap.add_argument("--frontal", action="store_true",
+                    help="only faces labelled frontal (what the booth judges once it has guided the pose)")
     args = ap.parse_args()
     rules = args.rule or list(ALL_RULE_IDS)
     if not faces.labels():
         sys.exit(f"no labelled faces in {faces.LABELS}: run `make setup` (tools/fetch-faces)")
     t0 = time.perf_counter()
-    rows = run(rules, derived=not args.no_derived)
+    rows = run(rules, derived=not args.no_derived, frontal_only=args.frontal)
     skipped = [(n, why) for n, _, _, res, why in rows if res is None]
     n_real = sum(1 for _, _, how, res, _ in rows if res is not None and how is None)
     ids = {label["identity"] for _, label, how, res, _ in rows if res is not None and how is None}
