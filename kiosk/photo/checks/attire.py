@@ -76,9 +76,16 @@ def pattern(ctx: CheckContext) -> CheckResult:
 
 
 def _unsure(rule: str, value, limit: str, message: Message) -> CheckResult:
-    """The measure cannot decide: ``unknown`` with what it measured (the student confirms)."""
+    """The measure cannot decide: ``unknown`` with what it measured; the student confirms.
+
+    Where the results know of rules a person can confirm (``CONFIRMABLE_IDS``), an unsure head
+    rule is a hard rule's unknown, which the booth asks about. Without that confirmation step
+    it would block every photo (jewellery is almost always unsure), so it is then reported
+    unknown but advisory: the photo is flagged, not refused."""
+    from kiosk.photo.checks import result
+    confirmable = rule in getattr(result, "CONFIRMABLE_IDS", ())
     return CheckResult(rule, Status.UNKNOWN, value if not isinstance(value, float) else round(value, 3),
-                       limit, message, severity=0.5)
+                       limit, message, advisory=not confirmable, severity=0.5)
 
 
 def _head_unmeasurable(ctx: CheckContext) -> str | None:
