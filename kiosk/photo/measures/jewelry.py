@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from kiosk.photo.measures import regions as R
-from kiosk.photo.measures.head import HeadView, shade_distance
+from kiosk.photo.measures.head import HeadView, shade_distance2
 
 #: Local contrast: |L* − its 9×9 median| at least this much.
 CONTRAST_L = 12.0
@@ -31,47 +31,59 @@ class Jewelry:
     neck_skin_px: int     # neck skin pixels (0: the neck does not show)
 
 
-def _foreign(v: HeadView, hair: R.HairModel | None) -> np.ndarray:
-    """Person pixels that are neither skin- nor hair-coloured, nor the backdrop's colour."""
-    out = v.person & ~R.skin_like(v)
+def _box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
+    """The bounding box of ``mask``, padded and clipped, as slices (None: empty)."""
+    if not mask.any():
+        return None
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    H, W = mask.shape
+    return slice(max(y - pad, 0), min(y + h + pad, H)), slice(max(x - pad, 0), min(x + w + pad, W))
+
+
+def _odd(v: HeadView, hair: R.HairModel | None, box: tuple[slice, slice]) -> np.ndarray:
+    """Inside ``box``: person pixels that are neither skin- nor hair- nor backdrop-coloured and
+    stand out from their 9×9 neighbourhood by at least :data:`CONTRAST_L` in L*."""
+    lab = v.lab[box]
+    out = v.person[box] & ~R.skin_like(v)[box]
     if hair is not None:
-        out &= shade_distance(v.lab, hair.lab) > hair.tolerance
+        out &= shade_distance2(lab, hair.lab) > hair.tolerance ** 2
     if v.backdrop_lab is not None:
-        out &= shade_distance(v.lab, v.backdrop_lab) > 10.0
-    return out
-
-
-def _contrast(v: HeadView) -> np.ndarray:
-    L = np.ascontiguousarray(v.lab[..., 0])
+        out &= shade_distance2(lab, v.backdrop_lab) > 10.0 ** 2
+    L = np.ascontiguousarray(lab[..., 0])
     med = cv2.medianBlur(np.clip(L * 2.55, 0, 255).astype(np.uint8), 9).astype(np.float32) / 2.55
-    return np.abs(L - med) >= CONTRAST_L
+    return out & (np.abs(L - med) >= CONTRAST_L)
 
 
 def measure(v: HeadView) -> Jewelry:
     hair = R.hair_model(v)
-    odd = _foreign(v, hair) & _contrast(v)
     skin = R.skin_like(v) & v.person
-    near_skin = cv2.dilate(skin.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     best = 0
-    for side in ("right", "left"):
-        zone = R.lobe(v, side)
-        blobs = (odd & zone).astype(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-        for i in range(1, n):
-            area = int(stats[i, cv2.CC_STAT_AREA])
-            w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
-            if area < 3 or max(w, h) > 0.25 * v.fw:      # specks and long edges are not earrings
-                continue
-            if not near_skin[labels == i].any():
-                continue
-            best = max(best, area)
+    lobes = R.lobe(v, "right") | R.lobe(v, "left")
+    box = _box(lobes, 6)
+    if box is not None:
+        odd = _odd(v, hair, box) & lobes[box]
+        near_skin = cv2.dilate(skin[box].astype(np.uint8), np.ones((5, 5), np.uint8)).ravel()
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(odd.astype(np.uint8), connectivity=8)
+        if n > 1:
+            # components touching skin: any of their pixels within 2 px of a skin pixel
+            touching = np.bincount(labels.ravel(), weights=near_skin, minlength=n) > 0
+            for i in range(1, n):
+                area = int(stats[i, cv2.CC_STAT_AREA])
+                w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+                # specks and long edges (a collar, a strand of hair) are not earrings
+                if 3 <= area and max(w, h) <= 0.25 * v.fw and touching[i]:
+                    best = max(best, area)
     neck = R.neck(v)
     neck_skin = skin & neck
-    # the neck's skin area, closed over thin gaps (a chain crossing it)
-    hull = cv2.morphologyEx(neck_skin.astype(np.uint8), cv2.MORPH_CLOSE,
-                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))).astype(bool)
-    thin = odd & hull & ~neck_skin
-    opened = cv2.morphologyEx(thin.astype(np.uint8), cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).astype(bool)
-    chain = thin & ~opened
-    return Jewelry(best, int(np.count_nonzero(chain)), int(np.count_nonzero(neck_skin)))
+    chain_px = 0
+    box = _box(neck, 6)
+    if box is not None:
+        # the neck's skin area, closed over thin gaps (a chain crossing it)
+        ns = neck_skin[box].astype(np.uint8)
+        hull = cv2.morphologyEx(ns, cv2.MORPH_CLOSE,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))).astype(bool)
+        thin = _odd(v, hair, box) & hull & ~ns.astype(bool)
+        opened = cv2.morphologyEx(thin.astype(np.uint8), cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).astype(bool)
+        chain_px = int(np.count_nonzero(thin & ~opened))
+    return Jewelry(best, chain_px, int(np.count_nonzero(neck_skin)))

@@ -16,7 +16,8 @@ import numpy as np
 
 from kiosk.photo import analysis as A
 from kiosk.photo.measures.head import (BROW_UPPER, EAR_CONTOUR, FOREHEAD_INNER, FOREHEAD_SIDE,
-                                       MOUTH_CORNER, NOSE_BOTTOM, HeadView, shade_distance)
+                                       MOUTH_CORNER, NOSE_BOTTOM, HeadView, shade_distance,
+                                       shade_distance2)
 
 #: Fewer non-skin temple pixels than this (in a 96 px wide face): no hair model.
 MIN_HAIR_PX = 60
@@ -41,8 +42,16 @@ class Mix:
         return self.n / self.area if self.area else 0.0
 
 
+def _memo(v: HeadView, key: str, make):
+    """Compute ``make()`` once per head view (the three head rules share it)."""
+    if key not in v.__dict__:
+        v.__dict__[key] = make()
+    return v.__dict__[key]
+
+
 def skin_like(v: HeadView) -> np.ndarray:
-    return v.skin_distance <= v.skin_tolerance
+    """H×W: skin-coloured pixels (as close to the cheeks' colour as the cheeks are)."""
+    return _memo(v, "_skin_like", lambda: v.skin_distance2 <= v.skin_tolerance ** 2)
 
 
 def temples(v: HeadView, lower: bool = False) -> np.ndarray:
@@ -73,6 +82,10 @@ class HairModel:
 
 def hair_model(v: HeadView) -> HairModel | None:
     """The hair colour from the temples (None: too little non-skin there to tell)."""
+    return _memo(v, "_hair_model", lambda: _hair_model(v))
+
+
+def _hair_model(v: HeadView) -> HairModel | None:
     px = v.lab[temples(v) & ~skin_like(v)]
     if px.shape[0] < MIN_HAIR_PX:
         return None
@@ -86,7 +99,7 @@ def hair_like(v: HeadView, hair: HairModel | None, region: np.ndarray) -> np.nda
     px = v.lab[region]
     if hair is None or px.shape[0] == 0:
         return np.zeros(px.shape[0], bool)
-    return shade_distance(px, hair.lab) <= hair.tolerance
+    return shade_distance2(px, hair.lab) <= hair.tolerance ** 2
 
 
 def mix(v: HeadView, region: np.ndarray, hair: HairModel | None) -> Mix:
