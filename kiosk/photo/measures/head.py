@@ -34,7 +34,6 @@ SKIN_TOL_RANGE = (6.0, 15.0)
 # FaceMesh landmarks (the person's right / left)
 BROW_UPPER = {"right": (70, 63, 105, 66, 107), "left": (336, 296, 334, 293, 300)}
 BROW_LOWER = {"right": (46, 53, 52, 65, 55), "left": (285, 295, 282, 283, 276)}
-FOREHEAD_SIDE = {"right": 54, "left": 284}         # upper corners of the face oval
 FOREHEAD_INNER = {"right": 103, "left": 332}        # the oval's top, a third in from the side
 NOSE_BOTTOM = 2
 MOUTH_CORNER = {"right": 61, "left": 291}

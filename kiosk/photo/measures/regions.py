@@ -1,21 +1,20 @@
 """Where on the head each head measure looks, and what colour each pixel there is.
 
 Every region is a boolean mask of the :class:`~kiosk.photo.measures.head.HeadView`, built from
-landmarks and the silhouette. A pixel of the person is *skin* when it is as close to the face's
-median skin colour as the face's own skin is (its 90th percentile distance, a little widened),
-*hair* when it is close to a colour sampled from the temples (the hair beside the forehead,
-which a cap or a headband leaves visible), and *foreign* otherwise.
+landmarks and the silhouette. A pixel of the person is *skin* when it is as close to the
+cheeks' median colour as the cheeks are to themselves (:attr:`HeadView.skin_tolerance`),
+*hair* when it is close to the median colour of the temples' non-skin pixels (the hair beside
+the brows and eyes, which a cap or a headband leaves visible), and *foreign* otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from kiosk.photo import analysis as A
-from kiosk.photo.measures.head import (BROW_UPPER, EAR_CONTOUR, FOREHEAD_INNER, FOREHEAD_SIDE,
+from kiosk.photo.measures.head import (BROW_UPPER, EAR_CONTOUR, FOREHEAD_INNER,
                                        MOUTH_CORNER, NOSE_BOTTOM, HeadView, shade_distance,
                                        shade_distance2)
 
@@ -162,10 +161,3 @@ def neck(v: HeadView) -> np.ndarray:
     x0, x1 = lm[172, 0], lm[397, 0]
     grown = v.polygon(lm[list(A.FACE_OVAL)], grow=0.03 * v.fw)
     return v.cols(x0, x1) & v.rows(chin, chin + 0.55 * v.fw) & ~grown & v.person
-
-
-def shade(v: HeadView, region: np.ndarray, colour=(255, 0, 0), alpha: float = 0.45) -> np.ndarray:
-    """The view with ``region`` tinted (for looking at what a measure saw)."""
-    out = v.rgb.astype(np.float32)
-    out[region] = out[region] * (1 - alpha) + np.asarray(colour, np.float32) * alpha
-    return out.astype(np.uint8)
