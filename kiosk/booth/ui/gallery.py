@@ -47,14 +47,25 @@ def _states():
     )
 
 
-def scene_frame(state: GuideState, face: str = "hopper") -> np.ndarray:
+#: Who stands in the scenes. Grace Hopper (matplotlib's photograph) moves through the position
+#: states: her officer's cap fails attire.headwear, but each move instruction outranks it.
+#: Standing right (hold still, countdown) is a bareheaded real face of the labelled set
+#: (tests/data/faces.json, fetched by `make setup`), his own ≈10° head tilt mostly straightened.
+FACE = "hopper"
+STANDING_RIGHT, STANDING_RIGHT_ROLL_DEG = "franck-front", -5.7
+
+
+def scene_frame(state: GuideState, face: str | None = None) -> np.ndarray:
     """The 640×480 preview frame of a state's scene."""
     from hardware.camera import downscale
     from kiosk.sim.scenes import backdrop_color, compose_scene
 
     if state.scene is None:        # the empty booth: the backdrop alone
         return np.full((PREVIEW[1], PREVIEW[0], 3), backdrop_color("blue"), np.uint8)
-    return downscale(compose_scene(face, "blue", size=STILL, **state.scene), PREVIEW)
+    scene = dict(state.scene)
+    if face is None and not scene:
+        face, scene = STANDING_RIGHT, {"roll_deg": STANDING_RIGHT_ROLL_DEG}
+    return downscale(compose_scene(face or FACE, "blue", size=STILL, **scene), PREVIEW)
 
 
 def guidance_view(analyzer, frame: np.ndarray, state: GuideState, config):
