@@ -40,7 +40,7 @@ def config() -> Config:
 @pytest.fixture(scope="module")
 def scene() -> np.ndarray:
     """Grace Hopper on the blue backdrop: lips closed, shoulders level, evenly lit."""
-    return compose_scene("franck-front", "blue", roll_deg=-5.7)    # a bareheaded real person
+    return compose_scene("franck-front", "blue", roll_deg=-5.5)    # a bareheaded real person
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_unsafe_template_writes_nothing(result, tmp_path, key, config):
 def test_on_a_white_backdrop_too(engine_analyzer, key):
     config = Config()
     config.booth.backdrop = "white"
-    r = build_photo(compose_scene("franck-front", "white", roll_deg=-5.7), STUDENT, config=config,
+    r = build_photo(compose_scene("franck-front", "white", roll_deg=-5.5), STUDENT, config=config,
                     analyzer=engine_analyzer, key=key)
     assert r.ok, [c.to_dict() for c in r.checks if c.blocking]
     assert r.report.check("background.color").status == Status.PASS
@@ -111,7 +111,7 @@ def test_on_a_white_backdrop_too(engine_analyzer, key):
 def test_the_wrong_backdrop_is_refused(engine_analyzer, key):
     config = Config()
     config.booth.backdrop = "blue"           # blue installed, white in the picture
-    r = build_photo(compose_scene("franck-front", "white", roll_deg=-5.7), STUDENT, config=config,
+    r = build_photo(compose_scene("franck-front", "white", roll_deg=-5.5), STUDENT, config=config,
                     analyzer=engine_analyzer, key=key)
     assert not r.ok and r.jpeg is None
 

@@ -53,7 +53,8 @@ def test_a_capture_analyses_each_still_once_and_the_finished_bytes_once(analyzer
     config = Config()
     counting = CountingAnalyzer(analyzer)
     feed = SimpleNamespace(lock=threading.Lock(), pause=lambda: None, resume=lambda: None)
-    devices = SimpleNamespace(camera=StillCamera(compose_scene("hopper", "blue")), lights=None,
+    devices = SimpleNamespace(camera=StillCamera(
+        compose_scene("franck-front", "blue", roll_deg=-5.5)), lights=None,
                               usb=None)
     key = os.urandom(32)
     jobs = VisitJobs(config, devices, feed, key=key, spool=None,
@@ -79,7 +80,7 @@ def test_write_photo_still_rejects_bytes_that_differ(analyzer, tmp_path, monkeyp
     from kiosk.photo.engine import PhotoRejected, build_photo, write_photo
 
     config, key = Config(), os.urandom(32)
-    result = build_photo(compose_scene("hopper", "blue"), STUDENT, config=config,
+    result = build_photo(compose_scene("franck-front", "blue", roll_deg=-5.5), STUDENT, config=config,
                          analyzer=analyzer, key=key)
     assert result.ok
     real_read = P.read_bytes
@@ -97,7 +98,7 @@ def test_verify_never_builds_pose(monkeypatch, analyzer):
     from kiosk.photo.verify import verify_bytes
 
     config, key = Config(), os.urandom(32)
-    jpeg = build_photo(compose_scene("hopper", "blue"), STUDENT, config=config,
+    jpeg = build_photo(compose_scene("franck-front", "blue", roll_deg=-5.5), STUDENT, config=config,
                        analyzer=analyzer, key=key).jpeg
     pose_module = load_solutions().pose
 
@@ -125,7 +126,7 @@ NATIVE_MARKERS = ("inference_feedback_manager", "TensorFlow Lite", "absl::Initia
 
 def test_kiosk_check_keeps_mediapipe_logs_off_the_terminal_unless_verbose(tmp_path):
     image = tmp_path / "one.jpg"
-    Image.fromarray(compose_scene("hopper", "blue", size=(1440, 1080))).save(image, quality=92)
+    Image.fromarray(compose_scene("franck-front", "blue", roll_deg=-5.5, size=(1440, 1080))).save(image, quality=92)
     quiet = _kiosk_check(image)
     assert quiet.returncode in (0, 1), quiet.stderr
     assert str(image) in quiet.stdout

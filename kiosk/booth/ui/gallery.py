@@ -52,7 +52,7 @@ def _states():
 #: Standing right (hold still, countdown) is a bareheaded real face of the labelled set
 #: (tests/data/faces.json, fetched by `make setup`), his own ≈10° head tilt mostly straightened.
 FACE = "hopper"
-STANDING_RIGHT, STANDING_RIGHT_ROLL_DEG = "franck-front", -5.7
+STANDING_RIGHT, STANDING_RIGHT_ROLL_DEG = "franck-front", -5.5
 
 
 def scene_frame(state: GuideState, face: str | None = None) -> np.ndarray:
