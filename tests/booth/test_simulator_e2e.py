@@ -61,9 +61,11 @@ def test_every_screen_was_saved(outcome, tmp_path_factory):
 
 
 def test_timings_are_recorded(outcome):
-    assert outcome.pass_to_usb_s is not None and 0 < outcome.pass_to_usb_s < 30
-    assert outcome.fps > 5
-    assert outcome.seconds < 120
+    # recorded, not judged: how fast is for bench/booth.py, a test must pass on a busy machine
+    settings = Config().session
+    assert outcome.pass_to_usb_s is not None
+    assert outcome.pass_to_usb_s >= settings.countdown_s      # the countdown is part of it
+    assert outcome.fps > 0 and outcome.seconds > 0
 
 
 def test_a_retake_replaces_the_photo(tmp_path):

@@ -167,7 +167,7 @@ def loop_stick_again(tmp: Path):
 
 
 def test_with_the_hardware_layers_fake_stick(tmp_path):
-    usb = pytest.importorskip("hardware.usb")
+    import hardware.usb as usb
     spool, people = filled_spool(tmp_path, 5)
     fake = usb.FakeUsbStick(tmp_path / "fake", capacity_bytes=120_000)
     try:
