@@ -40,7 +40,7 @@ from kiosk.photo.checks.result import CheckResult, Status, verdict
 log = logging.getLogger("kiosk.cli")
 
 #: Modules of other areas that add subcommands when they are present.
-COMMAND_MODULES = ("kiosk.handoff.registrar.cli", "kiosk.sim.simulator", "kiosk.booth.app")
+COMMAND_MODULES = ("kiosk.handoff.registrar.cli", "kiosk.sim.simulator", "kiosk.booth.main")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 

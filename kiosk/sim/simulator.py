@@ -4,7 +4,7 @@
 
     kiosk simulate [--usb-dir DIR] [--screenshots DIR] [--headless] [--key FILE] [--roster FILE]
 
-The booth's real loop (`kiosk.booth.app.Booth`) runs with the fake camera, gpiozero's MockFactory for
+The booth's real loop (`kiosk.booth.loop.Booth`) runs with the fake camera, gpiozero's MockFactory for
 the lights and the two big buttons, and a folder as the USB stick. A scripted student (a real
 photograph composed into the booth scene by kiosk.sim.scenes):
 
@@ -64,7 +64,7 @@ QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
 
 
 def register(subparsers) -> None:
-    """Add ``kiosk simulate`` to the kiosk command (``kiosk run`` comes from kiosk.booth.app)."""
+    """Add ``kiosk simulate`` to the kiosk command (``kiosk run`` comes from kiosk.booth.main)."""
     p = subparsers.add_parser(
         "simulate", help="run the whole booth with a scripted student (fake devices)",
         description="Run the booth with the fake camera, MockFactory lights and buttons and a "
@@ -306,7 +306,8 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
     ``retakes``: the student presses retake on the review screen this many times first.
     """
     import hardware
-    from kiosk.booth.app import EventQueue, build_booth, open_display
+    from kiosk.booth.loop import EventQueue
+    from kiosk.booth.main import build_booth, open_display
     from kiosk.config import Config
 
     usb = Path(usb_dir).resolve()

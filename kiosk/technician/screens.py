@@ -4,13 +4,12 @@ Follows the booth UI's conventions (kiosk.booth.ui): screens only draw; :func:`b
 source of the touch targets, used to draw them and to hit-test a touch; text is bilingual with
 the booth's CJK font. The booth calls:
 
-* ``draw(surface, fonts, layout, model)`` every frame in the TECHNICIAN state (``model.technician``
-  is the booth);
+* ``mode_of(booth)`` when technician mode is entered: the mode lives on the booth
+  (``booth.technician_mode``), made on first entry and wired to the booth's devices through a
+  :class:`~kiosk.technician.mode.Port`; it starts at the PIN page every time it is entered;
+* ``draw(surface, fonts, layout, model)`` every frame in the TECHNICIAN state
+  (``model.technician`` is that mode; drawing only reads it, it never creates one);
 * ``handle(pygame_event, booth)`` for each input event in that state; True = leave.
-
-The mode itself lives on the booth (``booth.technician_mode``), made on first use and wired to the
-booth's devices through a :class:`~kiosk.technician.mode.Port`; it starts at the PIN page every
-time technician mode is entered.
 """
 
 from __future__ import annotations
@@ -192,9 +191,9 @@ def buttons(mode: TechnicianMode, layout: Layout) -> list[Button]:
 # --- drawing -------------------------------------------------------------------------------------------
 
 def draw(surface: pygame.Surface, fonts: Fonts, layout: Layout, model) -> None:
-    """Draw the technician page for the booth in ``model.technician``."""
-    booth = model.technician
-    mode = mode_of(booth)
+    """Draw the page of the technician mode in ``model.technician`` (made by the booth's loop
+    on entering technician mode with :func:`mode_of`)."""
+    mode: TechnicianMode = model.technician
     lang = getattr(model, "lang", "zh")
     draw_mode(surface, fonts, layout, mode, lang, preview=getattr(model, "preview", None))
 

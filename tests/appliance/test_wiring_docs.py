@@ -63,7 +63,7 @@ def test_the_technician_hold_time_in_the_readme_is_the_configs():
 
 def test_the_readmes_technician_section_names_what_exists():
     """Paths, commands and numbers the README gives the technician are the ones the code uses."""
-    from kiosk.booth.app import TECHNICIAN_HOLD_S
+    from kiosk.booth.inputs import TECHNICIAN_HOLD_S
     from kiosk.config import Config
     from kiosk.technician import calibration
     from kiosk.technician.mode import PIN_ATTEMPTS, PIN_LOCK_S

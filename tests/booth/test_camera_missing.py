@@ -13,7 +13,9 @@ import pytest
 import hardware
 from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager
-from kiosk.booth.app import MSG_CAMERA_MISSING, Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.loop import MSG_CAMERA_MISSING, Booth, EventQueue
+from kiosk.booth.main import open_display
 from kiosk.config import Config
 from kiosk.photo.identity import generate_key, load_key
 from kiosk.handoff.roster import parse_roster
@@ -78,7 +80,9 @@ def test_missing_camera_keeps_the_failsafe_up_and_ready_waits_for_frames(tmp_pat
     try:
         booth.start()                        # no exception: the booth comes up
         assert "camera cannot start" in caplog.text and "fake camera set to 'missing'" in caplog.text
-        run_for(booth, 2.0)                  # four times failsafe_s, ten retries
+        t0 = time.monotonic()                # four times failsafe_s, five retries, 20 frames;
+        assert run_for(booth, 120.0, until=lambda: time.monotonic() - t0 >= 2.0 and   # however
+                       booth.starter.tries >= 5 and booth.stats.frames > 20)     # slow the machine
         assert booth.session.state is State.FAILSAFE
         assert booth.session.data.failure == MSG_CAMERA_MISSING
         assert MSG_CAMERA_MISSING.zh == "相机未连接，请联系工作人员"

@@ -17,7 +17,9 @@ import hardware
 from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager, WatchdogGate
 from hardware.usb import FakeUsbStick
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
 from kiosk.booth.jobs import MSG_KEPT
 from kiosk.photo.checks.result import Status
 from kiosk.config import Config

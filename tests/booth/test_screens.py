@@ -40,6 +40,7 @@ class Photo:
     verdict: Status = Status.WARN
     jpeg: bytes | None = None
     checks: tuple = (CheckResult("file.size", Status.WARN, message=Message("文件偏大", "File a little large")),)
+    student: object = None
 
 
 def grey_frame(value: int = 128) -> np.ndarray:
@@ -106,7 +107,8 @@ def test_the_installed_cjk_font_has_every_glyph_the_booth_needs():
 def all_messages() -> list[Message]:
     """Every fixed bilingual text the booth can show."""
     found = []
-    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.app", "kiosk.booth.jobs",
+    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.loop", "kiosk.booth.main",
+                 "kiosk.booth.directory", "kiosk.booth.jobs",
                  "kiosk.booth.ui.keypad", "kiosk.booth.workers"):
         module = importlib.import_module(name)
         for value in vars(module).values():

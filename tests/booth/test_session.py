@@ -42,6 +42,8 @@ class View:          # the GuidanceView fields the session reads
 @dataclass
 class Photo:         # the PhotoResult fields the session reads
     ok: bool = True
+    checks: tuple = ()
+    student: object = None
 
 
 SETTINGS = SessionSettings(max_retakes=2, idle_timeout_s=30, guidance_timeout_s=90, countdown_s=3,

@@ -16,7 +16,9 @@ import pytest
 import hardware
 from kiosk.sim.scenes import compose_scene
 from hardware.usb import FakeUsbStick
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
 from kiosk.photo.checks.result import Status
 from kiosk.config import Config, SessionSettings
 from kiosk.photo.identity import generate_key, load_key

@@ -11,7 +11,9 @@ import pytest
 
 import hardware
 from kiosk.sim.scenes import compose_scene
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.config import Config, SessionSettings

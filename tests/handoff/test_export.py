@@ -242,19 +242,6 @@ def test_probe_of_a_plain_folder(tmp_path):
     assert not probe(tmp_path / "absent").present
 
 
-def test_eject_flushes_and_uses_the_overridable_unmount(tmp_path):
-    from kiosk.handoff.export import stick
-    calls = []
-    assert stick.eject(str(tmp_path), unmount_fn=calls.append) == stick.MSG_EJECTED
-    assert calls == [str(tmp_path)]
-
-    def busy(_mp):
-        raise OSError(16, "target is busy")
-    assert stick.eject(str(tmp_path), unmount_fn=busy) == stick.MSG_EJECT_FAILED
-    # the real one on a folder that is not a mount point fails cleanly, without a traceback
-    assert stick.eject(str(tmp_path)) == stick.MSG_EJECT_FAILED
-
-
 names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
                 min_size=1, max_size=40)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from handoff_fixtures import make_student, record, sealed_photo, verifies
+from hardware.usb import MountedUsbStick
 from kiosk.handoff.export import export_pending, probe, stick
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
 from kiosk.handoff.export.stick import MSG_FULL, MSG_READ_ONLY, MSG_REMOVED, ProbedStatus
@@ -84,7 +85,7 @@ def test_real_ext4_stick_export_then_safe_removal(tmp_path):
         report = export(spool, mnt)
         assert report.ok, report.message
         assert_complete(mnt, people)
-        assert stick.eject(str(mnt)) == stick.MSG_EJECTED         # real unmount
+        assert MountedUsbStick(mnt).eject() is True                # real unmount
         assert not os.path.ismount(mnt)
     assert spool.pending() == []
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from hardware import events
-from hardware.usb import FakeUsbStick, MountedUsbStick, UsbStatus, read_mounts
+from hardware.usb import FakeUsbStick, MountedUsbStick, UsbStatus, read_mounts, unmount
 
 
 def mounts_file(tmp_path, *lines):
@@ -70,6 +70,15 @@ def test_eject_flushes_and_unmounts(tmp_path):
     failing = MountedUsbStick(root, mounts_file=mounts_file(tmp_path, f"/dev/sda1 {root} vfat rw 0 0"),
                               unmount_command=("false",))
     assert failing.eject() is False
+
+
+def test_unmount_falls_back_to_umount_and_fails_cleanly(tmp_path, caplog):
+    """Without systemd (a PC, a container) ``systemd-mount --umount`` fails: plain ``umount``
+    is tried next. On a folder that is not a mount point both fail, logged, no exception."""
+    calls = tmp_path / "calls"
+    assert unmount(str(tmp_path), ("sh", "-c", f'echo "$0" >> "{calls}"; exit 1')) is False
+    assert calls.read_text().split() == [str(tmp_path)]          # the configured command first
+    assert "with umount failed" in caplog.text                    # then umount, which said why
 
 
 class Recorder:
