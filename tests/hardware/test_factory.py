@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
 
 import pytest
 from skimage import data
@@ -15,6 +14,12 @@ from hardware import events, open_devices
 from hardware.fake_camera import FakeCamera
 from hardware.usb import FakeUsbStick
 from kiosk.config import DeviceSettings
+
+
+def replace(settings, **changes):
+    """A validated copy of a pydantic settings model with ``changes``."""
+    return type(settings).model_validate({**settings.model_dump(), **changes})
+
 
 FAST = replace(DeviceSettings(), usb_poll_s=0.05, technician_hold_s=0.3)
 
