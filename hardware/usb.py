@@ -5,8 +5,9 @@ stick under the mount root (``export.usb_mount_root``, ``/media/kiosk``). This m
 and *ejects*: :class:`MountedUsbStick` reads the kernel's mount table (``/proc/self/mounts``)
 and ``os.statvfs`` — no extra dependency — and unmounts on :meth:`~UsbStick.eject`;
 :func:`probe` gives the same status for any folder (the exporter's, when it is handed a plain
-directory). This is the booth's only implementation of stick status and eject. (pyudev would give instant insertion events; polling once
-a second is enough for a booth and works the same on every system.)
+directory). This is the booth's only implementation of stick status and eject. (pyudev would
+give instant insertion events; polling once a second is enough for a booth and works the same
+on every system.)
 
 :meth:`UsbStick.watch` polls :meth:`UsbStick.status` on a background thread and posts
 :data:`~hardware.events.USB_INSERTED` / :data:`~hardware.events.USB_REMOVED` when it changes.
@@ -300,7 +301,7 @@ class FakeUsbStick(UsbStick):
         if self.mounted_tmpfs:
             subprocess.run(["mount", "-o", "remount,ro", str(self.directory)], check=True)
             return
-        for dirpath, dirs, _files in os.walk(self.directory):
+        for dirpath, _dirs, _files in os.walk(self.directory):
             os.chmod(dirpath, 0o555)
 
     def pull_out(self) -> None:

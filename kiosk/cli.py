@@ -266,7 +266,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(Message(f"无法创建输出文件夹：{out}", f"cannot create {out}: {exc.strerror}"))
+        raise UsageError(Message(f"无法创建输出文件夹：{out}", f"cannot create {out}: {exc.strerror}")) from exc
     analyzer = _LazyAnalyzer()
     try:
         result = build_photo(rgb, student, config=config, analyzer=analyzer.get(), key=key)

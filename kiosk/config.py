@@ -4,9 +4,10 @@ One TOML file (default /etc/kiosk/kiosk.toml, or $KIOSK_CONFIG) with one table p
 Each section is a pydantic model: every field has a safe default, a type, its allowed values
 or range, and a description. The commented example ``image-build/kiosk.example.toml``
 (installed as /etc/kiosk/kiosk.example.toml) is generated from them:
-``python -m kiosk.config image-build/kiosk.example.toml``; a test keeps it current. A missing file gives the defaults; a broken
-file, an unknown key or a bad value falls back to the default for what is broken and is
-reported as a warning (shown on screen and logged), never as a crash: a booth must start.
+``python -m kiosk.config image-build/kiosk.example.toml``; a test keeps it current. A missing
+file gives the defaults; a broken file, an unknown key or a bad value falls back to the default
+for what is broken and is reported as a warning (shown on screen and logged), never as a
+crash: a booth must start.
 
 Assignments in code are validated too (``config.session.fps = 0`` raises), so a wrong value
 cannot reach a driver from anywhere. The calibrated check thresholds are

@@ -12,9 +12,10 @@ a `Press` of a button, digits, a decoded QR code, the latest live-guidance view,
 slow jobs) with the current time, and answers with typed *effects* (`Effect`): the slow jobs the
 loop must start in a worker (`TakeBurst`, `SavePhoto`, `EjectStick`). Each state's handler is
 registered in a table keyed by `State`; the loop (kiosk.booth.loop) turns device and key names
-into events at its edge (kiosk.booth.inputs), so nothing in here compares strings. Which lights and which analysis each state wants is plain data
-(`LIGHTS`, `ANALYSIS`), applied by the loop when the state changes. That keeps every transition,
-timeout, retake and failure testable with nothing but a clock value.
+into events at its edge (kiosk.booth.inputs), so nothing in here compares strings. Which
+lights and which analysis each state wants is plain data (`LIGHTS`, `ANALYSIS`), applied by the
+loop when the state changes. That keeps every transition, timeout, retake and failure testable
+with nothing but a clock value.
 
 Entering ATTRACT forgets the student: a timeout anywhere leaves nothing of them on screen.
 

@@ -214,7 +214,7 @@ class Director:
         self.actions = [a for a in self.actions if a[0] > now]
         for _, fn in due:
             fn()
-        for due_at, pin in [r for r in self.releases if r[0] <= now]:
+        for _due_at, pin in [r for r in self.releases if r[0] <= now]:
             self.pins.pin(pin).drive_high()
         self.releases = [r for r in self.releases if r[0] > now]
         if self.screenshots is None:

@@ -104,8 +104,8 @@ class Booth:
         return self.relight(self.levels[0] * self.eff, self.levels[1])
 
     def port(self, analyzer) -> Port:
-        return Port(set_light_levels=lambda l, r: setattr(self, "levels", (l, r)),
-                    set_light_gains=lambda l, r: setattr(self, "gains", (l, r)),
+        return Port(set_light_levels=lambda left, right: setattr(self, "levels", (left, right)),
+                    set_light_gains=lambda left, right: setattr(self, "gains", (left, right)),
                     analyze=analyzer.analyze)
 
 

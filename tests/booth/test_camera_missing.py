@@ -121,6 +121,6 @@ def test_lights_that_fail_are_left_out_and_named(tmp_path, monkeypatch):
         assert devices.buttons is not None
     finally:
         devices.close()                      # None devices are skipped
-    with pytest.raises(Exception):
+    with pytest.raises(OSError):               # no /sys/class/pwm/pwmchip97
         hardware.open_devices(config.devices, simulate=False, usb_dir=tmp_path / "usb",
                               scene=compose_scene("hopper", size=(640, 480)), watch_usb=False)

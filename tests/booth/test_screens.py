@@ -107,9 +107,9 @@ def test_the_installed_cjk_font_has_every_glyph_the_booth_needs():
 def all_messages() -> list[Message]:
     """Every fixed bilingual text the booth can show."""
     found = []
-    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.loop", "kiosk.booth.main",
-                 "kiosk.booth.directory", "kiosk.booth.jobs",
-                 "kiosk.booth.ui.keypad", "kiosk.booth.workers"):
+    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.loop",
+                 "kiosk.booth.main", "kiosk.booth.directory", "kiosk.booth.jobs", "kiosk.booth.ui.keypad",
+                 "kiosk.booth.workers"):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Message):

@@ -65,7 +65,7 @@ def check_invariants(state: Path, usb: Path, journal: Path, by_id: dict, *, fina
     tries, acks = read_journal(journal)
     items = {i.student.student_id: i for i in spool.items()}
     # 1. nothing confirmed is lost: the current photo is the last ack or a later try
-    for sid, acked in acks.items():
+    for sid in acks:
         assert sid in items, f"student {sid}: confirmed photo lost"
         assert items[sid].sha256 in tries[sid], f"student {sid}: older photo came back"
     # 2. every spool item is whole

@@ -262,7 +262,7 @@ def test_fuzz_names_never_escape_the_export_folder(tmp_path_factory, name, templ
     report = export_pending(spool, usb, booth_id=name, template=template,
                             status=ok_status(usb))
     # every file written lies inside usb/grad-photos/<one safe booth folder>/<date>/
-    for dirpath, dirs, files in os.walk(tmp):
+    for dirpath, _dirs, files in os.walk(tmp):
         for f in files:
             p = Path(dirpath, f).resolve()
             assert p.is_relative_to((tmp / "state").resolve()) or \
