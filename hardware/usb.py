@@ -29,7 +29,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from hardware import events
 
@@ -113,7 +113,7 @@ def _unescape(field: str) -> str:
 
 def read_mounts(mounts_file: str | os.PathLike = "/proc/self/mounts") -> list[tuple[str, str, str, set[str]]]:
     """(device, mount point, fs type, options) for every mounted file system."""
-    entries = []
+    entries: list[tuple[str, str, str, set[str]]] = []
     try:
         text = Path(mounts_file).read_text()
     except OSError:
@@ -125,7 +125,7 @@ def read_mounts(mounts_file: str | os.PathLike = "/proc/self/mounts") -> list[tu
     return entries
 
 
-def status_of(mount_point: str, *, fs_type: str | None, options: set[str] = frozenset(),
+def status_of(mount_point: str, *, fs_type: str | None, options: Collection[str] = frozenset(),
               device: str | None = None) -> UsbStatus:
     """The status of a mounted directory from ``os.statvfs`` (absent if it cannot be read)."""
     try:

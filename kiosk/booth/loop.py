@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union, cast
 
 from kiosk.booth import inputs
 from kiosk.booth import session as s
@@ -162,7 +162,10 @@ class Booth:
         self.key = key
         self.spool = spool
         self.clock = clock
-        self.surface = surface if surface is not None else pygame.display.get_surface()
+        shown = surface if surface is not None else pygame.display.get_surface()
+        if shown is None:
+            raise RuntimeError("no display: open_display() first, or pass a surface")
+        self.surface: pygame.Surface = shown
         self.fonts = fonts or Fonts()
         self.layout = make_layout(self.surface.get_size())
         self.session = Session(config.session, directory, language=config.booth.language,
@@ -348,7 +351,7 @@ class Booth:
                 _technician_handler() is None:
             event = s.TECHNICIAN_EXIT
         try:
-            self._apply(self.session.handle(event, now))
+            self._apply(self.session.handle(cast(s.Event, event), now))   # loop events left above
         except Exception as exc:                # a handler bug must not kill the booth
             log.exception("session failed on %r", event)
             self.session.fail(Message("内部错误", f"Internal error: {exc}"), now)

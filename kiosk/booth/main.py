@@ -160,7 +160,7 @@ def build_booth(config: Config, devices: Any, events: EventQueue, *, surface: An
             log.warning("roster line %d rejected: %s", line, reason)
     except RosterError as exc:
         log.error("roster: %s", exc.message.en)
-        problem = f"roster: {exc.message.en}"
+        problem: str | None = f"roster: {exc.message.en}"
     else:
         problem = f"roster: {len(roster.rejected)} rows rejected (see log)" if roster.rejected else None
     spool = Spool(config.booth.state_dir)

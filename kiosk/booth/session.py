@@ -400,6 +400,7 @@ class Session:
             else:
                 number = d.keypad
                 self._identify(lambda: self.directory.from_number(number), now)
+        return None
 
     def _identify(self, lookup: Callable[[], Student], now: float) -> None:
         try:
@@ -418,12 +419,14 @@ class Session:
         elif event is BACK:
             self._enter(State.IDENTIFY, now)
             self.data.student = None
+        return None
 
     def _on_reminders(self, event: Event, now: float) -> list[Effect] | None:
         if event is CONFIRM:
             self._enter(State.GUIDANCE, now)
         elif event is BACK:
             self._enter(State.CONFIRM, now)
+        return None
 
     def _on_guidance(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
@@ -436,6 +439,7 @@ class Session:
             self._start_countdown(now)
         elif event is BACK:
             self._enter(State.REMINDERS, now)
+        return None
 
     def _start_countdown(self, now: float) -> None:
         self._enter(State.CAPTURE, now)
@@ -461,6 +465,7 @@ class Session:
             d.notice = event.message
         elif event is BACK and not d.burst_started:
             self._enter(State.GUIDANCE, now)
+        return None
 
     @property
     def retakes_left(self) -> int:
@@ -496,6 +501,7 @@ class Session:
             self.data.saved = event
         elif isinstance(event, SaveFailed):
             self.fail(event.message, now)
+        return None
 
     def _on_done(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
@@ -507,6 +513,7 @@ class Session:
                 d.saved = mine
             elif event.problem is not None:
                 d.saved = SaveDone(False, event.problem, item_id=d.saved.item_id)
+        return None
 
     def _on_failsafe(self, event: Event, now: float) -> list[Effect] | None:
         return None      # recovers by itself (tick); buttons are ignored while it does
@@ -514,6 +521,7 @@ class Session:
     def _on_technician(self, event: Event, now: float) -> list[Effect] | None:
         if event is TECHNICIAN_EXIT:
             self._enter(State.ATTRACT, now)
+        return None
 
     # --- the registrar's stick -----------------------------------------------------------
     def _eject(self, now: float) -> list[Effect]:

@@ -49,8 +49,9 @@ def camera_message(exc: BaseException) -> Message:
     message = getattr(exc, "message", None)
     if isinstance(message, Message):
         return message
-    if isinstance(getattr(message, "zh", None), str) and isinstance(getattr(message, "en", None), str):
-        return Message(message.zh, message.en)      # hardware.camera's own bilingual line
+    zh, en = getattr(message, "zh", None), getattr(message, "en", None)
+    if isinstance(zh, str) and isinstance(en, str):
+        return Message(zh, en)                      # hardware.camera's own bilingual line
     return Message("相机出错，请联系工作人员", "Camera error: please ask the staff for help")
 
 

@@ -29,6 +29,7 @@ import logging
 import os
 import sys
 import time
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,7 @@ GUIDED_MOVES = (
     (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # right: hold still
 )
 # Walking up and showing the phone: still too far away, so nothing passes before guidance.
-QR_POSE = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
+QR_POSE: dict[str, Any] = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
 
 
 def register(subparsers) -> None:
@@ -128,7 +129,7 @@ class Script:
         from kiosk.sim.scenes import compose_scene
 
         self.camera_time = t
-        common = dict(face=self.face, backdrop=self.backdrop, size=self.size)
+        common: dict[str, Any] = dict(face=self.face, backdrop=self.backdrop, size=self.size)
         if self.phase == "walk_up":
             return compose_scene(**common, **QR_POSE)
         if self.phase == "qr":
@@ -139,15 +140,15 @@ class Script:
             return scene(t - self.phase_started)
         return compose_scene(**common)      # standing right
 
-    _guided: object = None
+    _guided: Any = None
 
 
 @dataclass
 class Director:
     """Plays the student: watches the booth's state and acts like a person would."""
-    booth: object
+    booth: Any                            # kiosk.booth.loop.Booth
     script: Script
-    pins: object                          # gpiozero MockFactory
+    pins: Any                             # gpiozero MockFactory
     confirm_pin: int
     retake_pin: int
     screenshots: Path | None = None
@@ -235,6 +236,7 @@ class Director:
     def _save(self, booth, name: str) -> None:
         import pygame
 
+        assert self.screenshots is not None
         path = self.screenshots / f"{name}.png"
         pygame.image.save(booth.surface, str(path))
         self.shots.append(path.name)

@@ -70,7 +70,7 @@ class TechnicianMode:
     pin_failures: int = 0
     locked_until: float = 0.0
     notice: Message | None = None
-    calibration: cal.Calibration | None = None
+    calibration: cal.Calibration = field(default_factory=cal.Calibration)   # the saved one: __post_init__
     warnings: list[str] = field(default_factory=list)
     # page state
     focus: FocusAssist = field(default_factory=FocusAssist)
@@ -170,8 +170,9 @@ class TechnicianMode:
         self._last_seq = seq
         if self.page == "focus":
             self.focus_reading = self.focus.update(frame, self._face)
-            if self.port.analyze is not None and not self._busy and seq % 15 == 0:
-                self._in_background(lambda: setattr(self, "_face", self.port.analyze(frame)))
+            analyze = self.port.analyze
+            if analyze is not None and not self._busy and seq % 15 == 0:
+                self._in_background(lambda: setattr(self, "_face", analyze(frame)))
         if seq < self._wait_until_seq or self._busy:
             return
         if self.page == "backdrop" and self._wait_until_seq >= 0:
@@ -206,14 +207,17 @@ class TechnicianMode:
         self._wait_until_seq = self._last_seq + SETTLE_FRAMES
 
     def _lights_step(self, frame: np.ndarray, seq: int) -> None:
+        balancer, set_levels = self.balancer, self.port.set_light_levels
+        if balancer is None or set_levels is None:        # left the page meanwhile
+            return
         analysis = self.port.analyze(frame) if self.port.analyze else None
         halves = face_halves(analysis) if analysis is not None else None
-        left, right = self.balancer.step(*side_luminance(frame, halves or card_halves(frame.shape)))
-        if self.balancer.done:
-            if not self.balancer.converged:
+        left, right = balancer.step(*side_luminance(frame, halves or card_halves(frame.shape)))
+        if balancer.done:
+            if not balancer.converged:
                 self.notice = NOT_CONVERGED
             return
-        self.port.set_light_levels(left, right)
+        set_levels(left, right)
         self._wait_until_seq = seq + SETTLE_FRAMES
 
     # --- camera ---------------------------------------------------------------------------------
@@ -228,9 +232,12 @@ class TechnicianMode:
         self._wait_until_seq = self._last_seq + SETTLE_FRAMES
 
     def _camera_step(self, frame: np.ndarray, seq: int) -> None:
-        settings = self.camera.step(backdrop_median(frame))
-        if not self.camera.done:
-            self.port.set_camera_controls(settings)
+        camera, set_controls = self.camera, self.port.set_camera_controls
+        if camera is None or set_controls is None:
+            return
+        settings = camera.step(backdrop_median(frame))
+        if not camera.done:
+            set_controls(settings)
             self._wait_until_seq = seq + SETTLE_FRAMES
 
     # --- save, restore, logs ----------------------------------------------------------------------

@@ -103,6 +103,7 @@ def port_of(booth) -> Port:
     set_controls = getattr(camera, "set_controls", None)
 
     def camera_controls(s: CameraSettings) -> None:
+        assert set_controls is not None         # offered only when the camera has it (below)
         set_controls(exposure_time_us=s.exposure_time_us, analogue_gain=s.analogue_gain,
                      colour_gains=s.colour_gains)
 
@@ -145,7 +146,7 @@ def handle(event, booth) -> bool:
             name = "digit:" + event.unicode
         else:
             name = KEYS.get(event.key)
-    return bool(name) and mode.press(name)
+    return name is not None and bool(name) and mode.press(name)
 
 
 # --- touch targets ------------------------------------------------------------------------------------

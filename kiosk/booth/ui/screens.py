@@ -309,7 +309,10 @@ def _stick_text_height(fonts, message: Message, lang: str, size: int, width: int
 
 
 def _draw_stick(surface, fonts, layout: Layout, model: ScreenModel, row: StickRow) -> None:
-    message, color = stick_line(model)
+    line = stick_line(model)
+    if line is None:                  # (the row is drawn only when there is something to say)
+        return
+    message, color = line
     first, second = widgets.primary(message, model.lang)
     size, r = _stick_size(layout), row.text
     y = text(surface, fonts, first, (r.x, r.y), size, color, width=r.width)

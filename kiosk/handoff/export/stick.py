@@ -26,11 +26,16 @@ ACCEPTED_FS = ("vfat", "msdos", "exfat", "ext4")
 
 class StickStatus(Protocol):
     """The fields of a stick's status the exporter reads (hardware.usb.UsbStatus has them)."""
-    present: bool
-    mount_point: str | None
-    free_bytes: int
-    read_only: bool
-    fs_type: str | None
+    @property
+    def present(self) -> bool: ...
+    @property
+    def mount_point(self) -> str | None: ...
+    @property
+    def free_bytes(self) -> int: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def fs_type(self) -> str | None: ...
 
 
 #: A status built by hand (tests, the crash worker): the hardware layer's own class.
