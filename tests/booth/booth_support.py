@@ -32,8 +32,9 @@ def jpeg() -> bytes:
     return data.tobytes()
 
 
-def step_until(booth, cond, seconds: float = 10.0) -> bool:
-    """Run the booth's loop until ``cond()`` holds; False if it never does in time."""
+def step_until(booth, cond, seconds: float = 60.0) -> bool:
+    """Run the booth's loop until ``cond()`` holds; False if it never does within ``seconds``
+    (a cap against a hang, generous for a busy machine: a passing test returns at once)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         booth.step()

@@ -95,7 +95,7 @@ def test_missing_camera_keeps_the_failsafe_up_and_ready_waits_for_frames(tmp_pat
         assert ((pixels[..., 0] > 200) & (pixels[..., 1] < 110)).sum() > 200
 
         devices.camera.fault = None          # the camera is connected
-        assert run_for(booth, 5.0, until=lambda: booth.feed.frames > 0)
+        assert run_for(booth, 60.0, until=lambda: booth.feed.frames > 0)
         run_for(booth, 0.5)
         sent = received(notify_socket)
         assert sent.count("READY=1") == 1

@@ -140,7 +140,7 @@ def booth(tmp_path):
 def press(booth, k, unicode="", state=None):
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=unicode))
     if state is not None:
-        assert step_until(booth, lambda: booth.session.state is state, 5), booth.session.state
+        assert step_until(booth, lambda: booth.session.state is state, 60), booth.session.state
 
 
 def records(state_dir) -> list[dict]:
@@ -199,7 +199,7 @@ def test_done_screen_says_where_the_photo_is_once_a_stick_is_inserted(booth):
     assert not booth.session.data.saved.exported            # kept in the booth
     stick.plug_in()
     booth.post("usb_inserted")                                # what the USB watcher posts
-    assert step_until(booth, lambda: booth.session.data.saved.exported, 10)
+    assert step_until(booth, lambda: booth.session.data.saved.exported, 60)
     assert booth.session.state is State.DONE
     assert "1101**********1236" in booth.session.data.saved.message.en
     assert booth.spool.pending() == []

@@ -24,7 +24,7 @@ def replace(settings, **changes):
 FAST = replace(DeviceSettings(), usb_poll_s=0.05, technician_hold_s=0.3)
 
 
-def drain(q, *until, timeout=5.0):
+def drain(q, *until, timeout=60.0):
     """Events from the queue until all of ``until`` have arrived (or the time is up)."""
     got, end = [], time.monotonic() + timeout
     while not set(until) <= set(got) and time.monotonic() < end:

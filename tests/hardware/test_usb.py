@@ -91,7 +91,7 @@ class Recorder:
             self.events.append(name)
             self.cond.notify_all()
 
-    def wait_count(self, n, timeout=3.0):
+    def wait_count(self, n, timeout=60.0):
         with self.cond:
             return self.cond.wait_for(lambda: len(self.events) >= n, timeout)
 
