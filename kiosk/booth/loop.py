@@ -185,21 +185,16 @@ class Booth:
         self._shown_state: State | None = None
         self._press: tuple[tuple[int, int], float] | None = None
         self.warnings: list[str] = []          # for the technician, small on the attract screen
-        self._ready_sent = False
-        self._frame_seq = 0
         self._next_frame = 0.0
         self.model: ScreenModel | None = None
         # made when technician mode is first entered (kiosk.technician.screens.mode_of), never
         # by a draw function
         self.technician_mode: TechnicianMode | None = None
-        self.watchdog = None
         from kiosk.booth.voice import Voice
 
         self.voice = Voice.for_booth(self)     # spoken prompts and beeps: a frame listener
-        if getattr(devices, "service", None) is not None:
-            from hardware.service import WatchdogGate
-
-            self.watchdog = WatchdogGate(devices.service)
+        service = getattr(devices, "service", None)
+        self.heartbeat = Heartbeat(service) if service is not None else None
         # what the loop does with each kind of event, and with each effect of the session
         self._loop_events: dict[type, Callable[[Any, float], None]] = {
             LiveResult: self._live_result,
@@ -213,6 +208,11 @@ class Booth:
             s.SavePhoto: self._save_photo,
             s.EjectStick: lambda effect: self.jobs.submit(self.work.eject),
         }
+
+    @property
+    def watchdog(self) -> Any:
+        """The watchdog gate (hardware.service.WatchdogGate), or None without a service manager."""
+        return self.heartbeat.gate if self.heartbeat is not None else None
 
     # --- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -348,8 +348,8 @@ class Booth:
         if isinstance(event, s.SaveDone) and event.exported:
             self.stats.saved_at = now
         if self.session.state is State.TECHNICIAN and event is s.BACK and \
-                _technician_handler() is None:
-            event = s.TECHNICIAN_EXIT
+                self.technician_mode is None:
+            event = s.TECHNICIAN_EXIT            # technician mode did not open: Back leaves
         try:
             self._apply(self.session.handle(cast(s.Event, event), now))   # loop events left above
         except Exception as exc:                # a handler bug must not kill the booth
@@ -387,9 +387,10 @@ class Booth:
             if ev.type == pygame.QUIT:
                 self.running = False
                 continue
-            technician = _technician_handler() if self.session.state is State.TECHNICIAN else None
-            if technician is not None:
-                if technician(ev, self):
+            if self.session.state is State.TECHNICIAN and self.technician_mode is not None:
+                from kiosk.technician import screens as technician
+
+                if technician.handle(ev, self):        # True: leave technician mode
                     self.events.post(s.TECHNICIAN_EXIT)
             elif ev.type == pygame.KEYDOWN:
                 typing = self.session.state is State.IDENTIFY and bool(self.session.data.keypad)
@@ -467,34 +468,39 @@ class Booth:
 
     def _enter_technician(self) -> None:
         """Technician mode: made on first entry, back at its PIN page on every entry."""
-        from kiosk.booth.ui.screens import technician_module
+        from kiosk.technician import screens as technician
 
-        module = technician_module()
-        mode_of = getattr(module, "mode_of", None) if module else None
-        if mode_of is not None:
-            try:
-                self.technician_mode = mode_of(self)
-            except Exception:            # a technician bug must not take the booth down
-                log.exception("technician mode failed to open")
+        try:
+            self.technician_mode = technician.mode_of(self)
+        except Exception:                # a technician bug must not take the booth down
+            log.exception("technician mode failed to open")
+            self.technician_mode = None
 
     def _pet_watchdog(self) -> None:
-        """READY once the screen is up and frames arrive; pet only while both keep happening."""
-        if self.watchdog is None:
-            return
-        self.watchdog.loop_ticked()
-        _, seq = self.feed.latest()
-        if seq != self._frame_seq:
-            self._frame_seq = seq
-            self.watchdog.frame_arrived()
-            if not self._ready_sent:
-                self.devices.service.ready()
-                self._ready_sent = True
-        self.watchdog.maybe_pet()    # frames stopped: no pet, systemd restarts the booth
+        if self.heartbeat is not None:
+            self.heartbeat.beat(self.feed.latest()[1])
 
 
-def _technician_handler() -> Callable[[Any, Booth], bool] | None:
-    """kiosk.technician.screens.handle(pygame_event, booth) -> True to leave, when installed."""
-    from kiosk.booth.ui.screens import technician_module
+class Heartbeat:
+    """What systemd hears from the loop: READY once the screen is up and camera frames arrive,
+    then WATCHDOG only while both keep happening (hardware.service.WatchdogGate), so a hung
+    camera or a stuck loop gets the booth restarted."""
 
-    module = technician_module()
-    return getattr(module, "handle", None) if module else None
+    def __init__(self, service: Any) -> None:
+        from hardware.service import WatchdogGate
+
+        self.service = service
+        self.gate = WatchdogGate(service)
+        self.ready_sent = False
+        self._frame_seq = 0
+
+    def beat(self, frame_seq: int) -> None:
+        """Once per loop tick, with the preview feed's newest frame number."""
+        self.gate.loop_ticked()
+        if frame_seq != self._frame_seq:
+            self._frame_seq = frame_seq
+            self.gate.frame_arrived()
+            if not self.ready_sent:
+                self.service.ready()
+                self.ready_sent = True
+        self.gate.maybe_pet()        # frames stopped: no pet, systemd restarts the booth

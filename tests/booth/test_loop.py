@@ -26,7 +26,7 @@ from kiosk.config import Config
 from kiosk.handoff.export.stick import MSG_MISSING, MSG_READ_ONLY
 from kiosk.photo.identity import generate_key, load_key
 from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import SaveDone, State
+from kiosk.booth.session import TECHNICIAN_REQUEST, SaveDone, State
 from kiosk.handoff.spool import Spool
 from booth_support import LI, ROSTER, jpeg, step_until
 
@@ -158,6 +158,22 @@ def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth)
     assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
     pins.pin(config.devices.confirm_button_pin).drive_high()
     pins.pin(config.devices.retake_button_pin).drive_high()
+
+
+def test_technician_mode_is_made_on_entry_and_drawing_only_reads_it(make_booth):
+    booth = make_booth()
+    before = list(booth.frame_listeners)
+    for _ in range(3):
+        booth.draw()                                   # drawing the attract screen makes nothing
+    assert booth.technician_mode is None and booth.frame_listeners == before
+    booth.post(TECHNICIAN_REQUEST)
+    assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
+    mode = booth.technician_mode
+    assert mode is not None and mode.page == "pin" and booth.model.technician is mode
+    listeners = list(booth.frame_listeners)
+    for _ in range(3):
+        booth.draw()
+    assert booth.technician_mode is mode and booth.frame_listeners == listeners
 
 
 # --- save and export: the stick's problems are messages, nothing is lost ----------------------------
