@@ -59,3 +59,20 @@ def test_the_checker_catches_a_broken_contract(tmp_path, monkeypatch, capsys):
     assert lint(config, tmp_path) == 1
     out = capsys.readouterr().out
     assert "BROKEN" in out and "booth_like.photo.helper -> booth_like.booth.loop" in out
+
+
+def test_the_readme_layout_names_every_part_of_the_tree():
+    """The layout block of the README's architecture section and the tree agree."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture"):readme.index("### Dependencies")]
+    block = section[section.index("```\nkiosk/photo"):]
+    block = block[:block.index("```", 4)]
+    named = {word.rstrip("/") for line in block.splitlines() for word in line.split()
+             if word.startswith(("kiosk/", "hardware"))}
+    packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "kiosk").glob("*/__init__.py")}
+    modules = {str(p.relative_to(ROOT)) for p in (ROOT / "kiosk").glob("*.py")
+               if p.name not in ("__init__.py", "__main__.py")}
+    assert packages | {"hardware"} <= named, packages - named
+    assert modules <= named, modules - named
+    for name in named:
+        assert (ROOT / name).exists() or (ROOT / f"{name}.py").exists(), name
