@@ -39,6 +39,7 @@ from kiosk.message import Message
 if TYPE_CHECKING:
     import pygame
 
+    from hardware.factory import Devices
     from kiosk.booth.ui.fonts import Fonts
     from kiosk.booth.ui.screens import ScreenModel
     from kiosk.handoff.spool import Spool
@@ -147,7 +148,7 @@ class Booth:
 
     camera_retry_s = CAMERA_RETRY_S     # at most this long between tries of a camera that failed
 
-    def __init__(self, config: Config, devices: Any, events: EventQueue, *, key: bytes,
+    def __init__(self, config: Config, devices: Devices, events: EventQueue, *, key: bytes,
                  directory: Directory, spool: Spool, surface: pygame.Surface | None = None,
                  fonts: Fonts | None = None, clock: Callable[[], float] = time.monotonic,
                  analyzer_factory: Callable[[], Any] | None = None) -> None:
