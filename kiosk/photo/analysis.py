@@ -39,6 +39,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
@@ -128,7 +129,8 @@ class FaceGeometry:
     box: tuple[float, float, float, float]   # x0, y0, x1, y1 of all landmarks
 
     def point(self, index: int) -> np.ndarray:
-        return self.landmarks[index]
+        point: np.ndarray = self.landmarks[index]
+        return point
 
     def eye_points(self, side: str) -> np.ndarray:
         """The 16-point contour of one eye: ``side`` is "right" or "left" (the person's)."""
@@ -297,7 +299,7 @@ class Analyzer:
     def __enter__(self) -> Analyzer:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -463,7 +465,7 @@ class Analyzer:
 
 # --- helpers (pure functions of model outputs) -------------------------------------------------
 
-def _detections(det, ww: int, wh: int, inv: float) -> list[tuple[float, float, float, float]]:
+def _detections(det: Any, ww: int, wh: int, inv: float) -> list[tuple[float, float, float, float]]:
     boxes = []
     for d in det.detections or []:
         b = d.location_data.relative_bounding_box
@@ -472,7 +474,8 @@ def _detections(det, ww: int, wh: int, inv: float) -> list[tuple[float, float, f
     return boxes
 
 
-def _shoulders(pose, ww: int, wh: int, inv: float):
+def _shoulders(pose: Any, ww: int, wh: int, inv: float
+               ) -> tuple[tuple[float, float], tuple[float, float]] | None:
     if pose.pose_landmarks is None:
         return None
     lm = pose.pose_landmarks.landmark
@@ -482,7 +485,7 @@ def _shoulders(pose, ww: int, wh: int, inv: float):
     return ((left.x * ww * inv, left.y * wh * inv), (right.x * ww * inv, right.y * wh * inv))
 
 
-def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> FaceGeometry | None:
+def _main_face(mesh: Any, ww: int, wh: int, inv: float, size: tuple[int, int]) -> FaceGeometry | None:
     if not mesh.multi_face_landmarks:
         return None
     best = None
@@ -491,6 +494,7 @@ def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> Fac
         width = np.ptp(pts[:, 0])
         if best is None or width > best[0]:
             best = (width, pts)
+    assert best is not None                  # at least one face (checked above)
     pts = best[1] * inv
     return face_geometry(pts[:, :2], pts[:, 2], size)
 
@@ -558,11 +562,11 @@ def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, floa
     t0 = np.array([(centre[0] - w / 2) * z0 / f, (centre[1] - h / 2) * z0 / f, z0])
     rvec = np.zeros((3, 1))
     tvec = t0.reshape(3, 1)
-    ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, img, k, None, rvec, tvec, useExtrinsicGuess=True,
-                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, img, k, None, rvec, tvec,  # type: ignore[call-overload]
+                                  useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)  # (no distortion)
     if not ok:
         return float("nan"), float("nan"), float("nan"), float("inf")
-    proj, _ = cv2.projectPoints(POSE_MODEL, rvec, tvec, k, None)
+    proj, _ = cv2.projectPoints(POSE_MODEL, rvec, tvec, k, None)  # type: ignore[call-overload]
     err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img) ** 2, axis=1))))
     r, _ = cv2.Rodrigues(rvec)
     t = tvec.ravel()
@@ -614,7 +618,8 @@ def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
     return top / scale, top == 0
 
 
-def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float, blobs) -> int:
+def _count_people(mask: np.ndarray, faces: Sequence[tuple[float, float, float, float]],
+                  face: FaceGeometry | None, scale: float, blobs: Any) -> int:
     """Faces found by the full-range detector plus sizeable person blobs that hold no face.
 
     ``blobs``: :func:`_blobs` of the silhouette.
@@ -637,5 +642,5 @@ def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: flo
     return count
 
 
-def _inside(p, box) -> bool:
-    return box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]
+def _inside(p: Sequence[float] | np.ndarray, box: Sequence[float]) -> bool:
+    return bool(box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3])

@@ -90,12 +90,12 @@ def jewelry(ctx: CheckContext) -> CheckResult:
         return unknown("attire.jewelry", limit, JEWELRY, advisory=True)
     lm, fw = ctx.lm, ctx.face_width
     h, w = ctx.rgb.shape[:2]
-    zone = np.zeros((h, w), np.uint8)
+    lobes = np.zeros((h, w), np.uint8)
     for idx in (A.CHEEK_RIGHT, A.CHEEK_LEFT):        # ear lobes: below the cheek contour points
         c = lm[idx] + np.array([0.0, 0.25 * fw])
-        cv2.circle(zone, (int(c[0]), int(c[1])), int(0.15 * fw), 1, -1)
+        cv2.circle(lobes, (int(c[0]), int(c[1])), int(0.15 * fw), (1,), -1)
     # (the neck is left out: white collars, badges and insignia look just like metal there)
-    zone = zone.astype(bool) & ~ctx.face_skin
+    zone = lobes.astype(bool) & ~ctx.face_skin
     if not zone.any():
         return passed("attire.jewelry", 0, limit, advisory=True, message=JEWELRY)
     # a speck, not a white collar: much brighter than its own small neighbourhood
@@ -149,7 +149,9 @@ def makeup(ctx: CheckContext) -> CheckResult:
     skin = lab[ctx.face_skin]
     if lip.shape[0] < 10 or skin.shape[0] < 50:
         return unknown("makeup", limit, MAKEUP, advisory=True)
-    chroma = lambda px: float(np.median(np.hypot(px[:, 1], px[:, 2])))  # noqa: E731
+    def chroma(px: np.ndarray) -> float:
+        return float(np.median(np.hypot(px[:, 1], px[:, 2])))
+
     value = chroma(lip) / max(chroma(skin), 1.0)
     return judge_max("makeup", value, ctx.t.lip_chroma_max_ratio, limit, MAKEUP, advisory=True)
 

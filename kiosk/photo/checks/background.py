@@ -105,9 +105,9 @@ def clutter(ctx: CheckContext) -> CheckResult:
     step = 2          # every second pixel each way: ample for blobs of ≥ 0.1 % of the frame
     bg = bgmask[::step, ::step]
     # the colour difference only where it counts (the backdrop), not on the person
-    foreign = np.zeros(bg.shape, np.uint8)
-    foreign[bg] = delta_e_2000(ctx.lab[::step, ::step][bg], med) > ctx.t.clutter_delta_e
-    foreign = cv2.morphologyEx(foreign, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    differs = np.zeros(bg.shape, np.uint8)
+    differs[bg] = delta_e_2000(ctx.lab[::step, ::step][bg], med) > ctx.t.clutter_delta_e
+    foreign = cv2.morphologyEx(differs, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     value = float(foreign.sum()) / max(int(bg.sum()), 1)
     return judge_max("background.clutter", value, ctx.t.clutter_max_fraction, limit, CLUTTER)
 

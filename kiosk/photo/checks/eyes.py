@@ -23,9 +23,9 @@ def eye_openness(lm: np.ndarray) -> dict[str, float]:
     """Eyelid gap / eye width for each eye (person's right, left)."""
     out = {}
     for side, eye, _, _ in _EYES:
-        width = np.linalg.norm(lm[eye["outer"]] - lm[eye["inner"]])
-        gap = np.linalg.norm(lm[eye["top"]] - lm[eye["bottom"]])
-        out[side] = float(gap / max(width, 1e-6))
+        width = float(np.linalg.norm(lm[eye["outer"]] - lm[eye["inner"]]))
+        gap = float(np.linalg.norm(lm[eye["top"]] - lm[eye["bottom"]]))
+        out[side] = gap / max(width, 1e-6)
     return out
 
 
@@ -83,7 +83,7 @@ def red_eye(ctx: CheckContext) -> CheckResult:
         x0, y0 = min(max(cx - ri - 1, 0), w), min(max(cy - ri - 1, 0), h)
         x1, y1 = min(max(cx + ri + 2, 0), w), min(max(cy + ri + 2, 0), h)
         disc = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.circle(disc, (cx - x0, cy - y0), ri, 1, -1)
+        cv2.circle(disc, (cx - x0, cy - y0), ri, (1,), -1)
         px = rgb[y0:y1, x0:x1][disc.astype(bool)].astype(np.float32)
         if px.size == 0:
             continue

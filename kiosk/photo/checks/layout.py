@@ -7,6 +7,8 @@ person's own frame ("your left"), right for a mirrored preview too.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from kiosk.photo import standard
 from kiosk.photo.checks.common import NO_FACE, failed, passed, unknown
 from kiosk.photo.checks.context import CheckContext
@@ -35,7 +37,8 @@ def _positions(ctx: CheckContext) -> dict[str, float] | None:
     return out
 
 
-def _band_check(rule: str, key: str, band: standard.Band, low: str, high: str):
+def _band_check(rule: str, key: str, band: standard.Band, low: str, high: str
+                ) -> Callable[[CheckContext], CheckResult]:
     """A band check; ``low``/``high`` name the kiosk.photo.crop instruction for each side."""
     def check(ctx: CheckContext) -> CheckResult:
         from kiosk.photo import crop as moves     # kiosk.photo.crop imports kiosk.photo.checks.result: import late

@@ -39,8 +39,9 @@ class CheckResult:
     def to_dict(self) -> dict:
         """The JSON form: ``value`` is a number, a string or None (never NaN, never numpy)."""
         value = self.value
-        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-            value = value.item()              # a numpy scalar from a measurement
+        item = getattr(value, "item", None)
+        if item is not None and not isinstance(value, (str, bytes)):
+            value = item()                    # a numpy scalar from a measurement
         if isinstance(value, bool):
             value = int(value)
         if isinstance(value, float):
