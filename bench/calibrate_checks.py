@@ -14,11 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from kiosk.sim.scenes import compose_scene  # noqa: E402
+from kiosk.config import Config  # noqa: E402
 from kiosk.photo.analysis import Analyzer  # noqa: E402
 from kiosk.photo.checks import ALL_RULE_IDS, run_checks  # noqa: E402
-from kiosk.config import Config  # noqa: E402
 from kiosk.photo.crop import plan_crop  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
 
 GOOD = {
     "astronaut/blue": dict(face="astronaut", backdrop="blue"),

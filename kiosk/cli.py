@@ -70,9 +70,11 @@ def load_cli_config(args: argparse.Namespace):
 
 def read_image(path: str):
     """An RGB uint8 array from any image file Pillow reads, upright per its EXIF orientation."""
+    import warnings
+
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
-    import warnings
+
     from kiosk.photo.decode import ImageRefused, check_dimensions
     try:
         with warnings.catch_warnings():     # the size is judged below, with a clear message

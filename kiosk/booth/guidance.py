@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from kiosk.config import SessionSettings
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import SessionSettings
 
 # Rule-id prefixes by importance; the index is the rank (lower = said first).
 PRIORITY: tuple[tuple[str, ...], ...] = (

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk.booth import session as s
-from kiosk.message import Message
 from kiosk.booth.guidance import Candidate, most_important, pick_best, plan_margin
 from kiosk.booth.ui import texts
 from kiosk.booth.workers import camera_message
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 

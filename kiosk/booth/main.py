@@ -79,9 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     is hit, kiosk-recover reboots (bounded) and then retries every 5 minutes. The watchdog only
     runs after READY, so it cannot kill a booth that is still waiting for its camera.
     """
+    from kiosk.booth.ui.fonts import FontMissing, find_cjk_font
     from kiosk.config import load_config
     from kiosk.technician.calibration import apply_saved_calibration
-    from kiosk.booth.ui.fonts import FontMissing, find_cjk_font
 
     config = load_config(getattr(args, "config", None))
     # the technician's measured light balance, exposure and white balance: before the devices
@@ -148,9 +148,9 @@ def build_booth(config: Config, devices: Any, events: EventQueue, *, surface: An
                 roster_path: str | None = None, key_path: str | None = None,
                 **kw: Any) -> Booth:
     """Load the key, the roster and the spool named by the config, and make the loop."""
-    from kiosk.photo.identity import load_key
     from kiosk.handoff.roster import RosterError, load_roster
     from kiosk.handoff.spool import Spool
+    from kiosk.photo.identity import load_key
 
     key = load_key(key_path or config.booth.key_file)
     roster = None

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Callable, Protocol, Union
 
 import numpy as np
 
-from kiosk.message import Message
+from kiosk.booth.ui import texts  # plain bilingual data (no pygame)
 from kiosk.config import SessionSettings
-from kiosk.booth.ui import texts          # plain bilingual data (no pygame)
+from kiosk.message import Message
 
 if TYPE_CHECKING:                          # heavy modules (models, checks): types only
     from kiosk.booth.guidance import GuidanceView

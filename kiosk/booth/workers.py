@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kiosk.message import Message
 from kiosk.booth.retry import Backoff, Retry
 from kiosk.booth.session import Failure, QrScanned
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -282,8 +282,7 @@ class LiveChecks:
         self._held = None
 
     def __call__(self, analysis, plan, config) -> list:
-        from kiosk.photo.checks import (GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS,
-                                        run_checks)
+        from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks
 
         size = analysis.size
         held = self._held

@@ -47,8 +47,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, TEMP_PREFIX, fsync_dir, read_regular,
-                                          sha256_bytes, write_atomic)
+from kiosk.handoff.export.durable import (
+    MAX_PHOTO_BYTES,
+    TEMP_PREFIX,
+    fsync_dir,
+    read_regular,
+    sha256_bytes,
+    write_atomic,
+)
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)

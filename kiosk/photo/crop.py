@@ -31,9 +31,9 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
-from kiosk.message import Message
 
 OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
 ASPECT = OUT_W / OUT_H                       # 3:4

@@ -37,8 +37,7 @@ import numpy as np
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status, verdict
 from kiosk.photo.identity import DEFAULT_SCHEME, load_scheme
-from kiosk.photo.jpeg import (Encoded, comment_segment, digest_without_comments, encode_within,
-                        insert_comment)
+from kiosk.photo.jpeg import Encoded, comment_segment, digest_without_comments, encode_within, insert_comment
 from kiosk.photo.student import Student, render_filename
 from kiosk.photo.verify import FileReport, verify_bytes
 
@@ -98,7 +97,7 @@ class Judged:
 
 def judge_still(rgb: np.ndarray, *, config: "Config", analyzer) -> Judged:
     """Analyse a still once, plan its crop and run every check in it."""
-    from kiosk.photo.checks import run_checks          # the vision side
+    from kiosk.photo.checks import run_checks  # the vision side
     from kiosk.photo.checks.context import CheckContext
     from kiosk.photo.crop import plan_crop
 

@@ -49,12 +49,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from kiosk.photo import standard
 from kiosk.message import Message
+from kiosk.photo import standard
 from kiosk.photo.checks.result import CheckResult, Status, verdict
-from kiosk.photo.identity import (DEFAULT_SCHEME, IdentityError, SealedIdentity, available_schemes,
-                            load_scheme, scheme_for_comment)
 from kiosk.photo.decode import ImageRefused, check_dimensions
+from kiosk.photo.identity import (
+    DEFAULT_SCHEME,
+    IdentityError,
+    SealedIdentity,
+    available_schemes,
+    load_scheme,
+    scheme_for_comment,
+)
 from kiosk.photo.jpeg import APP0, JpegError, JpegInfo, digest_without_comments, estimate_quality, parse_jpeg
 from kiosk.photo.student import Student, mask_id_number
 
@@ -335,7 +341,7 @@ def _recent(captured_at: dt.datetime) -> CheckResult:
 
 
 def _image_checks(rgb: np.ndarray | None, analyzer, config) -> list[CheckResult]:
-    from kiosk.photo.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks   # the vision side, when used
+    from kiosk.photo.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks  # the vision side, when used
 
     ids = LAYOUT_AND_BACKGROUND_IDS
     if rgb is None:

@@ -29,9 +29,9 @@ import logging
 import os
 import sys
 import time
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,8 +125,8 @@ class Script:
             self.phase, self.phase_started = phase, self.camera_time
 
     def __call__(self, t: float) -> np.ndarray:
-        from kiosk.sim.scripted import ScriptedScene
         from kiosk.sim.scenes import compose_scene
+        from kiosk.sim.scripted import ScriptedScene
 
         self.camera_time = t
         common: dict[str, Any] = dict(face=self.face, backdrop=self.backdrop, size=self.size)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import delta_e_2000, judge_max, srgb_to_lab
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.photo.checks.thresholds import Thresholds
 

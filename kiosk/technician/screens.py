@@ -19,15 +19,14 @@ from typing import Any
 
 import pygame
 
+from kiosk.booth.ui.fonts import Fonts
+from kiosk.booth.ui.keypad import keypad_buttons
+from kiosk.booth.ui.layout import Button, Layout, hit
+from kiosk.booth.ui.widgets import ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit, rgb_surface, text
 from kiosk.message import Message
 from kiosk.photo.checks.result import Status
 from kiosk.technician.camera_calibration import CameraSettings
 from kiosk.technician.mode import Port, TechnicianMode
-from kiosk.booth.ui.fonts import Fonts
-from kiosk.booth.ui.keypad import keypad_buttons
-from kiosk.booth.ui.layout import Button, Layout, hit
-from kiosk.booth.ui.widgets import (ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit,
-                              rgb_surface, text)
 
 log = logging.getLogger(__name__)
 

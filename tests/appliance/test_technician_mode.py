@@ -17,17 +17,16 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 import pytest  # noqa: E402
+from test_technician import empty_booth, panels  # noqa: E402
 
-from kiosk.sim.scenes import compose_scene  # noqa: E402
-from kiosk.config import Config  # noqa: E402
-from kiosk.technician import screens, stats  # noqa: E402
-from kiosk.technician.light_balance import face_halves, side_luminance  # noqa: E402
-from kiosk.technician.mode import PIN_ATTEMPTS, Port, TechnicianMode  # noqa: E402
 from kiosk.booth.ui.fonts import Fonts  # noqa: E402
 from kiosk.booth.ui.layout import make_layout  # noqa: E402
 from kiosk.booth.ui.widgets import BACKGROUND  # noqa: E402
-
-from test_technician import empty_booth, panels  # noqa: E402
+from kiosk.config import Config  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
+from kiosk.technician import screens, stats  # noqa: E402
+from kiosk.technician.light_balance import face_halves, side_luminance  # noqa: E402
+from kiosk.technician.mode import PIN_ATTEMPTS, Port, TechnicianMode  # noqa: E402
 
 
 @pytest.fixture

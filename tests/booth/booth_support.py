@@ -6,8 +6,8 @@ import time
 
 import cv2
 
-from kiosk.sim.scenes import compose_scene
 from kiosk.photo.student import Student
+from kiosk.sim.scenes import compose_scene
 
 LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
 ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()

@@ -11,16 +11,16 @@ import pygame
 import pytest
 
 import hardware
-from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager
 from kiosk.booth.directory import RosterDirectory
 from kiosk.booth.loop import MSG_CAMERA_MISSING, Booth, EventQueue
 from kiosk.booth.main import open_display
-from kiosk.config import Config
-from kiosk.photo.identity import generate_key, load_key
-from kiosk.handoff.roster import parse_roster
 from kiosk.booth.session import State
+from kiosk.config import Config
+from kiosk.handoff.roster import parse_roster
 from kiosk.handoff.spool import Spool
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.sim.scenes import compose_scene
 
 pytest.importorskip("systemd.daemon")
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.booth.guidance import (
+    CROP_HINT_ID,
+    HOLD_STILL,
+    Candidate,
+    Guide,
+    Hint,
+    HintFilter,
+    SteadyTimer,
+    most_important,
+    pick_best,
+    plan_margin,
+    rank,
+)
+from kiosk.config import SessionSettings
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import SessionSettings
-from kiosk.booth.guidance import (
-    CROP_HINT_ID, HOLD_STILL, Candidate, Guide, Hint, HintFilter, SteadyTimer, most_important,
-    pick_best, plan_margin, rank,
-)
 
 
 def fail(rule: str, en: str = "", severity: float = 1.0, advisory: bool = False) -> CheckResult:

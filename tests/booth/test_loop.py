@@ -12,24 +12,23 @@ from dataclasses import dataclass, field
 
 import pygame
 import pytest
+from booth_support import LI, ROSTER, jpeg, step_until
 
 import hardware
-from kiosk.sim.scenes import compose_scene
 from hardware.service import ServiceManager, WatchdogGate
 from hardware.usb import FakeUsbStick
 from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.jobs import MSG_KEPT
 from kiosk.booth.loop import Booth, EventQueue
 from kiosk.booth.main import open_display
-from kiosk.booth.jobs import MSG_KEPT
-from kiosk.photo.checks.result import Status
+from kiosk.booth.session import TECHNICIAN_REQUEST, SaveDone, State
 from kiosk.config import Config
 from kiosk.handoff.export.stick import MSG_MISSING, MSG_READ_ONLY
-from kiosk.photo.identity import generate_key, load_key
 from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import TECHNICIAN_REQUEST, SaveDone, State
 from kiosk.handoff.spool import Spool
-from booth_support import LI, ROSTER, jpeg, step_until
-
+from kiosk.photo.checks.result import Status
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.sim.scenes import compose_scene
 
 
 @dataclass

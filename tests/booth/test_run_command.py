@@ -12,10 +12,10 @@ import pytest
 
 from kiosk.booth.directory import RosterDirectory
 from kiosk.booth.main import build_booth, cmd_run
+from kiosk.booth.session import LookupFailed
 from kiosk.config import Config
 from kiosk.handoff.qr import MSG_TOO_LONG
 from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import LookupFailed
 from kiosk.technician.calibration import Calibration, save_calibration
 
 ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()

@@ -8,23 +8,32 @@ from dataclasses import dataclass, field
 
 import pygame
 import pytest
+from booth_support import LI, ROSTER, jpeg, step_until
 
 import hardware
-from kiosk.sim.scenes import compose_scene
 from kiosk.booth.directory import RosterDirectory
 from kiosk.booth.loop import Booth, EventQueue
 from kiosk.booth.main import open_display
+from kiosk.booth.session import (
+    BACK,
+    CONFIRM,
+    CaptureDone,
+    Digit,
+    Failure,
+    LiveUpdate,
+    SaveDone,
+    Session,
+    SessionEnded,
+    State,
+)
+from kiosk.config import Config, SessionSettings
+from kiosk.handoff.roster import parse_roster
+from kiosk.handoff.spool import Spool
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import Config, SessionSettings
 from kiosk.photo.identity import generate_key, load_key
-from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import (
-    BACK, CONFIRM, CaptureDone, Digit, Failure, LiveUpdate, SaveDone, Session, SessionEnded, State,
-)
-from kiosk.handoff.spool import Spool
+from kiosk.sim.scenes import compose_scene
 from kiosk.technician.stats import log_path, summarize
-from booth_support import LI, ROSTER, jpeg, step_until
 
 CHECKS = [CheckResult("pose.yaw", Status.PASS), CheckResult("eyes.open", Status.WARN)]
 

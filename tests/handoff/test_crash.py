@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from handoff_fixtures import make_student, sealed_photo, verifies
+
 from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
 from kiosk.handoff.spool import Spool

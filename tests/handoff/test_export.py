@@ -9,9 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from handoff_fixtures import make_student, photo_jpeg, record, sealed_photo, verifies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export.durable import sha256_bytes
 from kiosk.handoff.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus
@@ -317,6 +318,7 @@ def test_fuzz_a_foreign_manifest_on_the_stick(tmp_path_factory, doc):
     """Whatever manifest.json a stick already holds, export and verify neither crash nor
     write outside the export folder."""
     from datetime import date
+
     from kiosk.handoff.registrar.verify import verify_export
     tmp = tmp_path_factory.mktemp("foreign")
     spool = Spool(tmp / "state")

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from handoff_fixtures import make_student, record, sealed_photo, verifies
+
 from hardware.usb import MountedUsbStick
 from kiosk.handoff.export import export_pending, probe, stick
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes

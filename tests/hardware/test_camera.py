@@ -12,8 +12,14 @@ from PIL import Image
 from skimage import data
 
 from hardware.camera import (
-    CAMERA_FAILED, CAMERA_HUNG, CAMERA_MISSING, PREVIEW_SIZE, CameraError, call_with_timeout,
-    crop_to_aspect, downscale,
+    CAMERA_FAILED,
+    CAMERA_HUNG,
+    CAMERA_MISSING,
+    PREVIEW_SIZE,
+    CameraError,
+    call_with_timeout,
+    crop_to_aspect,
+    downscale,
 )
 from hardware.fake_camera import FakeCamera
 from hardware.frame_sources import CallableSource, VideoSource

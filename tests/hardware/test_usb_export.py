@@ -13,7 +13,6 @@ from PIL import Image
 from skimage import data
 
 from hardware.usb import FakeUsbStick, _can_mount
-
 from kiosk.handoff.export import exporter as export
 from kiosk.handoff.export import stick as stick_messages
 from kiosk.handoff.spool import Spool

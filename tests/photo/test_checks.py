@@ -12,10 +12,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from kiosk.config import Config
 from kiosk.photo.analysis import face_geometry
 from kiosk.photo.checks import ADVISORY_IDS, ALL_RULE_IDS, LAYOUT_AND_BACKGROUND_IDS, run_checks
 from kiosk.photo.checks.result import Status, verdict
-from kiosk.config import Config
 
 GOOD = dict(face="hopper")          # Grace Hopper: lips closed, shoulders level, even light
 
@@ -181,10 +181,9 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     # The booth's live thread: tracking, Pose and the people count every few frames, the
     # blocking checks in the crop at the preview's resolution, the pixel rules held between
     # measurements. On a 640×480 preview of the good scene it reaches the still's verdict.
-    from kiosk.sim.scenes import compose_scene
-    from kiosk.booth.workers import (LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks,
-                                     guide_frame, live_analyzer)
+    from kiosk.booth.workers import LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks, guide_frame, live_analyzer
     from kiosk.photo.checks import LIVE_RULE_IDS
+    from kiosk.sim.scenes import compose_scene
     preview = compose_scene("hopper", "blue", size=(640, 480))
     n = max(LIVE_POSE_EVERY, LIVE_PIXEL_EVERY) + 1
     checks = LiveChecks()

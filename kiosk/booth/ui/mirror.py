@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 import pygame
 
-from kiosk.photo import standard
 from kiosk.booth.ui import overlay
+from kiosk.photo import standard
 
 Box = tuple[float, float, float, float]
 ASPECT = standard.FRAME_WIDTH / standard.FRAME_HEIGHT          # 3:4, portrait

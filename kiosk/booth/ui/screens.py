@@ -18,15 +18,15 @@ from typing import Any, Callable
 import numpy as np
 import pygame
 
-from kiosk.photo import standard
-from kiosk.message import Message
-from kiosk.photo.checks.result import Status
 from kiosk.booth.session import SessionData, State
 from kiosk.booth.ui import icons, mirror, overlay, texts, widgets
 from kiosk.booth.ui.fonts import Fonts
 from kiosk.booth.ui.keypad import keypad_buttons
 from kiosk.booth.ui.layout import Button, Layout, bottom_buttons, make_layout
-from kiosk.booth.ui.widgets import ACCENT, BAD, BACKGROUND, DIM, GOOD, TEXT, bilingual, text
+from kiosk.booth.ui.widgets import ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, text
+from kiosk.message import Message
+from kiosk.photo import standard
+from kiosk.photo.checks.result import Status
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +373,7 @@ def draw_identify(surface, fonts, layout, model):
 
 def draw_confirm(surface, fonts, layout, model):
     student = model.data.student
-    from kiosk.photo.student import mask_id_number   # one definition of what is shown
+    from kiosk.photo.student import mask_id_number  # one definition of what is shown
 
     p = layout.panel
     area = layout.preview

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
-from kiosk.message import Message
-from kiosk.handoff.export import contact_sheet, manifest as mf, naming, stick
-from kiosk.handoff.export.durable import (read_uncached, real_dir, remove_temp_files,
-                                          sha256_bytes, write_atomic)
+from kiosk.handoff.export import contact_sheet, naming, stick
+from kiosk.handoff.export import manifest as mf
+from kiosk.handoff.export.durable import read_uncached, real_dir, remove_temp_files, sha256_bytes, write_atomic
 from kiosk.handoff.spool import Spool, SpoolError, SpoolItem
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 

@@ -157,8 +157,7 @@ def _pad(text: str, width: int) -> str:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from kiosk.cli import load_cli_config, load_key_arg
-    from kiosk.cli import UsageError
+    from kiosk.cli import UsageError, load_cli_config, load_key_arg
     from kiosk.handoff.registrar.merge import CONFLICTS_CSV, MergeError, merge_exports
     missing = [p for p in args.exports if not Path(p).exists()]
     if missing:

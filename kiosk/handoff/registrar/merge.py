@@ -29,11 +29,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from kiosk.message import Message
-from kiosk.handoff.export import contact_sheet, manifest as mf, naming
-from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, fsync_dir, read_regular,
-                                          read_uncached, sha256_bytes, write_atomic)
+from kiosk.handoff.export import contact_sheet, naming
+from kiosk.handoff.export import manifest as mf
+from kiosk.handoff.export.durable import (
+    MAX_PHOTO_BYTES,
+    fsync_dir,
+    read_regular,
+    read_uncached,
+    sha256_bytes,
+    write_atomic,
+)
 from kiosk.handoff.registrar.verify import find_export_folders, iter_checked
+from kiosk.message import Message
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kiosk.handoff.export import manifest as mf
-from kiosk.handoff.export.durable import (MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular,
-                                          sha256_bytes)
+from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular, sha256_bytes
 from kiosk.handoff.export.naming import UnsafeName, inside
 from kiosk.handoff.registrar.pool import Progress, run_tasks
 from kiosk.photo.student import Student, mask_id_number

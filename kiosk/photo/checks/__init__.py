@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
+from kiosk.message import Message
 from kiosk.photo.checks import attire, background, eyes, glasses, image, layout, lighting, mouth, people, pose
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo import analysis as A
 from kiosk.photo.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.glasses import skin_luma
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 CONTRAST = Message("衣服颜色与背景太接近：请换一件颜色不同的上衣", "Your clothes are too close to the backdrop colour: please wear a different colour")

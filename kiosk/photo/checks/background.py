@@ -10,10 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import ASK_STAFF_BACKDROP, delta_e_2000, judge_max, srgb_to_lab, unknown
 from kiosk.photo.checks.context import CheckContext, channel_median
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 NO_BACKDROP = Message("看不到背景：请后退一点", "The backdrop is not visible: please step back a little")

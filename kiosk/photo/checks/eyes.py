@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kiosk.photo import analysis as A
-from kiosk.photo.checks.common import NO_FACE, judge_max, judge_min, unknown
-from kiosk.photo.checks.context import CheckContext
 from kiosk.message import Message
+from kiosk.photo import analysis as A
+from kiosk.photo.checks.common import judge_max, judge_min, unknown
+from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult
 
 OPEN_EYES = Message("请自然睁开双眼", "Open your eyes naturally")

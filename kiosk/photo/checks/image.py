@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
+from kiosk.photo.checks.background import backdrop_median, reference_lab
 from kiosk.photo.checks.common import judge_max, judge_min, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.photo.checks.background import backdrop_median, reference_lab
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 BLURRY = Message("照片不清晰：请保持不动，或请工作人员检查对焦", "The photo is not sharp: hold still, or ask staff to check the focus")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import NO_FACE, failed, passed, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 TURN_RIGHT = Message("请把头向您的右边转一点，正对镜头", "Turn your head a little to your right, face the camera")
