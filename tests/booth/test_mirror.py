@@ -15,11 +15,12 @@ from booth_support import SIZES
 
 from kiosk.booth.guidance import HOLD_STILL, Guide
 from kiosk.booth.session import SessionData, State
-from kiosk.booth.ui import gallery, icons, mirror, screens
+from kiosk.booth.ui import icons, mirror, screens
 from kiosk.booth.ui.layout import make_layout
 from kiosk.config import Config, SessionSettings
 from kiosk.photo import crop, standard
 from kiosk.photo.checks import pose
+from kiosk.sim import gallery
 
 PREVIEW = (640, 480)
 STILL = (1440, 1080)
