@@ -189,7 +189,7 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     checks = LiveChecks()
     with live_analyzer() as tracker:
         runs = [guide_frame(tracker, preview, _config(), (1440, 1080), checks) for _ in range(n)]
-    for analysis, plan, results, stages in runs:
+    for _analysis, plan, results, stages in runs:
         assert plan.ok and [r.id for r in results] == list(LIVE_RULE_IDS)
         assert verdict(results) in (Status.PASS, Status.WARN), [r for r in results if r.blocking]
         assert set(stages) == {"models", "crop", "checks"} and all(v > 0 for v in stages.values())

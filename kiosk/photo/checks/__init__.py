@@ -17,12 +17,17 @@ Advisory rules (``expression.natural``, ``occlusion.hair``, ``attire.headwear``,
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from kiosk.message import Message
 from kiosk.photo.checks import attire, background, eyes, glasses, image, layout, lighting, mouth, people, pose
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.photo.analysis import Analysis
+    from kiosk.photo.crop import CropPlan
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +82,8 @@ def layout_and_background_ids() -> tuple[str, ...]:
 FAILED_TO_MEASURE = Message("无法测量此项", "This could not be measured")
 
 
-def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = None,
+def run_checks(analysis: Analysis, config: Config | None = None, *, crop: CropPlan | None = None,
+               ids: Iterable[str] | None = None,
                view_scale: float | None = None,
                context: CheckContext | None = None) -> list[CheckResult]:
     """Run the checks ``ids`` (default: all, in the standard's order) on one analysis.
