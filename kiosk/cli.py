@@ -88,8 +88,8 @@ def read_image(path: str):
                                          f"{path}: {exc.message.en}")) from None
             # Orientation metadata says how the camera held the picture; applying it shows the
             # scene as taken (it is not a rotation of the subject's photo).
-            im = ImageOps.exif_transpose(im)
-            return np.asarray(im.convert("RGB"))
+            shown = ImageOps.exif_transpose(im)
+            return np.asarray(shown.convert("RGB"))
     except FileNotFoundError:
         raise UsageError(Message(f"找不到文件：{path}", f"file not found: {path}")) from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
@@ -262,6 +262,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     except InvalidIdentity as exc:
         raise UsageError(exc.message) from None
     key = load_key_arg(args.key or config.booth.key_file, required=True)
+    assert key is not None                      # required=True: a missing key is a UsageError
     _check_identity_scheme(config.booth.identity_scheme)
     rgb = read_image(args.image)
     out = Path(args.out)
@@ -286,7 +287,7 @@ def cmd_make(args: argparse.Namespace) -> int:
     finally:
         analyzer.close()
     status = result.verdict if written else Status.FAIL
-    extra = {"output": str(written) if written else None, "quality": result.quality,
+    extra: dict[str, object] = {"output": str(written) if written else None, "quality": result.quality,
              "size": len(result.jpeg) if result.jpeg else None,
              "encodes": result.encode_attempts}
     if problem is not None and not written:

@@ -39,10 +39,10 @@ def thumbnail_data_uri(jpeg: bytes) -> str:
     """A small JPEG of the photo as a data: URI (uniform scale only, never cropped or flipped)."""
     with Image.open(io.BytesIO(jpeg)) as im:
         check_dimensions(*im.size)          # a hostile file's header: refused, never decoded
-        im = im.convert("RGB")
-        im.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
+        rgb = im.convert("RGB")
+        rgb.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        im.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
+        rgb.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 

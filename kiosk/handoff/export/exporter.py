@@ -195,7 +195,7 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
         old = manifest.put(_entry(item, name, booth_id))
         if old is not None and old.file.lower() != name.lower():
             retired.append(old.file)
-    for item, data, name, second in retakes:
+    for item, data, _name, second in retakes:
         _copy(folder, second, data, item.sha256)
         thumbs[item.sha256] = contact_sheet.thumbnail_data_uri(data)
         manifest.put(_entry(item, second, booth_id))
@@ -203,7 +203,7 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
     _write_folder_files(folder, manifest, thumbs, booth_id, rel.name)
     if retakes:
         # 4. the retakes to their own names (staged now), then listed there
-        for item, data, name, second in retakes:
+        for item, data, name, _second in retakes:
             _copy(folder, name, data, item.sha256)
             manifest.entries[item.student.student_id].file = name
         manifest.staged = sorted({s for *_, s in retakes} | set(retired))

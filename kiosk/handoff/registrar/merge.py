@@ -256,7 +256,7 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
     for w in winners:
         if w.folder != source:
             source, (full, _) = w.folder, mf.load(w.folder)
-        entry = full.entries.get(w.entry.student_id)
+        entry = full.entries.get(w.entry.student_id) if full is not None else None
         if entry is None or entry.sha256 != w.entry.sha256:
             report.rejected.append((w.where, "changed while the batch was written"))
             continue
