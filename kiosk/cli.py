@@ -189,8 +189,9 @@ def _register_check(sub) -> None:
 def _common_engine_args(p) -> None:
     p.add_argument("--config", metavar="FILE", help="config file (default $KIOSK_CONFIG or "
                                                     "/etc/kiosk/kiosk.toml)")
-    p.add_argument("--backdrop", choices=("blue", "white", "grey"),
-                   help="installed backdrop colour (overrides the config)")
+    p.add_argument("--backdrop", choices=("blue", "white", "grey", "any"),
+                   help="installed backdrop colour (overrides the config's booth.backdrop); "
+                        "default: any of the three standard colours, the nearest is named")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -28,7 +28,11 @@ DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 @dataclass
 class BoothSettings:
     booth_id: str = "booth1"                 # names the export folder on the USB stick
-    backdrop: str = "blue"                   # which reference colour is installed: blue|white|grey
+    backdrop: str = "any"                    # installed reference colour: blue|white|grey; "any"
+                                             # accepts the nearest of the three (the default)
+    allow_head_covering: bool = False        # religious/medical head coverings (standard 二.4):
+                                             # a headwear fail becomes an exception the student
+                                             # confirms and the registrar checks, never a pass
     filename_template: str = standard.DEFAULT_FILENAME_TEMPLATE
     key_file: str = "/etc/kiosk/registrar.key"   # registrar's key for the identity in the COM segment
     identity_scheme: str = "aesgcm-v1"       # entry point in group kiosk.identity_schemes

@@ -7,7 +7,8 @@ import numpy as np
 
 from kiosk.photo.checks.common import judge_max, judge_min, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.photo.checks.background import backdrop_median, reference_lab
+from kiosk.photo.checks.background import backdrop_median, reference_for
+from kiosk.photo.measures import background as backdrop_measure
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
@@ -44,12 +45,15 @@ def sharpness(ctx: CheckContext) -> CheckResult:
 
 
 def color(ctx: CheckContext) -> CheckResult:
-    limit = f"backdrop chroma off its reference ≤ {ctx.t.color_max_chroma:g}"
+    """The backdrop's hue against the standard colour it is judged against (the nearest
+    allowed one): a white or grey backdrop must read neutral, a blue one its own blue."""
     med = backdrop_median(ctx)
     if med is None:
+        limit = f"backdrop chroma off its reference ≤ {ctx.t.color_max_chroma:g}"
         return unknown("image.color", limit, NO_BACKDROP)
-    ref = reference_lab(ctx)
-    value = float(np.hypot(med[1] - ref[1], med[2] - ref[2]))
+    name = reference_for(ctx)
+    limit = f"backdrop chroma off {name} ≤ {ctx.t.color_max_chroma:g}"
+    value = backdrop_measure.chroma_offset(med, name)
     return judge_max("image.color", value, ctx.t.color_max_chroma, limit, CAST)
 
 
