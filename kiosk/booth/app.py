@@ -445,7 +445,7 @@ class Booth:
                 self.jobs.submit(lambda student=effect.student: self.work.burst(student))
             elif isinstance(effect, s.SavePhoto):
                 self.stats.accepted_at = self.clock()
-                self.jobs.submit(lambda e=effect: self.work.save(e.student, e.photo))
+                self.jobs.submit(lambda e=effect: self.work.save(e.student, e.photo, e.confirmed))
                 self.jobs.submit(self.work.stick_status)    # the attract screen's photo count
             elif isinstance(effect, s.EjectStick):
                 self.jobs.submit(self.work.eject)
