@@ -138,7 +138,7 @@ def record_for(photo: Any, *, captured_at: datetime | None = None,
         "checks": checks,
         "captured_at": when.isoformat(timespec="seconds"),
     }
-    backdrop = backdrop_found(checks)
+    backdrop = backdrop_found(results)
     if backdrop:
         record["backdrop"] = backdrop
     if confirmed:
@@ -150,10 +150,12 @@ def record_for(photo: Any, *, captured_at: datetime | None = None,
     return record
 
 
-def backdrop_found(checks: list[dict]) -> str:
-    """The standard backdrop ``background.color`` found ("" when none): the finished file's
-    answer when it was verified (it comes after the capture's in a PhotoResult's checks)."""
-    found = [c.get("found") for c in checks if c.get("id") == "background.color" and c.get("found")]
+def backdrop_found(checks: list) -> str:
+    """The standard backdrop ``background.color`` found ("" when none) among CheckResults: the
+    finished file's answer when it was verified (it comes after the capture's in a
+    PhotoResult's checks)."""
+    found = [c.found for c in checks
+             if getattr(c, "id", None) == "background.color" and getattr(c, "found", None)]
     return str(found[-1]) if found else ""
 
 

@@ -66,16 +66,15 @@ class CheckResult:
         if isinstance(value, float):
             # NaN/inf are not JSON: a measurement that produced one did not measure anything
             value = round(value, 3) if math.isfinite(value) else None
-        out = {
+        # (``found`` is not part of it: the limit's text names what was found, and the
+        # manifests record the backdrop in a field of their own)
+        return {
             "id": self.id,
             "status": self.status.value,
             "value": value,
             "limit": self.limit,
             "message": self.message.to_dict(),
         }
-        if self.found is not None:
-            out["found"] = self.found
-        return out
 
 
 def verdict(results: Iterable[CheckResult], confirmed: Iterable[str] = ()) -> Status:
