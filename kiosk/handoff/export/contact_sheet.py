@@ -87,6 +87,7 @@ box-sizing:border-box;font-size:13px}
 .card img{display:block;width:150px;height:200px;margin:0 auto 6px;border:1px solid #ddd}
 .card.warn{border-color:#e08a00;background:#fff4dc}
 .card.fail{border-color:#c00;background:#ffe4e4}
+.look .badge{background:#e08a00}
 .card.look{border-color:#6a3fb5;background:#f1eaff}
 .look-badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;background:#6a3fb5;
 margin-left:4px;font-weight:bold}
