@@ -180,8 +180,7 @@ def test_every_confirmation_line_has_real_glyphs():
 
 # --- recorded in the spool and the manifests -------------------------------------------------------
 
-def test_confirmation_lands_in_spool_manifest_and_contact_sheet(tmp_path):
-    from booth_support import jpeg
+def test_confirmation_lands_in_spool_manifest_and_contact_sheet(tmp_path, capsys):
     from kiosk.handoff.export import export_pending
     from kiosk.handoff.export.stick import ProbedStatus
     from kiosk.handoff.spool import Spool, record_for
@@ -195,7 +194,14 @@ def test_confirmation_lands_in_spool_manifest_and_contact_sheet(tmp_path):
     record = record_for(photo, confirmed=save.confirmed)
     assert record["verdict"] == "warn"                       # handed over, with a look
     assert record["backdrop"] == "white"
-    item = spool.add(LI, jpeg(), record)
+    from kiosk.photo.engine import encode_and_seal
+    from kiosk.sim.scenes import compose_scene
+    key = bytes(range(32))
+    sealed, _ = encode_and_seal(compose_scene("hopper", "white", size=(480, 640)), LI, key=key)
+    keyfile = tmp_path / "registrar.key"
+    keyfile.write_text(key.hex() + "\n")
+    keyfile.chmod(0o600)
+    item = spool.add(LI, sealed, record)
     on_card = json.loads((spool.items_dir / item / "record.json").read_text("utf-8"))
     assert {c["id"] for c in on_card["record"]["confirmed"]} == {"attire.headwear", "attire.jewelry"}
     usb = tmp_path / "usb"
@@ -212,3 +218,23 @@ def test_confirmation_lands_in_spool_manifest_and_contact_sheet(tmp_path):
     page = next(usb.rglob("index.html")).read_text("utf-8")
     assert "需人工复核 Needs a look" in page and 'class="card look"' in page
     assert CONFIRM_LINES["attire.jewelry"].zh in page and "背景 backdrop: 白色 white" in page
+    # the registrar's verify reports it (a warning, with the reasons), and a merge keeps it
+    from kiosk.cli import main
+    assert main(["registrar", "verify", str(usb), "--no-image-checks", "--key", str(keyfile)]) == 0
+    out = capsys.readouterr().out
+    assert "需人工复核" in out and "? 2026010727: 需人工复核 needs a look: attire.headwear" in out
+    assert main(["registrar", "verify", str(usb), "--no-image-checks", "--key", str(keyfile),
+                 "--json"]) == 0
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "warn" and row["backdrop"] == "white"
+    assert [w.split(":")[0] for w in row["needs_look"]] == ["attire.headwear", "attire.jewelry"]
+    assert main(["registrar", "merge", str(usb), "--out", str(tmp_path / "batch")]) == 0
+    [merged] = json.loads(next((tmp_path / "batch").rglob("manifest.json")).read_text("utf-8"))["photos"]
+    assert merged["confirmed"] == entry["confirmed"] and merged["backdrop"] == "white"
+    # a damaged manifest.json: the CSV still carries the flag and the backdrop
+    next(usb.rglob("manifest.json")).write_text("{broken", encoding="utf-8")
+    from kiosk.handoff.export import manifest as mf
+    recovered, problems = mf.load(next(usb.rglob("manifest.csv")).parent)
+    [again] = recovered.entries.values()
+    assert again.backdrop == "white" and [w.split(":")[0] for w in again.needs_look] == \
+        ["attire.headwear", "attire.jewelry"]
