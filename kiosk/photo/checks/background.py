@@ -27,6 +27,8 @@ from kiosk.photo.measures import background as measure
 NO_BACKDROP = Message("看不到背景：请后退一点", "The backdrop is not visible: please step back a little")
 UNEVEN = Message(ASK_STAFF_BACKDROP + "（背景不均匀）", "The backdrop is unevenly lit: please ask staff to check it")
 SHADOW = Message("背景上有影子：请离背景远一点或联系工作人员", "A shadow falls on the backdrop: step away from it a little, or ask staff")
+NOT_STANDARD = Message("背景颜色不是标准的浅蓝色、白色或浅灰色：请联系工作人员",
+                       "The backdrop is not the standard light blue, white or light grey: please ask staff")
 CLUTTER = Message("背景中有其他物体或人：请移开", "Something else is in the background: please remove it")
 
 
@@ -42,6 +44,12 @@ def reference_for(ctx: CheckContext) -> str | None:
         return None
     return measure.nearest_reference(measure.reference_distances(med),
                                      measure.allowed_backdrops(ctx.backdrop))
+
+
+def wrong_color(name: str) -> Message:
+    """The backdrop is not the installed reference colour ``name`` (blue, white or grey)."""
+    return Message(f"背景颜色不是标准的{standard.BACKGROUND_NAMES_ZH[name]}：请联系工作人员",
+                   f"The backdrop is not the standard {name}: please ask staff")
 
 
 # --- decisions, shared with technician mode ---------------------------------------------------
@@ -60,14 +68,7 @@ def decide_color(median: np.ndarray | None, allowed: tuple[str, ...], t: Thresho
         return unknown("background.color", color_limit(allowed, t), unseen)
     distances = measure.reference_distances(median)
     name = measure.nearest_reference(distances, allowed)
-    if wrong is not None:
-        msg = wrong
-    elif len(allowed) > 1:
-        msg = Message("背景颜色不是标准的浅蓝色、白色或浅灰色：请联系工作人员",
-                      "The backdrop is not the standard light blue, white or light grey: please ask staff")
-    else:
-        msg = Message(f"背景颜色不是标准的{standard.BACKGROUND_NAMES_ZH[name]}：请联系工作人员",
-                      f"The backdrop is not the standard {name}: please ask staff")
+    msg = wrong or (NOT_STANDARD if len(allowed) > 1 else wrong_color(name))
     result = judge_max("background.color", distances[name], t.background_max_delta_e,
                        color_limit(allowed, t, name), msg)
     # which backdrop was found is recorded (manifest, contact sheet) only when it is one
