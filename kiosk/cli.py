@@ -157,6 +157,10 @@ def print_report(file: str, checks: list[CheckResult], status: Status, *, as_jso
         print(f"  {c.status.value:7s} {c.id}{value}{limit}{note}")
         if c.status != Status.PASS and (c.message.zh or c.message.en):
             print(f"          {c.message.zh} / {c.message.en}")
+        if c.needs_confirmation:            # what a person must have checked by looking
+            from kiosk.photo.checks.confirm import confirmation_line
+            line = confirmation_line(c)
+            print(f"          确认 confirm: {line.zh} / {line.en}")
     for key, value in (extra or {}).items():
         if value is None:
             continue
