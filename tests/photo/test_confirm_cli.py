@@ -14,8 +14,9 @@ from PIL import Image
 from kiosk.cli import main
 from kiosk.message import Message
 from kiosk.photo import checks
-from kiosk.photo.checks.result import CheckResult, Status
+from kiosk.photo.checks.result import CONFIRMABLE_IDS, CheckResult, Status
 from kiosk.sim.scenes import compose_scene
+from kiosk.sim.simulator import BAREHEADED
 from test_cli import ID, MAKE_ARGS
 
 
@@ -32,7 +33,7 @@ def test_make_needs_a_confirmation_for_an_undecided_rule(tmp_path, capsys, undec
                                                          monkeypatch):
     monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "none.toml"))
     png = tmp_path / "scene.png"
-    Image.fromarray(compose_scene("hopper", "grey")).save(png)
+    Image.fromarray(compose_scene(BAREHEADED.face, "grey", roll_deg=BAREHEADED.roll_deg)).save(png)
     assert main(["keygen", str(tmp_path / "k")]) == 0
     capsys.readouterr()
     assert main(["check", str(png), "--json"]) == 1
@@ -44,8 +45,13 @@ def test_make_needs_a_confirmation_for_an_undecided_rule(tmp_path, capsys, undec
     [obj] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert obj["output"] is None and "attire.headwear" in obj["problem"]["en"]
     assert not (out / f"{ID}.jpg").exists()
+    others = [a for rule in sorted(CONFIRMABLE_IDS - {"attire.headwear"}) for a in ("--confirm", rule)]
     assert main(["make", str(png), *MAKE_ARGS, "--out", str(out), "--key", str(tmp_path / "k"),
-                 "--confirm", "attire.headwear", "--json"]) == 0
+                 *others, "--json"]) == 1         # the others confirmed, the hat not: no file
+    capsys.readouterr()
+    assert not (out / f"{ID}.jpg").exists()
+    assert main(["make", str(png), *MAKE_ARGS, "--out", str(out), "--key", str(tmp_path / "k"),
+                 "--confirm", "attire.headwear", *others, "--json"]) == 0
     [obj] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert (out / f"{ID}.jpg").is_file() and obj["confirmed"] == ["attire.headwear"]
+    assert (out / f"{ID}.jpg").is_file() and "attire.headwear" in obj["confirmed"]
     assert obj["verdict"] == "warn"                 # handed over, never a clean pass
