@@ -33,7 +33,7 @@ def test_make_needs_a_confirmation_for_an_undecided_rule(tmp_path, capsys, undec
                                                          monkeypatch):
     monkeypatch.setenv("KIOSK_CONFIG", str(tmp_path / "none.toml"))
     png = tmp_path / "scene.png"
-    Image.fromarray(compose_scene(BAREHEADED.face, "grey", roll_deg=BAREHEADED.roll_deg)).save(png)
+    Image.fromarray(compose_scene(BAREHEADED.face, "blue", roll_deg=BAREHEADED.roll_deg)).save(png)
     assert main(["keygen", str(tmp_path / "k")]) == 0
     capsys.readouterr()
     assert main(["check", str(png), "--json"]) == 1
