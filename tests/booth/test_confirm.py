@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pygame
-import pytest
 
 from kiosk.booth import session as s
 from kiosk.booth.session import CONFIRM, CaptureDone, Session, State
