@@ -49,8 +49,13 @@ class Section(BaseModel):
 class BoothSettings(Section):
     booth_id: str = Field("booth1", min_length=1, max_length=120,
                           description="names this booth's folder on the USB stick")
-    backdrop: Literal["blue", "white", "grey"] = Field(
-        "blue", description="the backdrop colour installed in the booth")
+    backdrop: Literal["any", "blue", "white", "grey"] = Field(
+        "any", description="the backdrop colour installed in the booth; \"any\" judges each photo "
+                           "against the nearest of the standard's three colours")
+    allow_head_covering: bool = Field(
+        False, description="religious or medical head coverings (standard 二.4): a headwear fail "
+                           "becomes an exception the student confirms and the registrar checks, "
+                           "never a pass")
     filename_template: str = Field(
         standard.DEFAULT_FILENAME_TEMPLATE, min_length=1,
         description="file name of each photo on the stick: {id_number}, {student_id}, {name}, "

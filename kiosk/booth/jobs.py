@@ -130,12 +130,13 @@ class VisitJobs:
         return s.CaptureDone(photo)
 
     # --- saving --------------------------------------------------------------------------------
-    def save(self, student, photo) -> Any:
-        """SaveDone (on the stick, or kept in the spool with the stick's problem) or SaveFailed."""
+    def save(self, student, photo, confirmed=()) -> Any:
+        """SaveDone (on the stick, or kept in the spool with the stick's problem) or SaveFailed.
+        ``confirmed``: what the student confirmed on the review screen, recorded with the photo."""
         from kiosk.handoff.spool import SpoolError, record_for
 
         try:
-            item_id = self.spool.add(student, photo.jpeg, record_for(photo))
+            item_id = self.spool.add(student, photo.jpeg, record_for(photo, confirmed=confirmed))
         except (SpoolError, OSError) as exc:
             log.error("spool failed: %s", exc)
             return s.SaveFailed(MSG_SPOOL_FAILED)

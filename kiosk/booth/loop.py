@@ -424,7 +424,7 @@ class Booth:
 
     def _save_photo(self, effect: s.SavePhoto) -> None:
         self.stats.accepted_at = self.clock()
-        self.jobs.submit(lambda: self.work.save(effect.student, effect.photo))
+        self.jobs.submit(lambda: self.work.save(effect.student, effect.photo, effect.confirmed))
         self.jobs.submit(self.work.stick_status)    # the attract screen's photo count
 
     def _after_events(self) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Protocol, Union
 
 import numpy as np
@@ -38,6 +39,8 @@ import numpy as np
 from kiosk.booth.ui import texts  # plain bilingual data (no pygame)
 from kiosk.config import SessionSettings
 from kiosk.message import Message
+from kiosk.photo.checks.confirm import confirmation_line
+from kiosk.photo.checks.result import to_confirm
 
 if TYPE_CHECKING:                          # heavy modules (models, checks): types only
     from kiosk.booth.guidance import GuidanceView
@@ -55,7 +58,8 @@ class State(str, enum.Enum):
     REMINDERS = "reminders"      # glasses clean, no earrings, hair off brows and ears, no hat
     GUIDANCE = "guidance"        # live preview, one instruction at a time, auto capture
     CAPTURE = "capture"          # countdown, capture lights, burst, build + verify the photo
-    REVIEW = "review"            # the cropped 480×640 photo with its check results
+    REVIEW = "review"            # the cropped 480×640 photo with its check results; what the
+                                 # checks could not decide, the student confirms here
     SAVE = "save"                # spool on the SD card, export to the USB stick
     DONE = "done"                # where the photo went; back to attract by itself
     FAILSAFE = "failsafe"        # something broke: apologise, recover by itself
@@ -194,6 +198,9 @@ class TakeBurst:
 class SavePhoto:
     student: Student
     photo: PhotoResult
+    # what the student confirmed on REVIEW (rules the checks could not decide), recorded with
+    # the photo: ({"id": rule, "at": ISO time, "zh": line, "en": line}, ...)
+    confirmed: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,7 @@ class Directory(Protocol):
     def from_number(self, student_id: str) -> Student: ...  # or raise LookupFailed
 
 
+MSG_CONFIRM_FIRST = Message("请先确认以上各项", "Please confirm the points above first")
 MSG_NOT_ACCEPTABLE = Message("这张照片不符合要求，请重拍", "This photo does not meet the standard: please retake")
 MSG_NO_RETAKES = Message("重拍次数已用完，请联系工作人员", "No retakes left: please ask the staff for help")
 MSG_TYPE_NUMBER = Message("请输入学号", "Please type your student number")
@@ -270,6 +278,10 @@ class SessionData:
     burst_started: bool = False
     photo: PhotoResult | None = None       # on REVIEW / SAVE
     photo_preview: np.ndarray | None = None   # cropped RGB array for REVIEW
+    # REVIEW: the rules the checks could not decide (CheckResults, kiosk.photo.checks.result
+    # .to_confirm) and the confirmations given so far, rule id -> the recorded confirmation
+    to_confirm: tuple[CheckResult, ...] = ()
+    confirmed: dict[str, dict[str, str]] = field(default_factory=dict)
     retakes: int = 0
     saved: SaveDone | None = None
     failure: Message | None = None
@@ -284,9 +296,13 @@ class Session:
     """The booth's state machine. ``handle(event, now)`` and ``tick(now)`` return effects."""
 
     def __init__(self, settings: SessionSettings, directory: Directory, *,
-                 language: str = "zh", now: float = 0.0) -> None:
+                 language: str = "zh", now: float = 0.0,
+                 wall_clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.directory = directory
+        # when a confirmation was given is recorded in local time with its offset (the
+        # session's own ``now`` is a monotonic clock)
+        self.wall_clock = wall_clock or (lambda: datetime.now().astimezone())
         self._default_language = language
         self.data = SessionData(language=language)
         self._ended: list[SessionEnded] = []
@@ -457,6 +473,8 @@ class Session:
             self._enter(State.REVIEW, now)
             d.photo, d.photo_preview = event.photo, event.preview
             d.last_checks = tuple(event.photo.checks or ())
+            d.to_confirm = tuple(to_confirm(d.last_checks)) if event.photo.ok else ()
+            d.confirmed = {}
             if not event.photo.ok:
                 d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
         elif isinstance(event, CaptureFailed):
@@ -472,21 +490,47 @@ class Session:
         return max(0, self.settings.max_retakes - self.data.retakes)
 
     @property
+    def pending_confirmations(self) -> tuple[CheckResult, ...]:
+        """REVIEW: the undecided rules the student has not confirmed yet."""
+        d = self.data
+        return tuple(c for c in d.to_confirm if c.id not in d.confirmed)
+
+    @property
+    def must_confirm(self) -> bool:
+        """REVIEW: the photo is usable once the student confirms what the checks could not decide."""
+        return (self.data.state is State.REVIEW and self.data.photo is not None
+                and self.data.photo.ok and bool(self.pending_confirmations))
+
+    @property
     def can_accept(self) -> bool:
-        return self.data.state is State.REVIEW and self.data.photo is not None and \
-            self.data.photo.ok
+        return (self.data.state is State.REVIEW and self.data.photo is not None
+                and self.data.photo.ok and not self.pending_confirmations)
+
+    def _confirm(self) -> None:
+        """The student confirms every listed point at once (one big button): recorded with
+        the time, and the photo stays flagged "needs a look" for the registrar."""
+        d = self.data
+        at = self.wall_clock().isoformat(timespec="seconds")
+        for c in self.pending_confirmations:
+            line = confirmation_line(c)
+            d.confirmed[c.id] = {"id": c.id, "at": at, "zh": line.zh, "en": line.en,
+                                 **({"exception": str(c.found)} if c.found else {})}
+            log.info("student confirmed %s", c.id)
 
     def _on_review(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
         if event is CONFIRM:
+            if self.must_confirm:
+                self._confirm()
+                return []
             if not self.can_accept:
                 d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
                 return []
-            photo, student = d.photo, d.student
+            photo, student, confirmed = d.photo, d.student, tuple(d.confirmed.values())
             assert photo is not None and student is not None      # can_accept: both are there
             self._enter(State.SAVE, now)
             d.photo = photo
-            return [SavePhoto(student, photo)]
+            return [SavePhoto(student, photo, confirmed)]
         if event is BACK:
             if not self.retakes_left:
                 d.notice = MSG_NO_RETAKES
@@ -595,4 +639,5 @@ class Session:
         d.failure = None
         if state not in (State.REVIEW, State.SAVE):
             d.photo = d.photo_preview = None
+            d.to_confirm, d.confirmed = (), {}
         d.history.append(state)

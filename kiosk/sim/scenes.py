@@ -66,7 +66,10 @@ def load_photo(face: str) -> np.ndarray:
         from PIL import Image
         with cbook.get_sample_data("grace_hopper.jpg") as f:  # type: ignore[union-attr]
             return np.array(Image.open(f).convert("RGB"))
-    raise ValueError(f"unknown face {face!r}; choose one of {FACES}")
+    from kiosk.sim.faces import labels, load_labelled
+    if face in labels():                    # a labelled real face of tests/data/faces.json
+        return load_labelled(face)
+    raise ValueError(f"unknown face {face!r}; choose one of {FACES} or a labelled face id")
 
 
 @functools.lru_cache(maxsize=None)

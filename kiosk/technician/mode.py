@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from kiosk.message import Message
+from kiosk.photo import standard
 from kiosk.photo.checks.result import CheckResult
 from kiosk.technician import calibration as cal
 from kiosk.technician import logs, power, stats
@@ -41,6 +42,8 @@ PIN_LOCK_S = 60.0
 SAVED = Message("已保存", "Saved")
 WRONG_PIN = Message("密码错误", "Wrong PIN")
 LOCKED = Message("错误次数过多，请一分钟后再试", "Too many wrong PINs: try again in a minute")
+BACKDROP_NOT_SET = Message("请先在配置文件中设置 [booth] backdrop（blue、white 或 grey）",
+                           "Set [booth] backdrop (blue, white or grey) in the config file first")
 NO_CAMERA_CONTROL = Message("此相机不支持手动曝光", "This camera has no manual exposure")
 NO_FRAME = Message("没有相机画面", "No camera picture")
 LOGS_DONE = Message("日志已写入U盘", "Logs written to the USB stick")
@@ -224,6 +227,11 @@ class TechnicianMode:
     def _start_camera(self) -> None:
         if self.port.set_camera_controls is None:
             self.notice = NO_CAMERA_CONTROL
+            return
+        if self.config.booth.backdrop not in standard.BACKGROUND_COLORS:
+            # white and grey differ only in brightness, which is what this step sets: it must
+            # be told which one hangs there
+            self.notice = BACKDROP_NOT_SET
             return
         c = self.calibration
         start = CameraSettings(c.exposure_time_us, c.analogue_gain, (c.colour_gain_red, c.colour_gain_blue))

@@ -274,8 +274,9 @@ def _draw_backdrop(surface, fonts, layout, mode, area, lang, preview):
         return
     for res in mode.backdrop_results:
         ok = res.status is Status.PASS
-        y = text(surface, fonts, f"{'✓' if ok else '×'} {res.id}: {res.value}", (x, y), layout.small,
-                 GOOD if ok else BAD, width=w)
+        found = f" ({res.found})" if res.found else ""      # which standard colour it is
+        y = text(surface, fonts, f"{'✓' if ok else '×'} {res.id}: {res.value}{found}", (x, y),
+                 layout.small, GOOD if ok else BAD, width=w)
         if not ok:
             y = bilingual(surface, fonts, res.message, lang, (x, y), int(layout.small * 0.9), w, TEXT)
 

@@ -36,7 +36,7 @@ def json_lines(stdout: str) -> list[dict]:
 def assert_schema(obj: dict, *, extra_keys: set[str] = frozenset()) -> None:
     """The issue's schema: file, verdict, checks[{id, status, value, limit, message{zh,en}}]."""
     assert {"file", "verdict", "checks"} <= set(obj) <= {"file", "verdict", "checks"} | extra_keys
-    assert isinstance(obj["file"], str) and obj["verdict"] in {"pass", "warn", "fail"}
+    assert isinstance(obj["file"], str) and obj["verdict"] in STATUSES
     assert obj["checks"]
     for c in obj["checks"]:
         assert set(c) == {"id", "status", "value", "limit", "message"}

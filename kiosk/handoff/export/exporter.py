@@ -265,7 +265,9 @@ def _entry(item: SpoolItem, name: str, booth_id: str) -> mf.Entry:
                     college=getattr(s, "college", ""), class_name=getattr(s, "class_name", ""),
                     file=name, captured_at=item.captured_at, verdict=item.verdict,
                     sha256=item.sha256, size=item.size, booth_id=booth_id, item_id=item.id,
-                    checks=list(item.record.get("checks", [])), history=list(item.history))
+                    checks=list(item.record.get("checks", [])), history=list(item.history),
+                    backdrop=str(item.record.get("backdrop", "")),
+                    confirmed=list(item.record.get("confirmed", [])))
 
 
 def export_to_stick(spool: Spool, usb, config) -> ExportReport:

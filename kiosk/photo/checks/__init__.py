@@ -11,7 +11,8 @@ of the standard: they are the product's interface (JSON output, manifest, guidan
 
 Advisory rules (``expression.natural``, ``occlusion.hair``, ``attire.headwear``,
 ``attire.jewelry``, ``makeup``) warn and never block. A hard rule that cannot be measured is
-``unknown``, which blocks like a fail.
+``unknown``, which blocks like a fail, except the rules the student can answer
+(``CONFIRMABLE_IDS``: the booth asks them to confirm; see :mod:`kiosk.photo.checks.confirm`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from kiosk.message import Message
 from kiosk.photo.checks import attire, background, eyes, glasses, image, layout, lighting, mouth, people, pose
+from kiosk.photo.checks.confirm import apply_allowances
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
 
@@ -110,4 +112,4 @@ def run_checks(analysis: Analysis, config: Config | None = None, *, crop: CropPl
             advisory = rule in ADVISORY_IDS
             results.append(CheckResult(rule, Status.WARN if advisory else Status.UNKNOWN, None, None,
                                        FAILED_TO_MEASURE, advisory=advisory, severity=1.0))
-    return results
+    return apply_allowances(results, config)

@@ -92,7 +92,8 @@ class CheckContext:
         self.crop = crop
         self.t: Thresholds = getattr(config, "thresholds", None) or Thresholds()
         booth = getattr(config, "booth", None)
-        self.backdrop: str = getattr(booth, "backdrop", "blue")
+        # the installed backdrop ("blue", "white", "grey"), or "any" of the three
+        self.backdrop: str = getattr(booth, "backdrop", "any")
         if crop is not None and crop.box is not None:
             v = 1.0 if view_scale is None else min(1.0, view_scale)
             self._offset = np.array(crop.box[:2], np.float64)
