@@ -35,7 +35,10 @@ $(VOICE): $(STAMP) kiosk/booth/voice_clips.py kiosk/booth/ui/texts.py kiosk/boot
 simulate: setup
 	$(VENV)/bin/kiosk simulate --usb-dir booth-usb --screenshots booth-screens
 
+# lint and types first (seconds), then the suite
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
 # every speed figure; the last line of output is one JSON object (bench/all.py)

@@ -64,9 +64,8 @@ def _d(a, b):
 def live_path(frames: int = 60, fps: float = 10.0) -> dict:
     """Milliseconds per preview frame of the simulator's student, per stage (medians)."""
     from hardware.fake_camera import FakeCamera
-    from kiosk.photo.analysis import Analyzer
-    from kiosk.config import Config
     from kiosk.booth.workers import LiveChecks, guide_frame, live_analyzer
+    from kiosk.config import Config
 
     now = [0.0]
     from kiosk.sim.scripted import student_walks_in
@@ -199,14 +198,13 @@ def draw_only(size: tuple[int, int], frames: int = 60) -> float:
     import pygame
 
     from hardware.camera import downscale
-    from kiosk.sim.scenes import compose_scene
-    from kiosk.message import Message
-    from kiosk.config import SessionSettings
     from kiosk.booth.guidance import GuidanceView
     from kiosk.booth.session import SessionData, State
     from kiosk.booth.ui import screens
     from kiosk.booth.ui.fonts import Fonts
     from kiosk.booth.ui.layout import make_layout
+    from kiosk.message import Message
+    from kiosk.sim.scenes import compose_scene
 
     class Plan:
         ok, box = True, (200.0, 40.0, 440.0, 360.0)

@@ -50,8 +50,14 @@ def pin_cores(n: int) -> str:
 
 
 def bench(cycles: int = 9) -> dict:
-    from kiosk.booth.workers import (LIVE_DETECT_EVERY, LIVE_PIXEL_EVERY, LIVE_POSE_EVERY,
-                                     LiveChecks, guide_frame, live_analyzer)
+    from kiosk.booth.workers import (
+        LIVE_DETECT_EVERY,
+        LIVE_PIXEL_EVERY,
+        LIVE_POSE_EVERY,
+        LiveChecks,
+        guide_frame,
+        live_analyzer,
+    )
     from kiosk.config import Config
     from kiosk.photo.analysis import load_solutions
     from kiosk.photo.checks import REGISTRY

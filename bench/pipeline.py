@@ -32,11 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from kiosk.sim.scenes import compose_scene            # noqa: E402
-from kiosk.photo.analysis import Analyzer                  # noqa: E402
-from kiosk.config import Config                      # noqa: E402
-from kiosk.photo.engine import build_photo, judge_still, write_photo    # noqa: E402
-from kiosk.photo.student import Student                    # noqa: E402
+from kiosk.config import Config  # noqa: E402
+from kiosk.photo.analysis import Analyzer  # noqa: E402
+from kiosk.photo.engine import build_photo, judge_still, write_photo  # noqa: E402
+from kiosk.photo.student import Student  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
 
 STILL = (4056, 3040)
 STUDENT = Student("2020123456", "11010519491231002X", "张三")

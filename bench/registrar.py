@@ -32,10 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kiosk.config import Config  # noqa: E402
-from kiosk.handoff.export import contact_sheet, manifest as mf  # noqa: E402
+from kiosk.handoff.export import contact_sheet  # noqa: E402
+from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.export.durable import sha256_bytes  # noqa: E402
 from kiosk.photo.identity import load_scheme  # noqa: E402
-from kiosk.photo.jpeg import digest_without_comments, insert_comment, read_segments, COM  # noqa: E402
+from kiosk.photo.jpeg import COM, digest_without_comments, insert_comment, read_segments  # noqa: E402
 from kiosk.photo.student import Student, id_check_char  # noqa: E402
 
 KEY = bytes(range(32))

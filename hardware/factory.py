@@ -175,7 +175,7 @@ def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None 
         and the room's light, and says what is broken).
     """
     from hardware.buttons import mock_pin_factory
-    from hardware.usb import FakeUsbStick, MountedUsbStick
+    from hardware.usb import FakeUsbStick, MountedUsbStick, UsbStick
 
     queue_: queue.SimpleQueue[str] = queue.SimpleQueue()
     sink = on_event if on_event is not None else queue_.put
@@ -214,6 +214,7 @@ def open_devices(settings, *, simulate: bool, usb_dir: str | os.PathLike | None 
             "buttons", lambda: make_buttons(settings, button_driver, sink, pin_factory=pin_factory))
         if buttons is not None:
             opened.append(buttons)
+        usb: UsbStick
         if simulate or usb_dir is not None:
             usb = FakeUsbStick(usb_dir if usb_dir is not None else tempfile.mkdtemp(prefix="kiosk-usb-"))
         else:

@@ -24,8 +24,15 @@ from typing import Any, Callable
 import numpy as np
 
 from hardware.camera import (
-    CAMERA_FAILED, CAMERA_HUNG, CAMERA_MISSING, PREVIEW_SIZE, Camera, CameraError,
-    call_with_timeout, crop_to_aspect, downscale,
+    CAMERA_FAILED,
+    CAMERA_HUNG,
+    CAMERA_MISSING,
+    PREVIEW_SIZE,
+    Camera,
+    CameraError,
+    call_with_timeout,
+    crop_to_aspect,
+    downscale,
 )
 from hardware.frame_sources import FrameSource, open_source
 

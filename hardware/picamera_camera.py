@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 
 from hardware.camera import (
-    CAMERA_FAILED, CAMERA_HUNG, CAMERA_MISSING, PREVIEW_SIZE, Camera, CameraError,
+    CAMERA_FAILED,
+    CAMERA_HUNG,
+    CAMERA_MISSING,
+    PREVIEW_SIZE,
+    Camera,
+    CameraError,
     call_with_timeout,
 )
 

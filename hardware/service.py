@@ -24,10 +24,11 @@ log = logging.getLogger(__name__)
 
 def _load_notify() -> Callable[[str], bool] | None:
     try:
-        from systemd import daemon
+        from systemd import daemon  # type: ignore[attr-defined]   # systemd-python: untyped
     except ImportError:
         return None
-    return daemon.notify
+    notify: Callable[[str], bool] = daemon.notify
+    return notify
 
 
 class ServiceManager:
@@ -63,7 +64,7 @@ class ServiceManager:
         return value / 1e6 if value > 0 else None
 
     def _send(self, message: str) -> bool:
-        if not self.enabled:
+        if not self.enabled or self._notify is None:
             return False
         try:
             return bool(self._notify(message))

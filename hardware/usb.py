@@ -1,10 +1,13 @@
 """The registrar's USB stick: is one there, where is it mounted, how much room, can we write.
 
 The booth does not mount sticks itself: the appliance's udev rule and ``systemd-mount`` put a
-stick under the mount root (``export.usb_mount_root``, ``/media/kiosk``). This module only
-*looks*: :class:`MountedUsbStick` reads the kernel's mount table (``/proc/self/mounts``) and
-``os.statvfs`` — no extra dependency. (pyudev would give instant insertion events; polling once
-a second is enough for a booth and works the same on every system.)
+stick under the mount root (``export.usb_mount_root``, ``/media/kiosk``). This module *looks*
+and *ejects*: :class:`MountedUsbStick` reads the kernel's mount table (``/proc/self/mounts``)
+and ``os.statvfs`` — no extra dependency — and unmounts on :meth:`~UsbStick.eject`;
+:func:`probe` gives the same status for any folder (the exporter's, when it is handed a plain
+directory). This is the booth's only implementation of stick status and eject. (pyudev would
+give instant insertion events; polling once a second is enough for a booth and works the same
+on every system.)
 
 :meth:`UsbStick.watch` polls :meth:`UsbStick.status` on a background thread and posts
 :data:`~hardware.events.USB_INSERTED` / :data:`~hardware.events.USB_REMOVED` when it changes.
@@ -26,7 +29,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from hardware import events
 
@@ -110,7 +113,7 @@ def _unescape(field: str) -> str:
 
 def read_mounts(mounts_file: str | os.PathLike = "/proc/self/mounts") -> list[tuple[str, str, str, set[str]]]:
     """(device, mount point, fs type, options) for every mounted file system."""
-    entries = []
+    entries: list[tuple[str, str, str, set[str]]] = []
     try:
         text = Path(mounts_file).read_text()
     except OSError:
@@ -122,7 +125,7 @@ def read_mounts(mounts_file: str | os.PathLike = "/proc/self/mounts") -> list[tu
     return entries
 
 
-def status_of(mount_point: str, *, fs_type: str | None, options: set[str] = frozenset(),
+def status_of(mount_point: str, *, fs_type: str | None, options: Collection[str] = frozenset(),
               device: str | None = None) -> UsbStatus:
     """The status of a mounted directory from ``os.statvfs`` (absent if it cannot be read)."""
     try:
@@ -133,13 +136,40 @@ def status_of(mount_point: str, *, fs_type: str | None, options: set[str] = froz
     return UsbStatus(True, mount_point, st.f_bavail * st.f_frsize, read_only, fs_type, device)
 
 
+def mount_of(path: str | os.PathLike, mounts_file: str | os.PathLike = "/proc/self/mounts"
+             ) -> tuple[str, str, str, set[str]] | None:
+    """The mount table's entry (device, mount point, fs type, options) holding ``path``: the
+    longest mount point that is ``path`` or above it."""
+    target = os.path.realpath(path)
+    best = None
+    for entry in read_mounts(mounts_file):
+        mp = entry[1]
+        if target == mp or target.startswith(mp.rstrip("/") + "/"):
+            if best is None or len(mp) >= len(best[1]):
+                best = entry
+    return best
+
+
+def probe(path: str | os.PathLike, *, mounts_file: str | os.PathLike = "/proc/self/mounts"
+          ) -> UsbStatus:
+    """The status of whatever is mounted at ``path`` (a stick, or any folder in tests)."""
+    if not os.path.isdir(path):
+        return UsbStatus.absent()
+    entry = mount_of(path, mounts_file)
+    if entry is None:
+        return status_of(os.fspath(path), fs_type=None)
+    device, _mp, fs_type, options = entry
+    return status_of(os.fspath(path), fs_type=fs_type, options=options, device=device)
+
+
 class MountedUsbStick(UsbStick):
     """A stick mounted (by the system) anywhere under ``mount_root``.
 
     :param mount_root: where the automount puts sticks (``/media/kiosk``): the root itself or a
         directory below it (``/media/kiosk/STICK``) is a stick; the first in name order wins.
     :param unmount_command: run with the mount point appended to unmount on :meth:`eject`;
-        ``systemd-mount --umount`` also stops the automount unit the udev rule started.
+        ``systemd-mount --umount`` also stops the automount unit the udev rule started. Where
+        it fails (no systemd running: a PC, a container), plain ``umount`` is tried.
     """
 
     def __init__(self, mount_root: str | os.PathLike = "/media/kiosk", *,
@@ -169,16 +199,28 @@ class MountedUsbStick(UsbStick):
             return True
         mount_point = entry[1]
         os.sync()   # the kernel's dirty pages out to the stick before anyone pulls it
-        try:
-            done = subprocess.run([*self.unmount_command, mount_point], capture_output=True,
-                                  text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.error("unmounting %s failed: %s", mount_point, exc)
-            return False
-        if done.returncode != 0:
-            log.error("unmounting %s failed: %s", mount_point, done.stderr.strip())
+        if not unmount(mount_point, self.unmount_command):
             return False
         return self._entry() is None
+
+
+def unmount(mount_point: str, command: Sequence[str] = ("systemd-mount", "--umount")) -> bool:
+    """Unmount with ``command`` (mount point appended), else plain ``umount``; logs why not."""
+    commands = [[*command, mount_point]]
+    if tuple(command[:1]) != ("umount",):
+        commands.append(["umount", mount_point])
+    for cmd in commands:
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.error("unmounting %s with %s failed: %s", mount_point, cmd[0], exc)
+            continue
+        if done.returncode == 0:
+            log.info("stick at %s flushed and unmounted", mount_point)
+            return True
+        log.error("unmounting %s with %s failed: %s", mount_point, cmd[0],
+                  (done.stderr or done.stdout).strip())
+    return False
 
 
 # --- the fake -------------------------------------------------------------------------------------
@@ -259,7 +301,7 @@ class FakeUsbStick(UsbStick):
         if self.mounted_tmpfs:
             subprocess.run(["mount", "-o", "remount,ro", str(self.directory)], check=True)
             return
-        for dirpath, dirs, _files in os.walk(self.directory):
+        for dirpath, _dirs, _files in os.walk(self.directory):
             os.chmod(dirpath, 0o555)
 
     def pull_out(self) -> None:

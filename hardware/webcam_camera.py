@@ -15,8 +15,15 @@ import threading
 import numpy as np
 
 from hardware.camera import (
-    CAMERA_FAILED, CAMERA_HUNG, CAMERA_MISSING, PREVIEW_SIZE, Camera, CameraError,
-    call_with_timeout, crop_to_aspect, downscale,
+    CAMERA_FAILED,
+    CAMERA_HUNG,
+    CAMERA_MISSING,
+    PREVIEW_SIZE,
+    Camera,
+    CameraError,
+    call_with_timeout,
+    crop_to_aspect,
+    downscale,
 )
 
 log = logging.getLogger(__name__)

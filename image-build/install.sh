@@ -140,6 +140,9 @@ if [ ! -e "$root/etc/kiosk/kiosk.toml" ]; then
     install -m 0640 -o 0 -g "${kiosk_gid:-0}" "$src/image-build/kiosk.toml" "$root/etc/kiosk/kiosk.toml"
     log "wrote the default /etc/kiosk/kiosk.toml: change the technician PIN in it"
 fi
+# every setting with its default, range and meaning (generated from kiosk/config.py); replaced
+# on each update, unlike kiosk.toml
+install -m 0644 -o 0 -g 0 "$src/image-build/kiosk.example.toml" "$root/etc/kiosk/kiosk.example.toml"
 for f in "$root"/etc/kiosk/*.key; do
     [ -e "$f" ] || continue
     chown "0:${kiosk_gid:-0}" "$f"

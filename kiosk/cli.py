@@ -10,12 +10,16 @@
 
 With ``--json`` each image gives one JSON object on its own line of stdout::
 
-    {"file": str, "verdict": "pass|warn|fail",
+    {"file": str, "verdict": "pass|warn|fail|unknown",
      "checks": [{"id": str, "status": str, "value": number|string|null,
                  "limit": string|null, "message": {"zh": str, "en": str}}]}
 
-Exit status: 0 when every image passes or only warns, 1 when any fails, 2 on bad usage or
-input that cannot be read (with a clear message on stderr, never a traceback).
+``unknown``: a rule a person can answer (no hat, no jewellery, hair off the brows and ears) could
+not be measured; the photo is usable only once someone confirms it (``kiosk make --confirm``;
+the booth asks the student on its review screen).
+
+Exit status: 0 when every image passes or only warns, 1 when any fails or is unknown, 2 on bad
+usage or input that cannot be read (with a clear message on stderr, never a traceback).
 
 More subcommands come from other parts of the booth: every module in :data:`COMMAND_MODULES`
 that exists provides ``register(subparsers)``, adds its parser and sets ``func`` — a callable
@@ -35,12 +39,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kiosk.message import Message
-from kiosk.photo.checks.result import CheckResult, Status, verdict
+from kiosk.photo.checks.result import CONFIRMABLE_IDS, CheckResult, Status, to_confirm, verdict
 
 log = logging.getLogger("kiosk.cli")
 
 #: Modules of other areas that add subcommands when they are present.
-COMMAND_MODULES = ("kiosk.handoff.registrar.cli", "kiosk.sim.simulator", "kiosk.booth.app")
+COMMAND_MODULES = ("kiosk.handoff.registrar.cli", "kiosk.sim.simulator", "kiosk.booth.main")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -70,9 +74,11 @@ def load_cli_config(args: argparse.Namespace):
 
 def read_image(path: str):
     """An RGB uint8 array from any image file Pillow reads, upright per its EXIF orientation."""
+    import warnings
+
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
-    import warnings
+
     from kiosk.photo.decode import ImageRefused, check_dimensions
     try:
         with warnings.catch_warnings():     # the size is judged below, with a clear message
@@ -86,8 +92,8 @@ def read_image(path: str):
                                          f"{path}: {exc.message.en}")) from None
             # Orientation metadata says how the camera held the picture; applying it shows the
             # scene as taken (it is not a rotation of the subject's photo).
-            im = ImageOps.exif_transpose(im)
-            return np.asarray(im.convert("RGB"))
+            shown = ImageOps.exif_transpose(im)
+            return np.asarray(shown.convert("RGB"))
     except FileNotFoundError:
         raise UsageError(Message(f"找不到文件：{path}", f"file not found: {path}")) from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
@@ -149,10 +155,14 @@ def print_report(file: str, checks: list[CheckResult], status: Status, *, as_jso
             continue
         value = "" if c.value is None else f" = {c.to_dict()['value']}"
         limit = f" (limit {c.limit})" if c.limit else ""
-        note = " [advisory]" if c.advisory else ""
+        note = " [advisory]" if c.advisory else (" [to confirm]" if c.needs_confirmation else "")
         print(f"  {c.status.value:7s} {c.id}{value}{limit}{note}")
         if c.status != Status.PASS and (c.message.zh or c.message.en):
             print(f"          {c.message.zh} / {c.message.en}")
+        if c.needs_confirmation:            # what a person must have checked by looking
+            from kiosk.photo.checks.confirm import confirmation_line
+            line = confirmation_line(c)
+            print(f"          确认 confirm: {line.zh} / {line.en}")
     for key, value in (extra or {}).items():
         if value is None:
             continue
@@ -165,7 +175,7 @@ def print_report(file: str, checks: list[CheckResult], status: Status, *, as_jso
 def _exit_for(statuses: Iterable[Status], unreadable: bool) -> int:
     if unreadable:
         return EXIT_USAGE
-    return EXIT_FAIL if any(s == Status.FAIL for s in statuses) else EXIT_OK
+    return EXIT_FAIL if any(s in (Status.FAIL, Status.UNKNOWN) for s in statuses) else EXIT_OK
 
 
 def _error(message: Message) -> None:
@@ -189,8 +199,9 @@ def _register_check(sub) -> None:
 def _common_engine_args(p) -> None:
     p.add_argument("--config", metavar="FILE", help="config file (default $KIOSK_CONFIG or "
                                                     "/etc/kiosk/kiosk.toml)")
-    p.add_argument("--backdrop", choices=("blue", "white", "grey"),
-                   help="installed backdrop colour (overrides the config)")
+    p.add_argument("--backdrop", choices=("blue", "white", "grey", "any"),
+                   help="installed backdrop colour (overrides the config's booth.backdrop); "
+                        "default: any of the three standard colours, the nearest is named")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -242,6 +253,10 @@ def _register_make(sub) -> None:
                                       "'{id_number}.jpg')")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--all", action="store_true", help="also list passing checks (text output)")
+    p.add_argument("--confirm", action="append", default=[], metavar="RULE",
+                   choices=sorted(CONFIRMABLE_IDS),
+                   help="you checked this rule by looking (when the measure could not decide): "
+                        "%(choices)s; repeatable")
     _common_engine_args(p)
     p.set_defaults(func=cmd_make)
 
@@ -260,19 +275,26 @@ def cmd_make(args: argparse.Namespace) -> int:
     except InvalidIdentity as exc:
         raise UsageError(exc.message) from None
     key = load_key_arg(args.key or config.booth.key_file, required=True)
+    assert key is not None                      # required=True: a missing key is a UsageError
     _check_identity_scheme(config.booth.identity_scheme)
     rgb = read_image(args.image)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(Message(f"无法创建输出文件夹：{out}", f"cannot create {out}: {exc.strerror}"))
+        raise UsageError(Message(f"无法创建输出文件夹：{out}", f"cannot create {out}: {exc.strerror}")) from exc
     analyzer = _LazyAnalyzer()
     try:
         result = build_photo(rgb, student, config=config, analyzer=analyzer.get(), key=key)
         written = None
         problem = result.problem
-        if result.ok:
+        unconfirmed = [c for c in to_confirm(result.checks) if c.id not in args.confirm]
+        if result.ok and unconfirmed:
+            # never handed over on an unknown: someone must have looked
+            problem = Message("需要确认：" + "、".join(c.id for c in unconfirmed),
+                              "needs confirmation (--confirm RULE after looking at the photo): "
+                              + ", ".join(c.id for c in unconfirmed))
+        elif result.ok:
             try:
                 written = write_photo(result, out, template, key=key, config=config,
                                       analyzer=analyzer.get())
@@ -283,10 +305,12 @@ def cmd_make(args: argparse.Namespace) -> int:
                                          f"cannot write {out / name}: {exc.strerror}")) from None
     finally:
         analyzer.close()
-    status = result.verdict if written else Status.FAIL
-    extra = {"output": str(written) if written else None, "quality": result.quality,
+    status = verdict(result.checks, args.confirm) if written else Status.FAIL
+    extra: dict[str, object] = {"output": str(written) if written else None, "quality": result.quality,
              "size": len(result.jpeg) if result.jpeg else None,
              "encodes": result.encode_attempts}
+    if args.confirm:
+        extra["confirmed"] = sorted(set(args.confirm))
     if problem is not None and not written:
         extra["problem"] = problem.to_dict() if args.json else f"{problem.zh} / {problem.en}"
     if result.size_warning is not None:

@@ -26,8 +26,8 @@ class SceneFactory:
     def __call__(self, **kwargs):
         key = tuple(sorted((k, repr(v)) for k, v in kwargs.items()))
         if key not in self._cache:
-            from kiosk.sim.scenes import compose_scene
             from kiosk.photo.crop import plan_crop
+            from kiosk.sim.scenes import compose_scene
             rgb = compose_scene(**kwargs)
             analysis = self.analyzer.analyze(rgb)
             self._cache[key] = (rgb, analysis, plan_crop(analysis))

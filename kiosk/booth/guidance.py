@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from kiosk.config import SessionSettings
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import SessionSettings
 
 # Rule-id prefixes by importance; the index is the rank (lower = said first).
 PRIORITY: tuple[tuple[str, ...], ...] = (
@@ -94,7 +94,15 @@ class HintFilter:
         self._gone_frames = 0
 
     def reset(self) -> None:
-        self.__init__(self.hold_frames, self.hold_s)
+        self.shown = None
+        self._started = False
+        self._gone_since = 0.0
+        self._gone_frames = 0
+
+    @property
+    def started(self) -> bool:
+        """A frame has been fed since the last reset (so ``shown`` is what the screen says)."""
+        return self._started
 
     def update(self, candidate: Hint | None, now: float) -> Hint | None:
         key = candidate.key if candidate else None
@@ -170,13 +178,18 @@ class Guide:
         progress = self.steady.update(all_pass, now)
         # "hold still" goes through the same hysteresis: one lucky frame while the person is
         # still moving must not flash it up (the steady pass is longer than the hold time)
+        told_to_hold_still = self.filter.started and self.filter.shown is None
         shown = self.filter.update(candidate, now)
+        # capture only once "hold still" has been on screen for an earlier frame: on a slow
+        # machine (few analysed frames) the steady pass can be over before the hysteresis lets
+        # "hold still" show, and the countdown must not start over an old instruction
+        ready = all_pass and progress >= 1.0 and told_to_hold_still and shown is None
         return GuidanceView(
             message=shown.message if shown else HOLD_STILL,
             hint_id=shown.id if shown else None,
             all_pass=all_pass,
             progress=progress,
-            ready=all_pass and progress >= 1.0,
+            ready=ready,
             plan=plan,
             source_size=source_size,
             people=people,

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk.booth import session as s
-from kiosk.message import Message
 from kiosk.booth.guidance import Candidate, most_important, pick_best, plan_margin
 from kiosk.booth.ui import texts
 from kiosk.booth.workers import camera_message
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,13 @@ class VisitJobs:
         return s.CaptureDone(photo)
 
     # --- saving --------------------------------------------------------------------------------
-    def save(self, student, photo) -> Any:
-        """SaveDone (on the stick, or kept in the spool with the stick's problem) or SaveFailed."""
+    def save(self, student, photo, confirmed=()) -> Any:
+        """SaveDone (on the stick, or kept in the spool with the stick's problem) or SaveFailed.
+        ``confirmed``: what the student confirmed on the review screen, recorded with the photo."""
         from kiosk.handoff.spool import SpoolError, record_for
 
         try:
-            item_id = self.spool.add(student, photo.jpeg, record_for(photo))
+            item_id = self.spool.add(student, photo.jpeg, record_for(photo, confirmed=confirmed))
         except (SpoolError, OSError) as exc:
             log.error("spool failed: %s", exc)
             return s.SaveFailed(MSG_SPOOL_FAILED)

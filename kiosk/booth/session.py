@@ -7,12 +7,15 @@ A student's visit is a walk through these states::
        │                                               └──────────────────────┘
        └── every timeout, the end of DONE, FAILSAFE (an error anywhere), TECHNICIAN
 
-`Session` never touches a device, a thread or the screen. It is fed *events* (button names,
-digits, a decoded QR code, the latest live-guidance view, the results of slow jobs) with the
-current time, and answers with *effects*: the two slow jobs the loop must start in a worker
-(`TakeBurst`, `SavePhoto`). Which lights and which analysis each state wants is plain data
-(`LIGHTS`, `ANALYSIS`), applied by the loop when the state changes. That keeps every transition,
-timeout, retake and failure testable with nothing but a clock value.
+`Session` never touches a device, a thread or the screen. It is fed typed *events* (`Event`:
+a `Press` of a button, digits, a decoded QR code, the latest live-guidance view, the results of
+slow jobs) with the current time, and answers with typed *effects* (`Effect`): the slow jobs the
+loop must start in a worker (`TakeBurst`, `SavePhoto`, `EjectStick`). Each state's handler is
+registered in a table keyed by `State`; the loop (kiosk.booth.loop) turns device and key names
+into events at its edge (kiosk.booth.inputs), so nothing in here compares strings. Which
+lights and which analysis each state wants is plain data (`LIGHTS`, `ANALYSIS`), applied by the
+loop when the state changes. That keeps every transition, timeout, retake and failure testable
+with nothing but a clock value.
 
 Entering ATTRACT forgets the student: a timeout anywhere leaves nothing of them on screen.
 
@@ -28,12 +31,22 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, Protocol, Union
 
-from hardware import events as dev
-from kiosk.message import Message
+import numpy as np
+
+from kiosk.booth.ui import texts  # plain bilingual data (no pygame)
 from kiosk.config import SessionSettings
-from kiosk.booth.ui import texts          # plain bilingual data (no pygame)
+from kiosk.message import Message
+from kiosk.photo.checks.confirm import confirmation_line
+from kiosk.photo.checks.result import to_confirm
+
+if TYPE_CHECKING:                          # heavy modules (models, checks): types only
+    from kiosk.booth.guidance import GuidanceView
+    from kiosk.photo.checks.result import CheckResult
+    from kiosk.photo.engine import PhotoResult
+    from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +58,8 @@ class State(str, enum.Enum):
     REMINDERS = "reminders"      # glasses clean, no earrings, hair off brows and ears, no hat
     GUIDANCE = "guidance"        # live preview, one instruction at a time, auto capture
     CAPTURE = "capture"          # countdown, capture lights, burst, build + verify the photo
-    REVIEW = "review"            # the cropped 480×640 photo with its check results
+    REVIEW = "review"            # the cropped 480×640 photo with its check results; what the
+                                 # checks could not decide, the student confirms here
     SAVE = "save"                # spool on the SD card, export to the USB stick
     DONE = "done"                # where the photo went; back to attract by itself
     FAILSAFE = "failsafe"        # something broke: apologise, recover by itself
@@ -81,13 +95,26 @@ _OUTCOME: dict[State, str] = {
 }
 
 # --- events ----------------------------------------------------------------------------------
-CONFIRM = dev.CONFIRM           # big button, Enter, on-screen OK
-BACK = dev.RETAKE               # retake / back: big button, Backspace, Escape
-LANGUAGE = "language"           # L key or the on-screen 中/EN button
-ERASE = "erase"                 # keypad ⌫
-TECHNICIAN_REQUEST = dev.BOTH_HELD
-TECHNICIAN_EXIT = "technician_exit"
-EJECT = "eject"                 # "remove the USB stick safely": E key or the attract screen's button
+class Press(str, enum.Enum):
+    """What someone pressed: a big button, a key or a touch target (kiosk.booth.inputs). The
+    values are the screens' touch-target names (kiosk.booth.ui ``Button.event``); the state
+    machine compares members by identity, so a bare string is never taken for a press."""
+    CONFIRM = "confirm"                       # big button, Enter, on-screen OK
+    BACK = "retake"                           # retake / back: big button, Backspace, Escape
+    LANGUAGE = "language"                     # L key or the on-screen 中/EN button
+    ERASE = "erase"                           # keypad ⌫
+    TECHNICIAN_REQUEST = "technician_request"  # both big buttons held, F12, the hidden corner
+    TECHNICIAN_EXIT = "technician_exit"       # technician mode's Exit
+    EJECT = "eject"                           # "remove the USB stick safely": E key or button
+
+
+CONFIRM = Press.CONFIRM
+BACK = Press.BACK
+LANGUAGE = Press.LANGUAGE
+ERASE = Press.ERASE
+TECHNICIAN_REQUEST = Press.TECHNICIAN_REQUEST
+TECHNICIAN_EXIT = Press.TECHNICIAN_EXIT
+EJECT = Press.EJECT
 
 
 @dataclass(frozen=True)
@@ -103,13 +130,13 @@ class QrScanned:
 @dataclass(frozen=True)
 class LiveUpdate:
     """The live-guidance view of the newest analysed preview frame (see kiosk.booth.guidance)."""
-    view: Any                   # kiosk.booth.guidance.GuidanceView: .ready means "capture now"
+    view: GuidanceView          # .ready means "capture now"
 
 
 @dataclass(frozen=True)
 class CaptureDone:
-    photo: Any                  # kiosk.photo.engine.PhotoResult (.ok, .jpeg, .checks, .verdict)
-    preview: Any = None         # the cropped 480×640 RGB array shown on REVIEW
+    photo: PhotoResult          # .ok, .jpeg, .checks, .verdict, .student
+    preview: np.ndarray | None = None    # the cropped 480×640 RGB array shown on REVIEW
 
 
 @dataclass(frozen=True)
@@ -129,7 +156,7 @@ class SaveDone:
 class StickExported:
     """A stick was inserted and what waited in the spool was exported (kiosk.booth.jobs): the DONE
     screen of a photo that was only kept in the booth says where it is now."""
-    items: tuple = ()           # SaveDone(exported=True, ...) per photo that reached the stick
+    items: tuple[SaveDone, ...] = ()    # SaveDone(exported=True, ...) per photo on the stick
     problem: Message | None = None     # why the export stopped early (full, read-only stick)
 
 
@@ -164,13 +191,16 @@ class Failure:
 @dataclass(frozen=True)
 class TakeBurst:
     """Switch lights to capture level, take the burst, pick the best frame, build the photo."""
-    student: Any
+    student: Student
 
 
 @dataclass(frozen=True)
 class SavePhoto:
-    student: Any
-    photo: Any
+    student: Student
+    photo: PhotoResult
+    # what the student confirmed on REVIEW (rules the checks could not decide), recorded with
+    # the photo: ({"id": rule, "at": ISO time, "zh": line, "en": line}, ...)
+    confirmed: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,8 +214,15 @@ class SessionEnded:
     (kiosk.technician.stats.record_session). Nothing personal: no name, no number."""
     outcome: str                # "saved" | "abandoned" (timeout, back, technician) | "failed"
     duration_s: float           # from leaving the attract screen to the end
-    checks: tuple = ()          # CheckResults of the newest photo of the visit (empty: none taken)
+    checks: tuple[CheckResult, ...] = ()   # the newest photo's results (empty: none taken)
     retakes: int = 0
+
+
+#: Everything the state machine is fed; the loop's own events never reach it.
+Event = Union[Press, "Digit", "QrScanned", "LiveUpdate", "CaptureDone", "CaptureFailed",
+              "SaveDone", "StickExported", "StickStatus", "StickEjected", "SaveFailed", "Failure"]
+#: Everything it asks the loop to do (a slow job on the jobs thread).
+Effect = Union[TakeBurst, SavePhoto, EjectStick]
 
 
 class LookupFailed(Exception):
@@ -199,10 +236,11 @@ class LookupFailed(Exception):
 class Directory(Protocol):
     """Who is who: built by the app from the registrar's roster and the QR payload format."""
 
-    def from_qr(self, data: bytes) -> Any: ...          # a Student, or raise LookupFailed
-    def from_number(self, student_id: str) -> Any: ...  # a Student, or raise LookupFailed
+    def from_qr(self, data: bytes) -> Student: ...          # or raise LookupFailed
+    def from_number(self, student_id: str) -> Student: ...  # or raise LookupFailed
 
 
+MSG_CONFIRM_FIRST = Message("请先确认以上各项", "Please confirm the points above first")
 MSG_NOT_ACCEPTABLE = Message("这张照片不符合要求，请重拍", "This photo does not meet the standard: please retake")
 MSG_NO_RETAKES = Message("重拍次数已用完，请联系工作人员", "No retakes left: please ask the staff for help")
 MSG_TYPE_NUMBER = Message("请输入学号", "Please type your student number")
@@ -232,20 +270,24 @@ class SessionData:
     entered_at: float = 0.0
     last_input_at: float = 0.0
     language: str = "zh"
-    student: Any = None
+    student: Student | None = None
     keypad: str = ""
     notice: Message | None = None          # a message for the current screen (errors, hints)
-    live: Any = None                       # newest GuidanceView while in GUIDANCE
+    live: GuidanceView | None = None       # newest view while in GUIDANCE
     countdown_until: float | None = None   # CAPTURE: when the countdown ends
     burst_started: bool = False
-    photo: Any = None                      # PhotoResult on REVIEW / SAVE
-    photo_preview: Any = None              # cropped RGB array for REVIEW
+    photo: PhotoResult | None = None       # on REVIEW / SAVE
+    photo_preview: np.ndarray | None = None   # cropped RGB array for REVIEW
+    # REVIEW: the rules the checks could not decide (CheckResults, kiosk.photo.checks.result
+    # .to_confirm) and the confirmations given so far, rule id -> the recorded confirmation
+    to_confirm: tuple[CheckResult, ...] = ()
+    confirmed: dict[str, dict[str, str]] = field(default_factory=dict)
     retakes: int = 0
     saved: SaveDone | None = None
     failure: Message | None = None
     history: list[State] = field(default_factory=list)   # states entered, for tests and logs
     visit_started_at: float | None = None  # left the attract screen (None: no visit under way)
-    last_checks: tuple = ()                # the newest photo's check results, for the statistics
+    last_checks: tuple[CheckResult, ...] = ()   # the newest photo's results, for the statistics
     identified: bool = False               # someone was identified in this visit (else not counted)
     stick: StickView = field(default_factory=StickView)   # the registrar's USB stick
 
@@ -254,12 +296,24 @@ class Session:
     """The booth's state machine. ``handle(event, now)`` and ``tick(now)`` return effects."""
 
     def __init__(self, settings: SessionSettings, directory: Directory, *,
-                 language: str = "zh", now: float = 0.0) -> None:
+                 language: str = "zh", now: float = 0.0,
+                 wall_clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.directory = directory
+        # when a confirmation was given is recorded in local time with its offset (the
+        # session's own ``now`` is a monotonic clock)
+        self.wall_clock = wall_clock or (lambda: datetime.now().astimezone())
         self._default_language = language
         self.data = SessionData(language=language)
         self._ended: list[SessionEnded] = []
+        # one handler per state, registered here (not looked up by name)
+        self._handlers: dict[State, Callable[[Event, float], list[Effect] | None]] = {
+            State.ATTRACT: self._on_attract, State.IDENTIFY: self._on_identify,
+            State.CONFIRM: self._on_confirm, State.REMINDERS: self._on_reminders,
+            State.GUIDANCE: self._on_guidance, State.CAPTURE: self._on_capture,
+            State.REVIEW: self._on_review, State.SAVE: self._on_save, State.DONE: self._on_done,
+            State.FAILSAFE: self._on_failsafe, State.TECHNICIAN: self._on_technician,
+        }
         self._enter(State.ATTRACT, now)
 
     @property
@@ -267,10 +321,10 @@ class Session:
         return self.data.state
 
     # --- the two entry points ------------------------------------------------------------
-    def handle(self, event: Any, now: float) -> list:
+    def handle(self, event: Event, now: float) -> list[Effect]:
         """Feed one event; returns the effects the loop must start (a list, often empty)."""
         d = self.data
-        if event == LANGUAGE:
+        if event is LANGUAGE:
             d.language = "en" if d.language == "zh" else "zh"
             d.last_input_at = now
             return []
@@ -279,16 +333,15 @@ class Session:
         if isinstance(event, (StickStatus, StickEjected)):     # booth-level, in any state
             self._stick_news(event, now)
             return []
-        if event == TECHNICIAN_REQUEST and d.state is not State.SAVE:
+        if event is TECHNICIAN_REQUEST and d.state is not State.SAVE:
             # SAVE is never interrupted: the photo is being written
             self._enter(State.TECHNICIAN, now)
             return []
         if not isinstance(event, (LiveUpdate, StickExported)):   # not the student's doing
             d.last_input_at = now
-        handler: Callable = getattr(self, "_on_" + d.state.value)
-        return handler(event, now) or []
+        return self._handlers[d.state](event, now) or []
 
-    def tick(self, now: float) -> list:
+    def tick(self, now: float) -> list[Effect]:
         """Let time pass: timeouts, the countdown, the end of DONE and FAILSAFE."""
         d, s = self.data, self.settings
         self._stick_tick(now)
@@ -304,8 +357,10 @@ class Session:
         elif d.state is State.CAPTURE:
             if not d.burst_started and d.countdown_until is not None and now >= d.countdown_until:
                 d.burst_started = True
+                assert d.student is not None            # CAPTURE is reached only once identified
                 return [TakeBurst(d.student)]
-            if d.burst_started and now - d.countdown_until >= s.capture_timeout_s:
+            if d.burst_started and d.countdown_until is not None and \
+                    now - d.countdown_until >= s.capture_timeout_s:
                 return self.fail(MSG_CAPTURE_TIMEOUT, now)
         elif d.state is State.SAVE and in_state >= s.save_timeout_s:
             return self.fail(MSG_SAVE_TIMEOUT, now)
@@ -322,7 +377,7 @@ class Session:
         ended, self._ended = self._ended, []
         return ended
 
-    def fail(self, message: Message, now: float) -> list:
+    def fail(self, message: Message, now: float) -> list[Effect]:
         """Go to the failsafe screen (from anywhere); it returns to attract by itself."""
         log.error("failsafe: %s", message.en)
         self._enter(State.FAILSAFE, now)
@@ -330,19 +385,17 @@ class Session:
         return []
 
     # --- per-state handlers --------------------------------------------------------------
-    def _on_attract(self, event, now):
-        if isinstance(event, QrScanned):
+    def _on_attract(self, event: Event, now: float) -> list[Effect] | None:
+        if isinstance(event, (QrScanned, Digit)):
             self._enter(State.IDENTIFY, now)
             return self._on_identify(event, now)
-        if isinstance(event, Digit):
+        if event is CONFIRM:
             self._enter(State.IDENTIFY, now)
-            return self._on_identify(event, now)
-        if event == CONFIRM:
-            self._enter(State.IDENTIFY, now)
-        if event == EJECT:
+        if event is EJECT:
             return self._eject(now)
+        return None
 
-    def _on_identify(self, event, now):
+    def _on_identify(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
         if isinstance(event, QrScanned):
             self._identify(lambda: self.directory.from_qr(event.data), now)
@@ -350,21 +403,22 @@ class Session:
             if event.digit.isdigit() and len(d.keypad) < MAX_KEYPAD_DIGITS:
                 d.keypad += event.digit
                 d.notice = None
-        elif event == ERASE:
+        elif event is ERASE:
             d.keypad = d.keypad[:-1]
-        elif event == BACK:
+        elif event is BACK:
             if d.keypad:
                 d.keypad = d.keypad[:-1]
             else:
                 self._enter(State.ATTRACT, now)
-        elif event == CONFIRM:
+        elif event is CONFIRM:
             if not d.keypad:
                 d.notice = MSG_TYPE_NUMBER
             else:
                 number = d.keypad
                 self._identify(lambda: self.directory.from_number(number), now)
+        return None
 
-    def _identify(self, lookup: Callable[[], Any], now: float) -> None:
+    def _identify(self, lookup: Callable[[], Student], now: float) -> None:
         try:
             student = lookup()
         except LookupFailed as exc:
@@ -375,75 +429,109 @@ class Session:
         self.data.student = student
         self.data.identified = True
 
-    def _on_confirm(self, event, now):
-        if event == CONFIRM:
+    def _on_confirm(self, event: Event, now: float) -> list[Effect] | None:
+        if event is CONFIRM:
             self._enter(State.REMINDERS, now)
-        elif event == BACK:
+        elif event is BACK:
             self._enter(State.IDENTIFY, now)
             self.data.student = None
+        return None
 
-    def _on_reminders(self, event, now):
-        if event == CONFIRM:
+    def _on_reminders(self, event: Event, now: float) -> list[Effect] | None:
+        if event is CONFIRM:
             self._enter(State.GUIDANCE, now)
-        elif event == BACK:
+        elif event is BACK:
             self._enter(State.CONFIRM, now)
+        return None
 
-    def _on_guidance(self, event, now):
+    def _on_guidance(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
         if isinstance(event, LiveUpdate):
             d.live = event.view
-            if getattr(event.view, "ready", False):
+            if event.view.ready:
                 self._start_countdown(now)
-        elif event == CONFIRM and getattr(d.live, "all_pass", False):
+        elif event is CONFIRM and d.live is not None and d.live.all_pass:
             # the student may press the button once everything passes, without waiting
             self._start_countdown(now)
-        elif event == BACK:
+        elif event is BACK:
             self._enter(State.REMINDERS, now)
+        return None
 
     def _start_countdown(self, now: float) -> None:
         self._enter(State.CAPTURE, now)
         self.data.countdown_until = now + self.settings.countdown_s
         self.data.burst_started = False
 
-    def _on_capture(self, event, now):
+    def _on_capture(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
         if isinstance(event, CaptureDone):
-            who = getattr(event.photo, "student", None)
+            who = event.photo.student
             if not d.burst_started or (who is not None and who != d.student):
                 # a late result of an earlier visit's burst: never show someone else's photo
                 log.warning("capture result for another visit ignored")
                 return []
             self._enter(State.REVIEW, now)
             d.photo, d.photo_preview = event.photo, event.preview
-            d.last_checks = tuple(getattr(event.photo, "checks", None) or ())
-            if not getattr(event.photo, "ok", False):
+            d.last_checks = tuple(event.photo.checks or ())
+            d.to_confirm = tuple(to_confirm(d.last_checks)) if event.photo.ok else ()
+            d.confirmed = {}
+            if not event.photo.ok:
                 d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
         elif isinstance(event, CaptureFailed):
             # the student moved during the burst: back to guidance, not counted as a retake
             self._enter(State.GUIDANCE, now)
             d.notice = event.message
-        elif event == BACK and not d.burst_started:
+        elif event is BACK and not d.burst_started:
             self._enter(State.GUIDANCE, now)
+        return None
 
     @property
     def retakes_left(self) -> int:
         return max(0, self.settings.max_retakes - self.data.retakes)
 
     @property
-    def can_accept(self) -> bool:
-        return self.data.state is State.REVIEW and bool(getattr(self.data.photo, "ok", False))
-
-    def _on_review(self, event, now):
+    def pending_confirmations(self) -> tuple[CheckResult, ...]:
+        """REVIEW: the undecided rules the student has not confirmed yet."""
         d = self.data
-        if event == CONFIRM:
+        return tuple(c for c in d.to_confirm if c.id not in d.confirmed)
+
+    @property
+    def must_confirm(self) -> bool:
+        """REVIEW: the photo is usable once the student confirms what the checks could not decide."""
+        return (self.data.state is State.REVIEW and self.data.photo is not None
+                and self.data.photo.ok and bool(self.pending_confirmations))
+
+    @property
+    def can_accept(self) -> bool:
+        return (self.data.state is State.REVIEW and self.data.photo is not None
+                and self.data.photo.ok and not self.pending_confirmations)
+
+    def _confirm(self) -> None:
+        """The student confirms every listed point at once (one big button): recorded with
+        the time, and the photo stays flagged "needs a look" for the registrar."""
+        d = self.data
+        at = self.wall_clock().isoformat(timespec="seconds")
+        for c in self.pending_confirmations:
+            line = confirmation_line(c)
+            d.confirmed[c.id] = {"id": c.id, "at": at, "zh": line.zh, "en": line.en,
+                                 **({"exception": str(c.found)} if c.found else {})}
+            log.info("student confirmed %s", c.id)
+
+    def _on_review(self, event: Event, now: float) -> list[Effect] | None:
+        d = self.data
+        if event is CONFIRM:
+            if self.must_confirm:
+                self._confirm()
+                return []
             if not self.can_accept:
                 d.notice = MSG_NOT_ACCEPTABLE if self.retakes_left else MSG_NO_RETAKES
                 return []
-            photo = d.photo
+            photo, student, confirmed = d.photo, d.student, tuple(d.confirmed.values())
+            assert photo is not None and student is not None      # can_accept: both are there
             self._enter(State.SAVE, now)
             d.photo = photo
-            return [SavePhoto(d.student, photo)]
-        if event == BACK:
+            return [SavePhoto(student, photo, confirmed)]
+        if event is BACK:
             if not self.retakes_left:
                 d.notice = MSG_NO_RETAKES
                 return []
@@ -451,16 +539,17 @@ class Session:
             self._enter(State.GUIDANCE, now)
         return []
 
-    def _on_save(self, event, now):
+    def _on_save(self, event: Event, now: float) -> list[Effect] | None:
         if isinstance(event, SaveDone):
             self._enter(State.DONE, now)
             self.data.saved = event
         elif isinstance(event, SaveFailed):
             self.fail(event.message, now)
+        return None
 
-    def _on_done(self, event, now):
+    def _on_done(self, event: Event, now: float) -> list[Effect] | None:
         d = self.data
-        if event == CONFIRM:
+        if event is CONFIRM:
             self._enter(State.ATTRACT, now)
         elif isinstance(event, StickExported) and d.saved is not None and not d.saved.exported:
             mine = next((i for i in event.items if i.item_id == d.saved.item_id), None)
@@ -468,16 +557,18 @@ class Session:
                 d.saved = mine
             elif event.problem is not None:
                 d.saved = SaveDone(False, event.problem, item_id=d.saved.item_id)
+        return None
 
-    def _on_failsafe(self, event, now):
+    def _on_failsafe(self, event: Event, now: float) -> list[Effect] | None:
         return None      # recovers by itself (tick); buttons are ignored while it does
 
-    def _on_technician(self, event, now):
-        if event == TECHNICIAN_EXIT:
+    def _on_technician(self, event: Event, now: float) -> list[Effect] | None:
+        if event is TECHNICIAN_EXIT:
             self._enter(State.ATTRACT, now)
+        return None
 
     # --- the registrar's stick -----------------------------------------------------------
-    def _eject(self, now: float) -> list:
+    def _eject(self, now: float) -> list[Effect]:
         """"Remove the USB stick safely": one eject job at a time, only with a stick there."""
         st = self.data.stick
         if st.ejecting:
@@ -490,7 +581,7 @@ class Session:
         st.outcome = None
         return [EjectStick()]
 
-    def _stick_news(self, event, now: float) -> None:
+    def _stick_news(self, event: StickStatus | StickEjected, now: float) -> None:
         st = self.data.stick
         if isinstance(event, StickEjected):
             st.ejecting_since = None
@@ -505,7 +596,7 @@ class Session:
 
     def _stick_tick(self, now: float) -> None:
         st = self.data.stick
-        if st.ejecting and now - st.ejecting_since >= EJECT_TIMEOUT_S:
+        if st.ejecting_since is not None and now - st.ejecting_since >= EJECT_TIMEOUT_S:
             log.error("no answer from the eject job after %.0f s", now - st.ejecting_since)
             st.ejecting_since = None
             self._stick_outcome(False, texts.STICK_EJECT_FAILED, now)
@@ -548,4 +639,5 @@ class Session:
         d.failure = None
         if state not in (State.REVIEW, State.SAVE):
             d.photo = d.photo_preview = None
+            d.to_confirm, d.confirmed = (), {}
         d.history.append(state)

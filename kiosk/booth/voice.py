@@ -182,4 +182,6 @@ def _verdict(photo) -> Message:
     verdict = getattr(verdict, "value", verdict)
     if not getattr(photo, "ok", False):
         return texts.FAILED
+    if verdict == Status.UNKNOWN.value:       # never "meets the standard" while a rule is unknown
+        return texts.PLEASE_CONFIRM
     return texts.WARNED if verdict == Status.WARN.value else texts.PASSED

@@ -46,7 +46,7 @@ INSTRUCTION_MODULES = (
     "kiosk.booth.guidance",
 )
 #: Lines of the screen text table that are spoken too (kiosk/booth/ui/texts.py).
-SPOKEN_TEXTS = ("LOOKING", "STEADY", "PASSED", "WARNED", "FAILED", "THANKS")
+SPOKEN_TEXTS = ("LOOKING", "STEADY", "PASSED", "WARNED", "FAILED", "PLEASE_CONFIRM", "THANKS")
 
 #: espeak-ng voices and speeds (words per minute). ``cmn`` alone reads Chinese as pinyin
 #: spelled out in English; ``cmn-latn-pinyin`` speaks it with Mandarin tones.

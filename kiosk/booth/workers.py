@@ -21,8 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kiosk.message import Message
+from kiosk.booth.retry import Backoff, Retry
 from kiosk.booth.session import Failure, QrScanned
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ def camera_message(exc: BaseException) -> Message:
     message = getattr(exc, "message", None)
     if isinstance(message, Message):
         return message
-    if isinstance(getattr(message, "zh", None), str) and isinstance(getattr(message, "en", None), str):
-        return Message(message.zh, message.en)      # hardware.camera's own bilingual line
+    zh, en = getattr(message, "zh", None), getattr(message, "en", None)
+    if isinstance(zh, str) and isinstance(en, str):
+        return Message(zh, en)                      # hardware.camera's own bilingual line
     return Message("相机出错，请联系工作人员", "Camera error: please ask the staff for help")
 
 
@@ -61,7 +63,9 @@ class PreviewFeed(threading.Thread):
         self.camera = camera
         self.post = post
         self.period = 1.0 / fps
-        self.retry_s = retry_s
+        # a camera that stops delivering: tried again soon, then at most retry_s apart (each
+        # failure also keeps the failsafe screen up), logged once (kiosk.booth.retry)
+        self.retry = Retry("preview frame", Backoff(min(0.5, retry_s), retry_s), log=log)
         self.lock = threading.Lock()            # held by whoever reads the camera
         self._halt = threading.Event()
         self._running = threading.Event()
@@ -88,7 +92,6 @@ class PreviewFeed(threading.Thread):
             self.new_frame.notify_all()
 
     def run(self) -> None:
-        failed = False
         while not self._halt.is_set():
             self._running.wait()
             if self._halt.is_set():
@@ -98,15 +101,14 @@ class PreviewFeed(threading.Thread):
                 with self.lock:
                     frame = self.camera.preview_frame()
             except Exception as exc:     # CameraError, or a driver's OSError
-                if not failed:
-                    log.error("preview frame failed: %s", exc)
+                delay = self.retry.failed(exc)
                 # posted on every failed try: the failsafe screen stays up while the camera is
                 # gone (and the watchdog, without frames, gets systemd to restart the booth)
                 self.post(Failure(camera_message(exc)))
-                failed = True
-                self._halt.wait(self.retry_s)
+                self._halt.wait(delay)
                 continue
-            failed = False
+            if self.retry.failures:
+                self.retry.succeeded()
             with self.new_frame:
                 self.frame = frame
                 self.seq += 1
@@ -143,7 +145,8 @@ class LiveAnalysis(threading.Thread):
         self.still_size = still_size
         self.analyzer_factory = analyzer_factory
         self.qr_repeat_s = qr_repeat_s
-        self.retry_s = retry_s
+        self.retry = Retry("loading the analysis models", Backoff(min(2.0, retry_s), retry_s),
+                           log=log)
         self.mode = "off"
         self.generation = 0
         self._halt = threading.Event()
@@ -168,19 +171,12 @@ class LiveAnalysis(threading.Thread):
             self.feed.new_frame.notify_all()
 
     def run(self) -> None:
-        analyzer = None
-        while analyzer is None and not self._halt.is_set():
-            try:
-                analyzer = self._make_analyzer()
-            except Exception as exc:
-                # the failsafe screen stays up (a Failure on every try) until the models load
-                log.exception("cannot load the analysis models")
-                self.post(Failure(Message("无法加载分析模型，请联系工作人员",
-                                          f"Cannot load the analysis models: {exc}")))
-                self._halt.wait(self.retry_s)
-                continue
-            if analyzer is None and self.analyzer_factory is not None:
-                break               # a factory that gives no analyzer: QR codes only (tests)
+        # the failsafe screen stays up (a Failure on every try) until the models load; a
+        # factory that gives no analyzer (None): QR codes only (tests)
+        _, analyzer = self.retry.run(
+            self._make_analyzer, self._halt,
+            on_failure=lambda exc: self.post(Failure(Message(
+                "无法加载分析模型，请联系工作人员", f"Cannot load the analysis models: {exc}"))))
         self.ready.set()
         seen = 0
         try:
@@ -286,8 +282,7 @@ class LiveChecks:
         self._held = None
 
     def __call__(self, analysis, plan, config) -> list:
-        from kiosk.photo.checks import (GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS,
-                                        run_checks)
+        from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks
 
         size = analysis.size
         held = self._held

@@ -29,8 +29,14 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.message import Message
-from kiosk.photo.student import (DEFAULT_STUDENT_ID_PATTERN, MAX_NAME_LENGTH, InvalidIdentity,
-                           Student, validate_id_number, validate_student_id)
+from kiosk.photo.student import (
+    DEFAULT_STUDENT_ID_PATTERN,
+    MAX_NAME_LENGTH,
+    InvalidIdentity,
+    Student,
+    validate_id_number,
+    validate_student_id,
+)
 
 FORMATS = ("json", "url", "kv", "bare")
 MAX_PAYLOAD_BYTES = 512          # [product] a phone form's code holds well under 200 bytes

@@ -104,7 +104,7 @@ def load_roster(path: str | os.PathLike, *,
         data = path.read_bytes()
     except OSError as exc:
         raise RosterError(Message(f"无法读取名单文件：{path.name}",
-                                  f"cannot read the roster file {path.name}: {exc.strerror}"))
+                                  f"cannot read the roster file {path.name}: {exc.strerror}")) from exc
     roster = parse_roster(data, student_id_pattern=student_id_pattern)
     log.info("roster %s: %d students loaded, %d rows rejected (%s)", path.name,
              len(roster), len(roster.rejected), roster.encoding)

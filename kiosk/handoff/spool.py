@@ -47,8 +47,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, TEMP_PREFIX, fsync_dir, read_regular,
-                                          sha256_bytes, write_atomic)
+from kiosk.handoff.export.durable import (
+    MAX_PHOTO_BYTES,
+    TEMP_PREFIX,
+    fsync_dir,
+    read_regular,
+    sha256_bytes,
+    write_atomic,
+)
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)
@@ -111,15 +117,24 @@ class RecoveryReport:
     broken: list[str] = field(default_factory=list)   # item ids whose record cannot be read
 
 
-def record_for(photo: Any, *, captured_at: datetime | None = None, **extra: Any) -> dict:
+def record_for(photo: Any, *, captured_at: datetime | None = None,
+               confirmed: Any = (), **extra: Any) -> dict:
     """The record to spool for a photo built by the engine (a ``PhotoResult``).
 
-    Keeps the verdict, every check result as a dict, and the JPEG quality when known; the
-    capture time defaults to now, in local time with its UTC offset.
+    Keeps the verdict, every check result as a dict, the standard backdrop the checks found,
+    and the JPEG quality when known; the capture time defaults to now, in local time with its
+    UTC offset. ``confirmed``: what the student confirmed on the review screen (the rules the
+    checks could not decide, kiosk.booth.session.SavePhoto.confirmed); such a photo is
+    recorded with its confirmations and the verdict they leave (``warn``: it needs a look).
     """
+    from kiosk.photo.checks.result import verdict as judge
+
+    results = list(getattr(photo, "checks", []) or [])
+    confirmed = [dict(c) for c in confirmed]
     verdict = getattr(photo, "verdict", "pass")
-    checks = [c.to_dict() if hasattr(c, "to_dict") else dict(c)
-              for c in getattr(photo, "checks", []) or []]
+    if confirmed and results and all(hasattr(c, "needs_confirmation") for c in results):
+        verdict = judge(results, [c.get("id") for c in confirmed])
+    checks = [c.to_dict() if hasattr(c, "to_dict") else dict(c) for c in results]
     # the time sealed in the photo, so the manifest and the file say the same
     sealed = getattr(photo, "captured_at", None)
     when = captured_at or (sealed.astimezone() if isinstance(sealed, datetime) else None) \
@@ -129,11 +144,25 @@ def record_for(photo: Any, *, captured_at: datetime | None = None, **extra: Any)
         "checks": checks,
         "captured_at": when.isoformat(timespec="seconds"),
     }
+    backdrop = backdrop_found(results)
+    if backdrop:
+        record["backdrop"] = backdrop
+    if confirmed:
+        record["confirmed"] = confirmed
     quality = getattr(photo, "quality", None)
     if quality is not None:
         record["quality"] = quality
     record.update(extra)
     return record
+
+
+def backdrop_found(checks: list) -> str:
+    """The standard backdrop ``background.color`` found ("" when none) among CheckResults: the
+    finished file's answer when it was verified (it comes after the capture's in a
+    PhotoResult's checks)."""
+    found = [c.found for c in checks
+             if getattr(c, "id", None) == "background.color" and getattr(c, "found", None)]
+    return str(found[-1]) if found else ""
 
 
 class Spool:

@@ -39,9 +39,13 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +145,8 @@ class FaceGeometry:
     box: tuple[float, float, float, float]   # x0, y0, x1, y1 of all landmarks
 
     def point(self, index: int) -> np.ndarray:
-        return self.landmarks[index]
+        point: np.ndarray = self.landmarks[index]
+        return point
 
     def eye_points(self, side: str) -> np.ndarray:
         """The 16-point contour of one eye: ``side`` is "right" or "left" (the person's)."""
@@ -200,7 +205,7 @@ class Analysis:
                               borderMode=cv2.BORDER_REPLICATE)
 
 
-def load_solutions():
+def load_solutions() -> Any:
     """mediapipe's four legacy solution modules (face_detection, face_mesh, pose,
     selfie_segmentation) as a namespace.
 
@@ -219,6 +224,7 @@ def load_solutions():
     for name in ("mediapipe", "mediapipe.python.solutions"):
         if name not in sys.modules:
             spec = importlib.util.find_spec(name)
+            assert spec is not None, name                     # mediapipe is installed
             module = importlib.util.module_from_spec(spec)    # __path__ set, __init__ not run
             sys.modules[name] = module
             parent, _, child = name.rpartition(".")
@@ -228,7 +234,7 @@ def load_solutions():
             for n in ("face_detection", "face_mesh", "pose", "selfie_segmentation")}
     mp = sys.modules["mediapipe"]
     if not hasattr(mp, "solutions"):          # ``mp.solutions.face_mesh`` works either way
-        mp.solutions = sys.modules["mediapipe.python.solutions"]
+        setattr(mp, "solutions", sys.modules["mediapipe.python.solutions"])  # noqa: B010
     return types.SimpleNamespace(**mods)
 
 
@@ -252,12 +258,12 @@ def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, int]:
 class _SharedModel:
     """One model instance serving several Analyzers (threads), one call at a time."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: Any) -> None:
         self.model = model
         self.lock = threading.Lock()
         self.users = 0
 
-    def process(self, image):
+    def process(self, image: np.ndarray) -> Any:
         with self.lock:
             return self.model.process(image)
 
@@ -301,16 +307,16 @@ class Analyzer:
         self.max_faces = max_faces or (1 if video else 2)
         self.pose_every = max(1, int(pose_every))
         self.detect_every = max(1, int(detect_every))
-        self._models: dict[str, object] = {}
+        self._models: dict[str, Any] = {}
         self._last_shoulders: tuple | None = None     # (frame size, shoulders, age in frames)
         self._last_faces: tuple | None = None         # (frame size, boxes, main nose, age)
-        self._pool = None                             # helper thread for Pose, on first use
+        self._pool: ThreadPoolExecutor | None = None  # helper thread for Pose, on first use
         self._closed = False
 
     def __enter__(self) -> Analyzer:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -318,7 +324,7 @@ class Analyzer:
         """The models built so far: "face_mesh", "segmentation", "face_detection", "pose"."""
         return tuple(self._models)
 
-    def model(self, name: str):
+    def model(self, name: str) -> Any:
         """The mediapipe solution ``name``, built on first use (shared ones: once a process)."""
         m = self._models.get(name)
         if m is not None:
@@ -334,7 +340,7 @@ class Analyzer:
         self._models[name] = m              # each name is only ever built by one thread
         return m
 
-    def _build(self, name: str):
+    def _build(self, name: str) -> Any:
         mp = load_solutions()
         static = not self.video
         if name == "face_mesh":
@@ -437,14 +443,15 @@ class Analyzer:
                         head_top_clipped=clipped, source_size=source_size, shoulders_age=age,
                         timings_ms=times, work_factor=k)
 
-    def _helper(self):
+    def _helper(self) -> ThreadPoolExecutor:
         """This Analyzer's one helper thread (for Pose), started on first use."""
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyzer-pose")
         return self._pool
 
-    def _measure_shoulders(self, work: np.ndarray, inv: float):
+    def _measure_shoulders(self, work: np.ndarray, inv: float
+                           ) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None, float]:
         t = time.perf_counter()
         pose = self.model("pose").process(work)
         return _shoulders(pose, work.shape[1], work.shape[0], inv), (time.perf_counter() - t) * 1e3
@@ -476,7 +483,7 @@ class Analyzer:
 
 # --- helpers (pure functions of model outputs) -------------------------------------------------
 
-def _detections(det, ww: int, wh: int, inv: float) -> list[tuple[float, float, float, float]]:
+def _detections(det: Any, ww: int, wh: int, inv: float) -> list[tuple[float, float, float, float]]:
     boxes = []
     for d in det.detections or []:
         b = d.location_data.relative_bounding_box
@@ -485,7 +492,8 @@ def _detections(det, ww: int, wh: int, inv: float) -> list[tuple[float, float, f
     return boxes
 
 
-def _shoulders(pose, ww: int, wh: int, inv: float):
+def _shoulders(pose: Any, ww: int, wh: int, inv: float
+               ) -> tuple[tuple[float, float], tuple[float, float]] | None:
     if pose.pose_landmarks is None:
         return None
     lm = pose.pose_landmarks.landmark
@@ -495,7 +503,7 @@ def _shoulders(pose, ww: int, wh: int, inv: float):
     return ((left.x * ww * inv, left.y * wh * inv), (right.x * ww * inv, right.y * wh * inv))
 
 
-def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> FaceGeometry | None:
+def _main_face(mesh: Any, ww: int, wh: int, inv: float, size: tuple[int, int]) -> FaceGeometry | None:
     if not mesh.multi_face_landmarks:
         return None
     best = None
@@ -504,8 +512,9 @@ def _main_face(mesh, ww: int, wh: int, inv: float, size: tuple[int, int]) -> Fac
         width = np.ptp(pts[:, 0])
         if best is None or width > best[0]:
             best = (width, pts)
-    pts = best[1] * inv
-    return face_geometry(pts[:, :2], pts[:, 2], size)
+    assert best is not None                  # at least one face (checked above)
+    chosen = best[1] * inv
+    return face_geometry(chosen[:, :2], chosen[:, 2], size)
 
 
 #: One serialized NormalizedLandmark with x, y, z set: field tags 0x0D, 0x15, 0x1D, 4-byte floats,
@@ -514,7 +523,7 @@ _LANDMARK_RECORD = np.dtype([("tag", "u1"), ("len", "u1"), ("tx", "u1"), ("x", "
                              ("ty", "u1"), ("y", "<f4"), ("tz", "u1"), ("z", "<f4")])
 
 
-def _landmark_array(landmark_list) -> np.ndarray:
+def _landmark_array(landmark_list: Any) -> np.ndarray:
     """(N, 3) float64 normalised x, y, z of a NormalizedLandmarkList.
 
     Read from the message's bytes in one go (a Python loop over 478 protobuf objects costs
@@ -526,7 +535,8 @@ def _landmark_array(landmark_list) -> np.ndarray:
         rec = np.frombuffer(data, _LANDMARK_RECORD)
         if ((rec["tag"] == 0x0A).all() and (rec["len"] == 15).all() and (rec["tx"] == 0x0D).all()
                 and (rec["ty"] == 0x15).all() and (rec["tz"] == 0x1D).all()):
-            return np.stack([rec["x"], rec["y"], rec["z"]], axis=1).astype(np.float64)
+            xyz: np.ndarray = np.stack([rec["x"], rec["y"], rec["z"]], axis=1).astype(np.float64)
+            return xyz
     return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float64)
 
 
@@ -571,11 +581,11 @@ def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, floa
     t0 = np.array([(centre[0] - w / 2) * z0 / f, (centre[1] - h / 2) * z0 / f, z0])
     rvec = np.zeros((3, 1))
     tvec = t0.reshape(3, 1)
-    ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, img, k, None, rvec, tvec, useExtrinsicGuess=True,
-                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, img, k, None, rvec, tvec,  # type: ignore[call-overload]
+                                  useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)  # (no distortion)
     if not ok:
         return float("nan"), float("nan"), float("nan"), float("inf")
-    proj, _ = cv2.projectPoints(POSE_MODEL, rvec, tvec, k, None)
+    proj, _ = cv2.projectPoints(POSE_MODEL, rvec, tvec, k, None)  # type: ignore[call-overload]
     err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img) ** 2, axis=1))))
     r, _ = cv2.Rodrigues(rvec)
     t = tvec.ravel()
@@ -627,7 +637,8 @@ def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
     return top / scale, top == 0
 
 
-def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: float, blobs) -> int:
+def _count_people(mask: np.ndarray, faces: Sequence[tuple[float, float, float, float]],
+                  face: FaceGeometry | None, scale: float, blobs: Any) -> int:
     """Faces found by the full-range detector plus sizeable person blobs that hold no face.
 
     ``blobs``: :func:`_blobs` of the silhouette.
@@ -650,5 +661,5 @@ def _count_people(mask: np.ndarray, faces, face: FaceGeometry | None, scale: flo
     return count
 
 
-def _inside(p, box) -> bool:
-    return box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]
+def _inside(p: Sequence[float] | np.ndarray, box: Sequence[float]) -> bool:
+    return bool(box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3])

@@ -25,13 +25,15 @@ For a live preview frame that is a scaled-down view of the still, analyse it wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
-from kiosk.message import Message
 
 OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
 ASPECT = OUT_W / OUT_H                       # 3:4
@@ -68,7 +70,7 @@ class CropPlan:
     predicted: dict[str, float] = field(default_factory=dict)
     worst: float = float("-inf")
 
-    def project(self, points) -> np.ndarray:
+    def project(self, points: ArrayLike) -> np.ndarray:
         """Map analysed-frame points (N×2, or one (x, y)) into output coordinates."""
         return project(self, points)
 
@@ -81,7 +83,7 @@ _BANDS = {
 }
 
 
-def project(plan: CropPlan, points) -> np.ndarray:
+def project(plan: CropPlan, points: ArrayLike) -> np.ndarray:
     """Source (analysed-frame) pixel coordinates → 480×640 output coordinates."""
     if plan.box is None:
         raise ValueError("the crop plan has no box")
@@ -89,12 +91,12 @@ def project(plan: CropPlan, points) -> np.ndarray:
     return (p - np.array(plan.box[:2], dtype=np.float64)) * plan.frame_scale
 
 
-def _margin(band: standard.Band, value):
+def _margin(band: standard.Band, value: Any) -> Any:
     """Band.margin for scalars and numpy arrays alike."""
     return np.minimum(value - band.lo, band.hi - value)
 
 
-def _margins(head_out, eye_out, width_out, centre_out) -> dict[str, np.ndarray]:
+def _margins(head_out: Any, eye_out: Any, width_out: Any, centre_out: Any) -> dict[str, np.ndarray]:
     return {
         "head_top": _margin(_BANDS["head_top"], head_out),
         "eyes": _margin(_BANDS["eyes"], eye_out),
@@ -156,7 +158,11 @@ def plan_crop(analysis: Analysis) -> CropPlan:
     return plan
 
 
-def _search(top, eye, fw, cx, w, h, heights: np.ndarray, best):
+Best = tuple[float, float, float]        # (box height, box top, worst normalised margin)
+
+
+def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, heights: np.ndarray,
+            best: Best | None) -> Best:
     """Grid search over box heights × box tops; returns (height, top, worst normalised margin).
 
     All heights at once (one row each): 121 tops over the free range, then 41 finer tops
@@ -183,9 +189,12 @@ def _search(top, eye, fw, cx, w, h, heights: np.ndarray, best):
     return best
 
 
-def _worst(top, eye, fw, cx, ys, s, x0) -> np.ndarray:
+def _worst(top: float, eye: float, fw: float, cx: float, ys: np.ndarray, s: np.ndarray,
+           x0: np.ndarray) -> np.ndarray:
     m = _normalised(_margins((top - ys) * s, (eye - ys) * s, fw * s, (cx - x0) * s))
-    return np.minimum(np.minimum(m["head_top"], m["eyes"]), np.minimum(m["face_width"], m["centered"]))
+    worst: np.ndarray = np.minimum(np.minimum(m["head_top"], m["eyes"]),
+                                   np.minimum(m["face_width"], m["centered"]))
+    return worst
 
 
 def _diagnose(plan: CropPlan, fw: float, bh_min: float, bh_max: float, cx: float, w: int) -> Message:
@@ -197,7 +206,7 @@ def _diagnose(plan: CropPlan, fw: float, bh_min: float, bh_max: float, cx: float
     if fw_min_out > standard.FACE_WIDTH.hi:
         return STEP_BACK
     norm = _normalised(plan.margins)
-    worst = min(norm, key=norm.get)
+    worst = min(norm, key=lambda name: norm[name])
     p = plan.predicted
     if worst == "centered":
         # face right of centre in the image = on the person's left: they move to their right

@@ -30,20 +30,21 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status, verdict
 from kiosk.photo.identity import DEFAULT_SCHEME, load_scheme
-from kiosk.photo.jpeg import (Encoded, comment_segment, digest_without_comments, encode_within,
-                        insert_comment)
+from kiosk.photo.jpeg import Encoded, comment_segment, digest_without_comments, encode_within, insert_comment
 from kiosk.photo.student import Student, render_filename
 from kiosk.photo.verify import FileReport, verify_bytes
 
 if TYPE_CHECKING:
     from kiosk.config import Config
+    from kiosk.photo.analysis import Analysis
+    from kiosk.photo.crop import CropPlan
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,16 @@ class PhotoResult:
 class Judged:
     """One still, judged: its analysis, crop plan and every rule in that crop."""
 
-    analysis: object
-    plan: object
+    analysis: Analysis
+    plan: CropPlan
     checks: list[CheckResult]
     timings: dict[str, float] = field(default_factory=dict)   # seconds: "analyze", "checks"
     picture: np.ndarray | None = None     # the 480×640 crop, if the checks made it
 
 
-def judge_still(rgb: np.ndarray, *, config: "Config", analyzer) -> Judged:
+def judge_still(rgb: np.ndarray, *, config: "Config", analyzer: Any) -> Judged:
     """Analyse a still once, plan its crop and run every check in it."""
-    from kiosk.photo.checks import run_checks          # the vision side
+    from kiosk.photo.checks import run_checks  # the vision side
     from kiosk.photo.checks.context import CheckContext
     from kiosk.photo.crop import plan_crop
 
@@ -114,7 +115,7 @@ def judge_still(rgb: np.ndarray, *, config: "Config", analyzer) -> Judged:
                   {"analyze": t1 - t, "checks": time.perf_counter() - t1}, picture)
 
 
-def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer, key: bytes,
+def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer: Any, key: bytes,
                 captured_at: dt.datetime | None = None, judged: Judged | None = None) -> PhotoResult:
     """Check, crop, encode, seal and verify one photograph of ``student``.
 
@@ -191,7 +192,7 @@ def encode_and_seal(picture: np.ndarray, student: Student, *, key: bytes,
 
 
 def write_photo(result: PhotoResult, out_dir: str | os.PathLike, template: str, *,
-                key: bytes, config: "Config", analyzer=None) -> Path:
+                key: bytes, config: "Config", analyzer: Any = None) -> Path:
     """Write ``result.jpeg`` into ``out_dir`` under the templated name; return the path.
 
     The bytes go to a hidden temporary file in the same folder, are flushed to the device

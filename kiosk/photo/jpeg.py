@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from kiosk.photo import standard
 from kiosk.message import Message
+from kiosk.photo import standard
 
 log = logging.getLogger(__name__)
 

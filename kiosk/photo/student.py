@@ -31,8 +31,8 @@ import string
 import unicodedata
 from dataclasses import dataclass
 
-from kiosk.photo import standard
 from kiosk.message import Message
+from kiosk.photo import standard
 
 log = logging.getLogger(__name__)
 

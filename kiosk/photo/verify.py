@@ -44,17 +44,23 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
-from kiosk.photo import standard
 from kiosk.message import Message
+from kiosk.photo import standard
 from kiosk.photo.checks.result import CheckResult, Status, verdict
-from kiosk.photo.identity import (DEFAULT_SCHEME, IdentityError, SealedIdentity, available_schemes,
-                            load_scheme, scheme_for_comment)
 from kiosk.photo.decode import ImageRefused, check_dimensions
+from kiosk.photo.identity import (
+    DEFAULT_SCHEME,
+    IdentityError,
+    SealedIdentity,
+    available_schemes,
+    load_scheme,
+    scheme_for_comment,
+)
 from kiosk.photo.jpeg import APP0, JpegError, JpegInfo, digest_without_comments, estimate_quality, parse_jpeg
 from kiosk.photo.student import Student, mask_id_number
 
@@ -91,7 +97,7 @@ class FileReport:
 
 
 def verify_file(path: str | os.PathLike, *, key: bytes | None, expected: Student | None = None,
-                analyzer=None, config: "Config | None" = None) -> FileReport:
+                analyzer: Any = None, config: "Config | None" = None) -> FileReport:
     """Read ``path`` and :func:`verify_bytes` it. Raises OSError when the file cannot be read."""
     data = Path(path).read_bytes()
     return verify_bytes(data, key=key, expected=expected, analyzer=analyzer, config=config,
@@ -99,7 +105,7 @@ def verify_file(path: str | os.PathLike, *, key: bytes | None, expected: Student
 
 
 def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = None,
-                 analyzer=None, config: "Config | None" = None,
+                 analyzer: Any = None, config: "Config | None" = None,
                  path: str | None = None, image_checks: list[CheckResult] | None = None) -> FileReport:
     """Check ``data`` against every file rule; see the module docstring for what each means.
 
@@ -334,8 +340,8 @@ def _recent(captured_at: dt.datetime) -> CheckResult:
                        severity=age - standard.RECENT_DAYS)
 
 
-def _image_checks(rgb: np.ndarray | None, analyzer, config) -> list[CheckResult]:
-    from kiosk.photo.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks   # the vision side, when used
+def _image_checks(rgb: np.ndarray | None, analyzer: Any, config: Config | None) -> list[CheckResult]:
+    from kiosk.photo.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks  # the vision side, when used
 
     ids = LAYOUT_AND_BACKGROUND_IDS
     if rgb is None:
@@ -349,9 +355,9 @@ def _image_checks(rgb: np.ndarray | None, analyzer, config) -> list[CheckResult]
     return list(run_checks(analyzer.analyze(rgb, shoulders=False), config, crop=None, ids=ids))
 
 
-def _pass(rid: str, value, limit: str) -> CheckResult:
+def _pass(rid: str, value: float | str | None, limit: str) -> CheckResult:
     return CheckResult(rid, Status.PASS, value, limit, Message("符合要求", "meets the standard"))
 
 
-def _fail(rid: str, value, limit: str, message: Message, severity: float = 1.0) -> CheckResult:
+def _fail(rid: str, value: float | str | None, limit: str, message: Message, severity: float = 1.0) -> CheckResult:
     return CheckResult(rid, Status.FAIL, value, limit, message, severity=severity)

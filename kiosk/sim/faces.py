@@ -44,8 +44,8 @@ def load_labelled(face_id: str) -> np.ndarray:
     path = LABELS.parent / "faces" / label["file"]
     if not path.is_file():
         raise FaceMissing(f"{path} is missing: run `make setup` (tools/fetch-faces)")
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
+    with Image.open(path) as opened:
+        im = ImageOps.exif_transpose(opened).convert("RGB")
         if label.get("crop"):
             im = im.crop(tuple(label["crop"]))
         return np.array(im)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -65,7 +64,7 @@ def load_photo(face: str) -> np.ndarray:
     if face == "hopper":
         import matplotlib.cbook as cbook
         from PIL import Image
-        with cbook.get_sample_data("grace_hopper.jpg") as f:
+        with cbook.get_sample_data("grace_hopper.jpg") as f:  # type: ignore[union-attr]
             return np.array(Image.open(f).convert("RGB"))
     from kiosk.sim.faces import labels, load_labelled
     if face in labels():                    # a labelled real face of tests/data/faces.json
@@ -204,14 +203,14 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
     # frame is the backdrop (a third of the time of warping the whole frame).
     fg = np.zeros((h, w, 3), np.float32)
     alpha = np.zeros((h, w), np.float32)
-    x0, y0, x1, y1 = _footprint(m, cut.alpha.shape, w, h)
+    x0, y0, x1, y1 = _footprint(m, (cut.alpha.shape[0], cut.alpha.shape[1]), w, h)
     if x1 > x0 and y1 > y0:
-        mr = m.copy()
+        mr = m.astype(np.float64)
         mr[:, 2] -= (x0, y0)
         fg[y0:y1, x0:x1] = cv2.warpAffine(cut.rgb, mr, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REPLICATE)
         alpha[y0:y1, x0:x1] = cv2.warpAffine(cut.alpha, mr, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0,))
     lm = _transform(cut.landmarks, m)
 
     if stripes or clothing_rgb is not None:
@@ -254,7 +253,7 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
         bg *= (1 - gradient * np.linspace(0, 1, w, dtype=np.float32))[None, :, None]
     if shadow > 0:
         off = fw_target * 0.12
-        sm = cv2.warpAffine(alpha, np.float32([[1, 0, off], [0, 1, off * 0.5]]), (w, h))
+        sm = cv2.warpAffine(alpha, np.array([[1, 0, off], [0, 1, off * 0.5]], np.float32), (w, h))
         sm = cv2.GaussianBlur(sm, (0, 0), fw_target * 0.06)
         bg *= (1 - shadow * sm)[..., None]
     if clutter:
@@ -272,7 +271,7 @@ def compose_scene(face: str = "astronaut", backdrop: str | tuple[int, int, int] 
     if cast is not None:
         frame *= np.asarray(cast, np.float32)[None, None, :]
     if blur > 0:
-        frame = cv2.GaussianBlur(frame, (0, 0), blur)
+        frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), blur), np.float32)
     if noise > 0:
         frame += np.random.default_rng(seed).normal(0, noise, frame.shape).astype(np.float32)
     frame += 0.5
@@ -345,8 +344,8 @@ def _red_pupils(img: np.ndarray, lm: np.ndarray) -> None:
 
 def _lipstick(img: np.ndarray, lm: np.ndarray) -> None:
     lips = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(lips, [np.round(lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]]).astype(np.int32)], 1)
-    cv2.fillPoly(lips, [np.round(lm[[78, 81, 13, 311, 308, 402, 14, 178]]).astype(np.int32)], 0)
+    cv2.fillPoly(lips, [np.round(lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]]).astype(np.int32)], (1,))
+    cv2.fillPoly(lips, [np.round(lm[[78, 81, 13, 311, 308, 402, 14, 178]]).astype(np.int32)], (0,))
     a = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), 1.0)[..., None] * 0.8
     lum = img.mean(axis=2, keepdims=True) / 160.0
     red = np.array([200.0, 20.0, 45.0], np.float32) * np.clip(lum, 0.5, 1.2)

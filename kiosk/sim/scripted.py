@@ -74,7 +74,9 @@ class ScriptedScene:
             return self._held[key]   # holding still: no need to compose again
         compose = self._compose
         if compose is None:
-            from kiosk.sim.scenes import compose_scene as compose
+            from kiosk.sim.scenes import compose_scene
+
+            compose = compose_scene
         frame = compose(**args)
         if len(self._held) >= 4:
             self._held.pop(next(iter(self._held)))

@@ -95,8 +95,9 @@ class CameraCalibrator:
         s = self.settings
         if np.max(measured_srgb) >= 254:
             # clipped: ratios mean nothing, halve the light and look again
-            self.settings = replace(s, **dict(zip(("exposure_time_us", "analogue_gain"),
-                                                  split_exposure(s.exposure / 2))))
+            exposure_time_us, analogue_gain = split_exposure(s.exposure / 2)
+            self.settings = replace(s, exposure_time_us=int(exposure_time_us),
+                                    analogue_gain=analogue_gain)
             self.last_error = float("inf")
             self._give_up_if_spent()
             return self.settings

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from kiosk.message import Message
+from kiosk.photo import standard
 from kiosk.photo.checks.result import CheckResult
 from kiosk.technician import calibration as cal
 from kiosk.technician import logs, power, stats
@@ -41,6 +42,8 @@ PIN_LOCK_S = 60.0
 SAVED = Message("已保存", "Saved")
 WRONG_PIN = Message("密码错误", "Wrong PIN")
 LOCKED = Message("错误次数过多，请一分钟后再试", "Too many wrong PINs: try again in a minute")
+BACKDROP_NOT_SET = Message("请先在配置文件中设置 [booth] backdrop（blue、white 或 grey）",
+                           "Set [booth] backdrop (blue, white or grey) in the config file first")
 NO_CAMERA_CONTROL = Message("此相机不支持手动曝光", "This camera has no manual exposure")
 NO_FRAME = Message("没有相机画面", "No camera picture")
 LOGS_DONE = Message("日志已写入U盘", "Logs written to the USB stick")
@@ -70,7 +73,7 @@ class TechnicianMode:
     pin_failures: int = 0
     locked_until: float = 0.0
     notice: Message | None = None
-    calibration: cal.Calibration | None = None
+    calibration: cal.Calibration = field(default_factory=cal.Calibration)   # the saved one: __post_init__
     warnings: list[str] = field(default_factory=list)
     # page state
     focus: FocusAssist = field(default_factory=FocusAssist)
@@ -170,8 +173,9 @@ class TechnicianMode:
         self._last_seq = seq
         if self.page == "focus":
             self.focus_reading = self.focus.update(frame, self._face)
-            if self.port.analyze is not None and not self._busy and seq % 15 == 0:
-                self._in_background(lambda: setattr(self, "_face", self.port.analyze(frame)))
+            analyze = self.port.analyze
+            if analyze is not None and not self._busy and seq % 15 == 0:
+                self._in_background(lambda: setattr(self, "_face", analyze(frame)))
         if seq < self._wait_until_seq or self._busy:
             return
         if self.page == "backdrop" and self._wait_until_seq >= 0:
@@ -206,20 +210,28 @@ class TechnicianMode:
         self._wait_until_seq = self._last_seq + SETTLE_FRAMES
 
     def _lights_step(self, frame: np.ndarray, seq: int) -> None:
+        balancer, set_levels = self.balancer, self.port.set_light_levels
+        if balancer is None or set_levels is None:        # left the page meanwhile
+            return
         analysis = self.port.analyze(frame) if self.port.analyze else None
         halves = face_halves(analysis) if analysis is not None else None
-        left, right = self.balancer.step(*side_luminance(frame, halves or card_halves(frame.shape)))
-        if self.balancer.done:
-            if not self.balancer.converged:
+        left, right = balancer.step(*side_luminance(frame, halves or card_halves(frame.shape)))
+        if balancer.done:
+            if not balancer.converged:
                 self.notice = NOT_CONVERGED
             return
-        self.port.set_light_levels(left, right)
+        set_levels(left, right)
         self._wait_until_seq = seq + SETTLE_FRAMES
 
     # --- camera ---------------------------------------------------------------------------------
     def _start_camera(self) -> None:
         if self.port.set_camera_controls is None:
             self.notice = NO_CAMERA_CONTROL
+            return
+        if self.config.booth.backdrop not in standard.BACKGROUND_COLORS:
+            # white and grey differ only in brightness, which is what this step sets: it must
+            # be told which one hangs there
+            self.notice = BACKDROP_NOT_SET
             return
         c = self.calibration
         start = CameraSettings(c.exposure_time_us, c.analogue_gain, (c.colour_gain_red, c.colour_gain_blue))
@@ -228,9 +240,12 @@ class TechnicianMode:
         self._wait_until_seq = self._last_seq + SETTLE_FRAMES
 
     def _camera_step(self, frame: np.ndarray, seq: int) -> None:
-        settings = self.camera.step(backdrop_median(frame))
-        if not self.camera.done:
-            self.port.set_camera_controls(settings)
+        camera, set_controls = self.camera, self.port.set_camera_controls
+        if camera is None or set_controls is None:
+            return
+        settings = camera.step(backdrop_median(frame))
+        if not camera.done:
+            set_controls(settings)
             self._wait_until_seq = seq + SETTLE_FRAMES
 
     # --- save, restore, logs ----------------------------------------------------------------------

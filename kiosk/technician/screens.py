@@ -4,13 +4,12 @@ Follows the booth UI's conventions (kiosk.booth.ui): screens only draw; :func:`b
 source of the touch targets, used to draw them and to hit-test a touch; text is bilingual with
 the booth's CJK font. The booth calls:
 
-* ``draw(surface, fonts, layout, model)`` every frame in the TECHNICIAN state (``model.technician``
-  is the booth);
+* ``mode_of(booth)`` when technician mode is entered: the mode lives on the booth
+  (``booth.technician_mode``), made on first entry and wired to the booth's devices through a
+  :class:`~kiosk.technician.mode.Port`; it starts at the PIN page every time it is entered;
+* ``draw(surface, fonts, layout, model)`` every frame in the TECHNICIAN state
+  (``model.technician`` is that mode; drawing only reads it, it never creates one);
 * ``handle(pygame_event, booth)`` for each input event in that state; True = leave.
-
-The mode itself lives on the booth (``booth.technician_mode``), made on first use and wired to the
-booth's devices through a :class:`~kiosk.technician.mode.Port`; it starts at the PIN page every
-time technician mode is entered.
 """
 
 from __future__ import annotations
@@ -20,15 +19,14 @@ from typing import Any
 
 import pygame
 
+from kiosk.booth.ui.fonts import Fonts
+from kiosk.booth.ui.keypad import keypad_buttons
+from kiosk.booth.ui.layout import Button, Layout, hit
+from kiosk.booth.ui.widgets import ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit, rgb_surface, text
 from kiosk.message import Message
 from kiosk.photo.checks.result import Status
 from kiosk.technician.camera_calibration import CameraSettings
 from kiosk.technician.mode import Port, TechnicianMode
-from kiosk.booth.ui.fonts import Fonts
-from kiosk.booth.ui.keypad import keypad_buttons
-from kiosk.booth.ui.layout import Button, Layout, hit
-from kiosk.booth.ui.widgets import (ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, button, fit,
-                              rgb_surface, text)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +102,7 @@ def port_of(booth) -> Port:
     set_controls = getattr(camera, "set_controls", None)
 
     def camera_controls(s: CameraSettings) -> None:
+        assert set_controls is not None         # offered only when the camera has it (below)
         set_controls(exposure_time_us=s.exposure_time_us, analogue_gain=s.analogue_gain,
                      colour_gains=s.colour_gains)
 
@@ -146,7 +145,7 @@ def handle(event, booth) -> bool:
             name = "digit:" + event.unicode
         else:
             name = KEYS.get(event.key)
-    return bool(name) and mode.press(name)
+    return name is not None and bool(name) and mode.press(name)
 
 
 # --- touch targets ------------------------------------------------------------------------------------
@@ -192,9 +191,9 @@ def buttons(mode: TechnicianMode, layout: Layout) -> list[Button]:
 # --- drawing -------------------------------------------------------------------------------------------
 
 def draw(surface: pygame.Surface, fonts: Fonts, layout: Layout, model) -> None:
-    """Draw the technician page for the booth in ``model.technician``."""
-    booth = model.technician
-    mode = mode_of(booth)
+    """Draw the page of the technician mode in ``model.technician`` (made by the booth's loop
+    on entering technician mode with :func:`mode_of`)."""
+    mode: TechnicianMode = model.technician
     lang = getattr(model, "lang", "zh")
     draw_mode(surface, fonts, layout, mode, lang, preview=getattr(model, "preview", None))
 
@@ -275,8 +274,9 @@ def _draw_backdrop(surface, fonts, layout, mode, area, lang, preview):
         return
     for res in mode.backdrop_results:
         ok = res.status is Status.PASS
-        y = text(surface, fonts, f"{'✓' if ok else '×'} {res.id}: {res.value}", (x, y), layout.small,
-                 GOOD if ok else BAD, width=w)
+        found = f" ({res.found})" if res.found else ""      # which standard colour it is
+        y = text(surface, fonts, f"{'✓' if ok else '×'} {res.id}: {res.value}{found}", (x, y),
+                 layout.small, GOOD if ok else BAD, width=w)
         if not ok:
             y = bilingual(surface, fonts, res.message, lang, (x, y), int(layout.small * 0.9), w, TEXT)
 

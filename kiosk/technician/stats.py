@@ -15,7 +15,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def record_session(state_dir: str | os.PathLike, *, outcome: str, duration_s: fl
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     if not isinstance(checks, Mapping):
-        checks = {r.id: getattr(r.status, "value", r.status) for r in checks}
+        results: Iterable[Any] = checks           # CheckResult objects
+        checks = {r.id: getattr(r.status, "value", r.status) for r in results}
     line = json.dumps({"t": round(when if when is not None else time.time(), 3), "outcome": outcome,
                        "duration_s": round(float(duration_s), 2), "retakes": int(retakes),
                        "checks": dict(checks)}, ensure_ascii=False)

@@ -14,10 +14,11 @@ import numpy as np
 
 out = {"machine": platform.machine(), "python": platform.python_version(), "prefix": sys.prefix}
 
-import kiosk  # noqa: E402
-import kiosk.config  # noqa: E402
-from kiosk.photo.analysis import Analyzer  # noqa: E402
 from PIL import Image  # noqa: E402
+
+import kiosk  # noqa: E402
+import kiosk.config  # noqa: E402,F401  (the config model imports: pydantic is installed)
+from kiosk.photo.analysis import Analyzer  # noqa: E402
 
 rgb = np.asarray(Image.open(sys.argv[1]).convert("RGB"))
 analyzer = Analyzer()

@@ -341,7 +341,7 @@ def test_pi_gen_stage_runs_the_same_install_script(tmp_path):
     assert fed.read_text().split() == ["/tmp/kiosk-src/image-build/install.sh", "--apt", "none",
                                        "--wheelhouse", "/tmp/kiosk-src/wheelhouse"]
     files = seen.read_text().splitlines()
-    for needed in ("./image-build/install.sh", "./image-build/kiosk.toml",
+    for needed in ("./image-build/install.sh", "./image-build/kiosk.toml", "./image-build/kiosk.example.toml",
                    "./image-build/stage-kiosk/00-kiosk/00-packages-nr",   # install.sh's apt list
                    "./systemd/kiosk.service", "./systemd/libexec/usb-mount",
                    "./requirements/runtime.txt",

@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 
 import cv2
 import numpy as np
 import pytest
 
-from kiosk.sim.scenes import compose_scene
+from kiosk.config import Config
 from kiosk.photo import standard
 from kiosk.photo.checks import run_checks
 from kiosk.photo.checks.common import delta_e_2000, srgb_to_lab
 from kiosk.photo.checks.result import Status
-from kiosk.config import Config
+from kiosk.sim.scenes import compose_scene
 from kiosk.technician import calibration, logs, power, stats
 from kiosk.technician.backdrop import all_passed, check_backdrop
-from kiosk.technician.camera_calibration import (CameraCalibrator, CameraSettings, backdrop_median,
-                                                 calibrate_camera, srgb_to_linear)
+from kiosk.technician.camera_calibration import (
+    CameraCalibrator,
+    CameraSettings,
+    backdrop_median,
+    calibrate_camera,
+    srgb_to_linear,
+)
 from kiosk.technician.focus import FocusAssist, sharpness
-from kiosk.technician.light_balance import (LightBalancer, balance_lights, card_halves, face_halves,
-                                            side_luminance)
+from kiosk.technician.light_balance import LightBalancer, balance_lights, card_halves, face_halves, side_luminance
 from kiosk.technician.pin import pin_matches
 
 

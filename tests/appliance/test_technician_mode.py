@@ -17,17 +17,16 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 import pytest  # noqa: E402
+from test_technician import empty_booth, panels  # noqa: E402
 
-from kiosk.sim.scenes import compose_scene  # noqa: E402
-from kiosk.config import Config  # noqa: E402
-from kiosk.technician import screens, stats  # noqa: E402
-from kiosk.technician.light_balance import face_halves, side_luminance  # noqa: E402
-from kiosk.technician.mode import PIN_ATTEMPTS, Port, TechnicianMode  # noqa: E402
 from kiosk.booth.ui.fonts import Fonts  # noqa: E402
 from kiosk.booth.ui.layout import make_layout  # noqa: E402
 from kiosk.booth.ui.widgets import BACKGROUND  # noqa: E402
-
-from test_technician import empty_booth, panels  # noqa: E402
+from kiosk.config import Config  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
+from kiosk.technician import screens, stats  # noqa: E402
+from kiosk.technician.light_balance import face_halves, side_luminance  # noqa: E402
+from kiosk.technician.mode import PIN_ATTEMPTS, Port, TechnicianMode  # noqa: E402
 
 
 @pytest.fixture
@@ -104,8 +103,8 @@ class Booth:
         return self.relight(self.levels[0] * self.eff, self.levels[1])
 
     def port(self, analyzer) -> Port:
-        return Port(set_light_levels=lambda l, r: setattr(self, "levels", (l, r)),
-                    set_light_gains=lambda l, r: setattr(self, "gains", (l, r)),
+        return Port(set_light_levels=lambda left, right: setattr(self, "levels", (left, right)),
+                    set_light_gains=lambda left, right: setattr(self, "gains", (left, right)),
                     analyze=analyzer.analyze)
 
 
@@ -255,3 +254,30 @@ def test_screens_handle_touch_and_keys(config, fonts):
         screens.handle(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=uni), booth)
     screens.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, unicode="\r"), booth)
     assert mode.page == "menu"
+
+
+def test_camera_page_asks_which_backdrop_hangs_there(config):
+    """Exposure and white balance aim at one reference colour: with the default backdrop
+    setting ("any") the technician is asked to name it first (white and grey differ only in
+    brightness, which is what this step sets)."""
+    seen = []
+    port = Port(set_camera_controls=seen.append)
+    assert config.booth.backdrop == "any"
+    mode = TechnicianMode(config, port)
+    unlock(mode)
+    mode.press("camera")
+    mode.press("start")
+    assert "[booth] backdrop" in mode.notice.en and mode.camera is None and seen == []
+    config.booth.backdrop = "grey"
+    mode.press("start")
+    assert mode.camera is not None and mode.camera.backdrop == "grey" and len(seen) == 1
+
+
+def test_backdrop_page_names_the_standard_colour_it_found(config):
+    mode = TechnicianMode(config)
+    unlock(mode)
+    mode.press("backdrop")
+    mode.press("run")
+    mode.on_frame(empty_booth("white"), 1)
+    colour = next(r for r in mode.backdrop_results if r.id == "background.color")
+    assert colour.status.value == "pass" and colour.found == "white"

@@ -85,6 +85,8 @@ def test_install_puts_everything_in_place(root):
         assert mode & stat.S_IXUSR
     toml = etc / "kiosk/kiosk.toml"
     assert oct(toml.stat().st_mode & 0o777) == "0o640"
+    example = etc / "kiosk/kiosk.example.toml"               # every setting, its range and meaning
+    assert oct(example.stat().st_mode & 0o777) == "0o644" and "[devices]" in example.read_text()
     assert not (etc / "systemd/system/getty.target.wants/getty@tty1.service").exists()
     assert (etc / "polkit-1/rules.d/50-kiosk.rules").is_file()
 

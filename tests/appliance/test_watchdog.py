@@ -22,13 +22,15 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pytest  # noqa: E402
 
 import hardware  # noqa: E402
-from kiosk.sim.scenes import compose_scene  # noqa: E402
 from hardware.service import ServiceManager  # noqa: E402
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display  # noqa: E402
+from kiosk.booth.directory import RosterDirectory  # noqa: E402
+from kiosk.booth.loop import Booth, EventQueue  # noqa: E402
+from kiosk.booth.main import open_display  # noqa: E402
 from kiosk.config import Config  # noqa: E402
-from kiosk.photo.identity import generate_key, load_key  # noqa: E402
 from kiosk.handoff.roster import parse_roster  # noqa: E402
 from kiosk.handoff.spool import Spool  # noqa: E402
+from kiosk.photo.identity import generate_key, load_key  # noqa: E402
+from kiosk.sim.scenes import compose_scene  # noqa: E402
 
 pytest.importorskip("systemd.daemon")
 

@@ -63,7 +63,7 @@ def test_the_technician_hold_time_in_the_readme_is_the_configs():
 
 def test_the_readmes_technician_section_names_what_exists():
     """Paths, commands and numbers the README gives the technician are the ones the code uses."""
-    from kiosk.booth.app import TECHNICIAN_HOLD_S
+    from kiosk.booth.inputs import TECHNICIAN_HOLD_S
     from kiosk.config import Config
     from kiosk.technician import calibration
     from kiosk.technician.mode import PIN_ATTEMPTS, PIN_LOCK_S
@@ -83,5 +83,6 @@ def test_the_readmes_technician_section_names_what_exists():
     assert f"top-left corner of the touchscreen for {TECHNICIAN_HOLD_S:g} s" in section
     assert (PIN_ATTEMPTS, PIN_LOCK_S) == (5, 60.0) and "five wrong PINs lock it for a minute" in section
     # the journal tags the troubleshooting points at are the ones the programs log under
-    assert "journalctl -t kiosk-usb" in section and "logger -t kiosk-usb" in (REPO / "systemd/libexec/usb-mount").read_text()
+    usb_mount = (REPO / "systemd/libexec/usb-mount").read_text()
+    assert "journalctl -t kiosk-usb" in section and "logger -t kiosk-usb" in usb_mount
     assert "journalctl -u kiosk" in section and "SyslogIdentifier=kiosk" in unit

@@ -6,8 +6,8 @@ import time
 
 import cv2
 
-from kiosk.sim.scenes import compose_scene
 from kiosk.photo.student import Student
+from kiosk.sim.scenes import compose_scene
 
 LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
 ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
@@ -32,8 +32,9 @@ def jpeg() -> bytes:
     return data.tobytes()
 
 
-def step_until(booth, cond, seconds: float = 10.0) -> bool:
-    """Run the booth's loop until ``cond()`` holds; False if it never does in time."""
+def step_until(booth, cond, seconds: float = 60.0) -> bool:
+    """Run the booth's loop until ``cond()`` holds; False if it never does within ``seconds``
+    (a cap against a hang, generous for a busy machine: a passing test returns at once)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         booth.step()

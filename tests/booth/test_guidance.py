@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.booth.guidance import (
+    CROP_HINT_ID,
+    HOLD_STILL,
+    Candidate,
+    Guide,
+    Hint,
+    HintFilter,
+    SteadyTimer,
+    most_important,
+    pick_best,
+    plan_margin,
+    rank,
+)
+from kiosk.config import SessionSettings
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import SessionSettings
-from kiosk.booth.guidance import (
-    CROP_HINT_ID, HOLD_STILL, Candidate, Guide, Hint, HintFilter, SteadyTimer, most_important,
-    pick_best, plan_margin, rank,
-)
 
 
 def fail(rule: str, en: str = "", severity: float = 1.0, advisory: bool = False) -> CheckResult:
@@ -132,6 +141,29 @@ def test_guide_shows_hold_still_and_becomes_ready_after_the_steady_pass():
     assert not views[3].ready                  # 0.8 s after the first passing frame (0.2 s)
     assert views[5].ready                      # 1.0 s
     assert views[-1].plan.box == (100, 50, 400, 450)
+
+
+def test_on_a_slow_machine_the_countdown_waits_until_hold_still_was_shown():
+    """Few analysed frames (one every 1.2 s): the steady pass is over by the second passing
+    frame, but "hold still" only shows on that frame, so the capture waits one more frame."""
+    g = Guide(SessionSettings(steady_pass_s=1.0, hint_hold_frames=2, hint_hold_s=0.3))
+    bad = [fail("pose.roll", "Straighten your head")]
+    good = [ok("pose.roll")]
+    g.update(bad, Plan(), 0.0)
+    first = g.update(good, Plan(), 1.2)
+    second = g.update(good, Plan(), 2.4)
+    third = g.update(good, Plan(), 3.6)
+    assert first.message.en == "Straighten your head" and not first.ready
+    assert second.message == HOLD_STILL and second.progress == 1.0 and not second.ready
+    assert third.message == HOLD_STILL and third.ready
+
+
+def test_a_reset_guide_starts_over():
+    g = Guide(SessionSettings(steady_pass_s=0.0, hint_hold_frames=1, hint_hold_s=0.0))
+    g.update([ok("pose.roll")], Plan(), 0.0)
+    assert g.update([ok("pose.roll")], Plan(), 0.1).ready
+    g.reset()
+    assert not g.update([ok("pose.roll")], Plan(), 0.2).ready    # a new visit: shown once first
 
 
 def test_one_lucky_passing_frame_does_not_flash_hold_still():

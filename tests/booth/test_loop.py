@@ -12,22 +12,23 @@ from dataclasses import dataclass, field
 
 import pygame
 import pytest
-
-import hardware
-from kiosk.sim.scenes import compose_scene
-from hardware.service import ServiceManager, WatchdogGate
-from hardware.usb import FakeUsbStick
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
-from kiosk.booth.jobs import MSG_KEPT
-from kiosk.photo.checks.result import Status
-from kiosk.config import Config
-from kiosk.handoff.export.stick import MSG_MISSING, MSG_READ_ONLY
-from kiosk.photo.identity import generate_key, load_key
-from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import SaveDone, State
-from kiosk.handoff.spool import Spool
 from booth_support import LI, ROSTER, jpeg, step_until
 
+import hardware
+from hardware.service import ServiceManager, WatchdogGate
+from hardware.usb import FakeUsbStick
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.jobs import MSG_KEPT
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
+from kiosk.booth.session import TECHNICIAN_REQUEST, SaveDone, State
+from kiosk.config import Config
+from kiosk.handoff.export.stick import MSG_MISSING, MSG_READ_ONLY
+from kiosk.handoff.roster import parse_roster
+from kiosk.handoff.spool import Spool
+from kiosk.photo.checks.result import Status
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.sim.scenes import compose_scene
 
 
 @dataclass
@@ -153,9 +154,25 @@ def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth)
     pins = booth.devices.pin_factory
     pins.pin(config.devices.confirm_button_pin).drive_low()
     pins.pin(config.devices.retake_button_pin).drive_low()
-    assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 5)
+    assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
     pins.pin(config.devices.confirm_button_pin).drive_high()
     pins.pin(config.devices.retake_button_pin).drive_high()
+
+
+def test_technician_mode_is_made_on_entry_and_drawing_only_reads_it(make_booth):
+    booth = make_booth()
+    before = list(booth.frame_listeners)
+    for _ in range(3):
+        booth.draw()                                   # drawing the attract screen makes nothing
+    assert booth.technician_mode is None and booth.frame_listeners == before
+    booth.post(TECHNICIAN_REQUEST)
+    assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
+    mode = booth.technician_mode
+    assert mode is not None and mode.page == "pin" and booth.model.technician is mode
+    listeners = list(booth.frame_listeners)
+    for _ in range(3):
+        booth.draw()
+    assert booth.technician_mode is mode and booth.frame_listeners == listeners
 
 
 # --- save and export: the stick's problems are messages, nothing is lost ----------------------------
@@ -177,7 +194,7 @@ def test_stick_missing_keeps_the_photo_and_exports_when_it_comes_back(make_booth
     assert len(booth.spool.pending()) == 1                  # kept in the booth
     stick.plug_in()
     booth.post("usb_inserted")
-    assert step_until(booth, lambda: not booth.spool.pending(), 10)
+    assert step_until(booth, lambda: not booth.spool.pending(), 60)
     assert list((tmp_path / "stick").rglob("110105200303151236.jpg"))
 
 
@@ -204,12 +221,12 @@ def test_a_hung_camera_shows_the_failsafe_screen_and_the_booth_recovers(make_boo
     config.devices.capture_timeout_s = 0.3
     config.session.failsafe_s = 1.0
     booth = make_booth(config=config, start=True)
-    assert step_until(booth, lambda: booth.feed.latest()[0] is not None, 5)
+    assert step_until(booth, lambda: booth.feed.latest()[0] is not None, 60)
     booth.devices.camera.fault = "hung"
-    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 10)
+    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 60)
     assert "camera" in booth.session.data.failure.en.lower()
     booth.devices.camera.fault = None
-    assert step_until(booth, lambda: booth.session.state is State.ATTRACT, 10)
+    assert step_until(booth, lambda: booth.session.state is State.ATTRACT, 60)
 
 
 def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
@@ -222,7 +239,7 @@ def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
     config.devices.capture_timeout_s = 0.3
     booth = make_booth(config=config, service=service, start=True)
     assert isinstance(booth.watchdog, WatchdogGate)
-    assert step_until(booth, lambda: sent.count("WATCHDOG=1") >= 3, 10)
+    assert step_until(booth, lambda: sent.count("WATCHDOG=1") >= 3, 60)
     assert "READY=1" in sent and sent.index("READY=1") < sent.index("WATCHDOG=1")
     booth.devices.camera.fault = "hung"
     time.sleep(0.6)                                          # (the test waits, not the loop)
@@ -241,5 +258,5 @@ def test_models_that_cannot_load_keep_the_failsafe_screen_up(make_booth):
         raise RuntimeError("model file missing")
 
     booth = make_booth(start=True, analyzer_factory=broken)
-    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 10)
+    assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 60)
     assert "analysis models" in booth.session.data.failure.en

@@ -11,15 +11,16 @@ import cv2
 import numpy as np
 import pygame
 import pytest
+from booth_support import SIZES
 
 from kiosk.booth.guidance import HOLD_STILL, Guide
 from kiosk.booth.session import SessionData, State
-from kiosk.booth.ui import gallery, icons, mirror, screens
+from kiosk.booth.ui import icons, mirror, screens
 from kiosk.booth.ui.layout import make_layout
 from kiosk.config import Config, SessionSettings
 from kiosk.photo import crop, standard
 from kiosk.photo.checks import pose
-from booth_support import SIZES
+from kiosk.sim import gallery
 
 PREVIEW = (640, 480)
 STILL = (1440, 1080)
@@ -269,9 +270,8 @@ def test_guidance_screenshots_show_each_state_from_real_scenes(tmp_path):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: "%dx%d" % s)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_longest_instruction_stays_clear_of_the_back_button(fonts, size, lang):
-    from kiosk.booth.ui import widgets
+    from kiosk.booth.ui import texts, widgets
     from kiosk.booth.ui.layout import bottom_buttons
-    from kiosk.booth.ui import texts
     from kiosk.photo.checks import lighting
 
     message = max((pose.TILT_TO_LEFT, lighting.UNEVEN), key=lambda m: len(m.en))

@@ -10,11 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from kiosk.booth.app import RosterDirectory, build_booth, cmd_run
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.main import build_booth, cmd_run
+from kiosk.booth.session import LookupFailed
 from kiosk.config import Config
 from kiosk.handoff.qr import MSG_TOO_LONG
 from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import LookupFailed
 from kiosk.technician.calibration import Calibration, save_calibration
 
 ROSTER = "学号,姓名,身份证号\n2026010727,李明,110105200303151236\n".encode()
@@ -53,7 +54,8 @@ def test_student_number_pattern_from_the_config():
 
 def test_build_booth_uses_the_configs_qr_formats(tmp_path):
     import hardware
-    from kiosk.booth.app import EventQueue, open_display
+    from kiosk.booth.loop import EventQueue
+    from kiosk.booth.main import open_display
     from kiosk.photo.identity import generate_key
 
     config = Config()
@@ -106,10 +108,10 @@ def test_kiosk_help_lists_every_command_and_run_needs_no_simulator():
     listed = [line.split()[0] for line in out.stdout.splitlines()
               if line.startswith("    ") and line.strip()]
     assert listed == ["check", "make", "verify", "keygen", "registrar", "simulate", "run"], out.stdout
-    # run comes from kiosk.booth.app itself: not a side effect of the simulator's register()
+    # run comes from kiosk.booth.main itself: not a side effect of the simulator's register()
     import kiosk.cli
     import kiosk.sim.simulator
-    assert "kiosk.booth.app" in kiosk.cli.COMMAND_MODULES
+    assert "kiosk.booth.main" in kiosk.cli.COMMAND_MODULES
     import argparse
     sub = argparse.ArgumentParser().add_subparsers()
     kiosk.sim.simulator.register(sub)

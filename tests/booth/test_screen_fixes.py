@@ -9,17 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 import pygame
 import pytest
+from booth_support import LI, SIZES, Directory
 
-from kiosk.message import Message
-from kiosk.photo.checks.result import Status
-from kiosk.config import SessionSettings
 from kiosk.booth.jobs import MSG_KEPT, msg_saved, shown_name
-from kiosk.booth.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
-                           StickExported)
+from kiosk.booth.session import CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State, StickExported
 from kiosk.booth.ui import screens, texts, widgets
 from kiosk.booth.ui.layout import make_layout
-from booth_support import Directory, LI, SIZES
-
+from kiosk.config import SessionSettings
+from kiosk.message import Message
+from kiosk.photo.checks.result import Status
 
 
 @dataclass

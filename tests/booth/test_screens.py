@@ -10,18 +10,18 @@ import numpy as np
 import pygame
 import pygame.freetype
 import pytest
+from booth_support import SIZES, Directory
 
-from kiosk.photo import standard
-from kiosk.message import Message
-from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import SessionSettings
 from kiosk.booth.guidance import GuidanceView
-from kiosk.booth.session import (CONFIRM, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State,
-                           TECHNICIAN_REQUEST)
-from kiosk.booth.ui import fonts as fontmod, overlay, screens, texts, widgets
+from kiosk.booth.session import CONFIRM, TECHNICIAN_REQUEST, CaptureDone, Digit, LiveUpdate, SaveDone, Session, State
+from kiosk.booth.ui import fonts as fontmod
+from kiosk.booth.ui import overlay, screens, texts, widgets
 from kiosk.booth.ui.fonts import FontMissing, find_cjk_font, has_glyphs
 from kiosk.booth.ui.layout import hit, make_layout
-from booth_support import Directory, SIZES
+from kiosk.config import SessionSettings
+from kiosk.message import Message
+from kiosk.photo import standard
+from kiosk.photo.checks.result import CheckResult, Status
 
 SRC = (640, 480)
 BOX = (350.0, 60.0, 350.0 + 270.0, 60.0 + 360.0)      # a 3:4 crop, right of centre (source px)
@@ -40,6 +40,7 @@ class Photo:
     verdict: Status = Status.WARN
     jpeg: bytes | None = None
     checks: tuple = (CheckResult("file.size", Status.WARN, message=Message("文件偏大", "File a little large")),)
+    student: object = None
 
 
 def grey_frame(value: int = 128) -> np.ndarray:
@@ -106,8 +107,9 @@ def test_the_installed_cjk_font_has_every_glyph_the_booth_needs():
 def all_messages() -> list[Message]:
     """Every fixed bilingual text the booth can show."""
     found = []
-    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.app", "kiosk.booth.jobs",
-                 "kiosk.booth.ui.keypad", "kiosk.booth.workers"):
+    for name in ("kiosk.booth.ui.texts", "kiosk.booth.session", "kiosk.booth.guidance", "kiosk.booth.loop",
+                 "kiosk.booth.main", "kiosk.booth.directory", "kiosk.booth.jobs", "kiosk.booth.ui.keypad",
+                 "kiosk.booth.workers"):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if isinstance(value, Message):
@@ -300,10 +302,10 @@ def test_with_a_real_face_the_eyes_sit_in_the_eye_band_and_the_face_in_the_crop(
     """A real photograph, analysed like a live preview frame: on screen (mirrored), the person's
     eye line falls inside the projected eye band and the face centre on the crop's centre line."""
     from hardware.camera import downscale
-    from kiosk.sim.scenes import compose_scene
+    from kiosk.booth.guidance import Guide
     from kiosk.photo.analysis import Analyzer
     from kiosk.photo.crop import plan_crop
-    from kiosk.booth.guidance import Guide
+    from kiosk.sim.scenes import compose_scene
 
     still = compose_scene("hopper", "blue", dx=0.08)
     frame = downscale(still, SRC)

@@ -6,13 +6,31 @@ from dataclasses import dataclass
 
 import pytest
 
-from kiosk.message import Message
-from kiosk.config import SessionSettings
 from kiosk.booth.session import (
-    BACK, CONFIRM, ERASE, LANGUAGE, TECHNICIAN_EXIT, TECHNICIAN_REQUEST, CaptureDone, CaptureFailed,
-    Digit, Failure, LiveUpdate, LookupFailed, QrScanned, SaveDone, SaveFailed, SavePhoto, Session,
-    State, TakeBurst, LIGHTS, ANALYSIS,
+    ANALYSIS,
+    BACK,
+    CONFIRM,
+    ERASE,
+    LANGUAGE,
+    LIGHTS,
+    TECHNICIAN_EXIT,
+    TECHNICIAN_REQUEST,
+    CaptureDone,
+    CaptureFailed,
+    Digit,
+    Failure,
+    LiveUpdate,
+    LookupFailed,
+    QrScanned,
+    SaveDone,
+    SaveFailed,
+    SavePhoto,
+    Session,
+    State,
+    TakeBurst,
 )
+from kiosk.config import SessionSettings
+from kiosk.message import Message
 from kiosk.photo.student import Student
 
 LI = Student(student_id="2026010727", id_number="110105200303151236", name="李明")
@@ -42,6 +60,8 @@ class View:          # the GuidanceView fields the session reads
 @dataclass
 class Photo:         # the PhotoResult fields the session reads
     ok: bool = True
+    checks: tuple = ()
+    student: object = None
 
 
 SETTINGS = SessionSettings(max_retakes=2, idle_timeout_s=30, guidance_timeout_s=90, countdown_s=3,

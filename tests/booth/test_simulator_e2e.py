@@ -49,7 +49,8 @@ def test_lights_and_buttons_went_through_mockfactory(outcome):
     i = len(levels) - 1 - levels[::-1].index(d.light_capture_level)
     assert levels[i + 1] == d.light_preview_level   # ... and back for the review
     assert levels[-1] == d.light_idle_level         # done: idle again
-    assert outcome.confirm_presses == 3         # "that's me", "I'm ready", "use this photo"
+    # "that's me", "I'm ready", ("I confirm" the points the camera could not decide), "use this photo"
+    assert outcome.confirm_presses == 3 + bool(outcome.confirmed)
 
 
 def test_every_screen_was_saved(outcome, tmp_path_factory):
@@ -61,9 +62,11 @@ def test_every_screen_was_saved(outcome, tmp_path_factory):
 
 
 def test_timings_are_recorded(outcome):
-    assert outcome.pass_to_usb_s is not None and 0 < outcome.pass_to_usb_s < 30
-    assert outcome.fps > 5
-    assert outcome.seconds < 120
+    # recorded, not judged: how fast is for bench/booth.py, a test must pass on a busy machine
+    settings = Config().session
+    assert outcome.pass_to_usb_s is not None
+    assert outcome.pass_to_usb_s >= settings.countdown_s      # the countdown is part of it
+    assert outcome.fps > 0 and outcome.seconds > 0
 
 
 def test_a_retake_replaces_the_photo(tmp_path):
@@ -74,3 +77,49 @@ def test_a_retake_replaces_the_photo(tmp_path):
     assert out.verdict in ("pass", "warn")
     photos = list((tmp_path / "usb").rglob("*.jpg"))
     assert photos == [out.path]
+
+
+def test_the_default_student_is_bareheaded_and_fails_no_rule(outcome):
+    """The simulator's student is a real person without a hat, jewellery or hair over the brows
+    and ears: no rule fails. What the camera could not decide (unknown) the student confirmed on
+    the review screen, and the manifest says so: never a silent pass."""
+    import json
+
+    from kiosk.photo.checks.result import CONFIRMABLE_IDS
+    from kiosk.sim.faces import labels
+    from kiosk.sim.simulator import BAREHEADED
+    label = labels()[BAREHEADED.face]
+    assert label["headwear"] == "none" and label["ears_visible"] == "both"
+    assert not label["earrings"] and not label["necklace"] and not label["hair_over_brows"]
+    assert outcome.captured_faces == [BAREHEADED.face]
+    [entry] = json.loads(next(outcome.path.parent.glob("manifest.json")).read_text("utf-8"))["photos"]
+    statuses = {c["id"]: c["status"] for c in entry["checks"]}
+    assert "fail" not in statuses.values() and "warn" not in statuses.values()
+    undecided = sorted({rule for rule, status in statuses.items() if status == "unknown"})
+    assert set(undecided) <= CONFIRMABLE_IDS
+    assert sorted(outcome.confirmed) == undecided == sorted(c["id"] for c in entry["confirmed"])
+    assert entry["verdict"] == ("warn" if undecided else "pass")
+    assert entry["backdrop"] == "blue"
+    if undecided:
+        assert any(n.endswith("_review_confirmed.png") for n in outcome.screenshots)
+
+
+def _headwear_is_advisory() -> bool:
+    from kiosk.photo.checks import ADVISORY_IDS
+    return "attire.headwear" in ADVISORY_IDS
+
+
+@pytest.mark.xfail(_headwear_is_advisory(), strict=True,
+                   reason="attire.headwear is not measured yet (advisory): the booth cannot see the cap")
+def test_the_student_in_a_cap_is_told_to_take_it_off_and_refused_until_she_does(tmp_path):
+    """Grace Hopper in her officer's cap: the live instruction is to take it off, no photo is
+    taken while it is on; once it is off (the scene shows the bareheaded student) the visit
+    ends with a photo of the bareheaded student."""
+    from kiosk.sim.simulator import BAREHEADED, IN_A_CAP
+    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", student="cap")
+    assert "attire.headwear" in out.hint_ids                  # told, live, to take it off
+    assert out.told_to_take_off_at is not None
+    assert IN_A_CAP.face not in out.captured_faces            # never captured in the cap
+    assert out.captured_faces == [BAREHEADED.face]
+    assert out.path is not None and out.verdict in ("pass", "warn")
+    assert out.states[-1] == "done"

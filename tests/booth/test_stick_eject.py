@@ -12,23 +12,35 @@ from types import SimpleNamespace
 import numpy as np
 import pygame
 import pytest
+from booth_support import LI, ROSTER, SIZES, Directory, jpeg, step_until
 
 import hardware
-from kiosk.sim.scenes import compose_scene
 from hardware.usb import FakeUsbStick
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
-from kiosk.photo.checks.result import Status
-from kiosk.config import Config, SessionSettings
-from kiosk.photo.identity import generate_key, load_key
+from kiosk.booth.directory import RosterDirectory
 from kiosk.booth.jobs import VisitJobs
-from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import (CONFIRM, EJECT, EJECT_TIMEOUT_S, STICK_OUTCOME_S, EjectStick, Session,
-                           State, StickEjected, StickStatus, TECHNICIAN_REQUEST)
-from kiosk.handoff.spool import Spool, record_for
-from kiosk.photo.student import Student
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
+from kiosk.booth.session import (
+    CONFIRM,
+    EJECT,
+    EJECT_TIMEOUT_S,
+    STICK_OUTCOME_S,
+    TECHNICIAN_REQUEST,
+    EjectStick,
+    Session,
+    State,
+    StickEjected,
+    StickStatus,
+)
 from kiosk.booth.ui import screens, texts, widgets
 from kiosk.booth.ui.layout import hit, make_layout
-from booth_support import Directory, LI, ROSTER, SIZES, jpeg, step_until
+from kiosk.config import Config, SessionSettings
+from kiosk.handoff.roster import parse_roster
+from kiosk.handoff.spool import Spool, record_for
+from kiosk.photo.checks.result import Status
+from kiosk.photo.identity import generate_key, load_key
+from kiosk.photo.student import Student
+from kiosk.sim.scenes import compose_scene
 
 WANG = Student(student_id="2026010728", id_number="11010519491231002X", name="王芳")
 

@@ -8,21 +8,32 @@ from dataclasses import dataclass, field
 
 import pygame
 import pytest
+from booth_support import LI, ROSTER, jpeg, step_until
 
 import hardware
-from kiosk.sim.scenes import compose_scene
-from kiosk.booth.app import Booth, EventQueue, RosterDirectory, open_display
+from kiosk.booth.directory import RosterDirectory
+from kiosk.booth.loop import Booth, EventQueue
+from kiosk.booth.main import open_display
+from kiosk.booth.session import (
+    BACK,
+    CONFIRM,
+    CaptureDone,
+    Digit,
+    Failure,
+    LiveUpdate,
+    SaveDone,
+    Session,
+    SessionEnded,
+    State,
+)
+from kiosk.config import Config, SessionSettings
+from kiosk.handoff.roster import parse_roster
+from kiosk.handoff.spool import Spool
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
-from kiosk.config import Config, SessionSettings
 from kiosk.photo.identity import generate_key, load_key
-from kiosk.handoff.roster import parse_roster
-from kiosk.booth.session import (
-    BACK, CONFIRM, CaptureDone, Digit, Failure, LiveUpdate, SaveDone, Session, SessionEnded, State,
-)
-from kiosk.handoff.spool import Spool
+from kiosk.sim.scenes import compose_scene
 from kiosk.technician.stats import log_path, summarize
-from booth_support import LI, ROSTER, jpeg, step_until
 
 CHECKS = [CheckResult("pose.yaw", Status.PASS), CheckResult("eyes.open", Status.WARN)]
 
@@ -138,7 +149,7 @@ def booth(tmp_path):
 def press(booth, k, unicode="", state=None):
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=unicode))
     if state is not None:
-        assert step_until(booth, lambda: booth.session.state is state, 5), booth.session.state
+        assert step_until(booth, lambda: booth.session.state is state, 60), booth.session.state
 
 
 def records(state_dir) -> list[dict]:
@@ -197,7 +208,7 @@ def test_done_screen_says_where_the_photo_is_once_a_stick_is_inserted(booth):
     assert not booth.session.data.saved.exported            # kept in the booth
     stick.plug_in()
     booth.post("usb_inserted")                                # what the USB watcher posts
-    assert step_until(booth, lambda: booth.session.data.saved.exported, 10)
+    assert step_until(booth, lambda: booth.session.data.saved.exported, 60)
     assert booth.session.state is State.DONE
     assert "1101**********1236" in booth.session.data.saved.message.en
     assert booth.spool.pending() == []

@@ -231,6 +231,21 @@ def test_the_verdict_is_said_once_when_the_last_phrase_has_ended(library):
     assert player.played == [("voice", library.clip(texts.FAILED, "zh").name)]   # no photo: failed
 
 
+def test_the_voice_never_says_meets_the_standard_while_a_rule_is_unknown(library):
+    """A usable photo with a point the camera could not decide: the booth asks the student to
+    confirm, aloud too (never 符合标准)."""
+    from kiosk.photo.checks.result import Status
+
+    class Photo:
+        ok, verdict = True, Status.UNKNOWN
+
+    voice, player = make_voice(library, gap_s=0.0, repeat_s=0.0)
+    data = SessionData(state=State.REVIEW, language="zh", photo=Photo())
+    for t in (0.0, 0.5, 5.0):
+        voice.follow(data, t)
+    assert player.played == [("voice", library.clip(texts.PLEASE_CONFIRM, "zh").name)]
+
+
 def test_mute_and_no_beeps_settings(library):
     voice, player = make_voice(library, mute=True)
     voice.follow(SessionData(state=State.GUIDANCE, live=view(crop.MOVE_LEFT)), 0.0)

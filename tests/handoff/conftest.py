@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from handoff_fixtures import make_student
 
 

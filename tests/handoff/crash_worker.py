@@ -57,6 +57,7 @@ def main() -> None:
     if len(sys.argv) > 6 and int(sys.argv[6]) > 0:
         arm_crash_point(int(sys.argv[6]))
     rng = random.Random(int(seed))
+    print("up", flush=True)        # imports done: the parent's random kill moment starts now
     people = json.loads((Path(photos) / "students.json").read_text("utf-8"))
     spool = Spool(state)
     spool.recover()

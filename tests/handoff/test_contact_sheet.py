@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from handoff_fixtures import make_student, photo_jpeg, record
 from PIL import Image
 
-from handoff_fixtures import make_student, photo_jpeg, record
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export.stick import ProbedStatus
 from kiosk.handoff.spool import Spool
@@ -56,6 +56,7 @@ def thumbnails_found(png: Path, page: Path) -> list[tuple[float, tuple[int, int]
     import base64
     import io
     import re
+
     import cv2
     screen = np.asarray(Image.open(png).convert("L"))
     found = []

@@ -7,7 +7,7 @@ an unfinished export), and no temporary file looks like a photo. Then the next r
 resumes, and at the end nothing the booth confirmed was lost and nothing is duplicated.
 
 ``KIOSK_CRASH_KILLS`` sets the number of kills (default 60; ``bench/crash.sh`` runs 500) and
-``KIOSK_CRASH_SECONDS`` the time allowed for them.
+``KIOSK_CRASH_SECONDS`` an optional cap on the time allowed for them (none by default).
 
 SIGKILL ends the process at any instruction but keeps the kernel's page cache, so this proves
 the ordering of writes, renames and marks (what a crash of the program can leave), not the
@@ -28,15 +28,17 @@ import time
 from pathlib import Path
 
 import pytest
-
 from handoff_fixtures import make_student, sealed_photo, verifies
+
 from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
 from kiosk.handoff.spool import Spool
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 KILLS = int(os.environ.get("KIOSK_CRASH_KILLS", "60"))
-TIME_BUDGET_S = float(os.environ.get("KIOSK_CRASH_SECONDS", "90"))
+# an optional cap for long runs (bench/crash.sh); none by default: a busy machine takes longer,
+# it does not test less
+TIME_BUDGET_S = float(os.environ.get("KIOSK_CRASH_SECONDS", "inf"))
 
 
 def read_journal(path: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -63,7 +65,7 @@ def check_invariants(state: Path, usb: Path, journal: Path, by_id: dict, *, fina
     tries, acks = read_journal(journal)
     items = {i.student.student_id: i for i in spool.items()}
     # 1. nothing confirmed is lost: the current photo is the last ack or a later try
-    for sid, acked in acks.items():
+    for sid in acks:
         assert sid in items, f"student {sid}: confirmed photo lost"
         assert items[sid].sha256 in tries[sid], f"student {sid}: older photo came back"
     # 2. every spool item is whole
@@ -120,17 +122,20 @@ def test_sigkill_during_spool_writes_and_exports(tmp_path):
         step = rng.randrange(1, 200) if kills % 2 else 0
         child = subprocess.Popen([sys.executable, str(WORKER), str(state), str(usb), str(photos),
                                   str(journal), str(rng.randrange(1 << 30)), str(step)],
-                                 stderr=subprocess.PIPE)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if step:
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
         else:
-            time.sleep(rng.uniform(0.3, 1.2))       # start-up is ~0.3 s; then adds and exports
+            # a random moment after start-up (imports), however long start-up took here
+            child.stdout.readline()
+            time.sleep(rng.uniform(0.0, 0.9))
             child.send_signal(signal.SIGKILL)
         if child.wait() != -signal.SIGKILL:
             pytest.fail("worker died by itself: " + child.stderr.read().decode()[-2000:])
+        child.stdout.close()
         child.stderr.close()
         kills += 1
         # where did the kill land? (half-built spool items, temporary files on the stick)

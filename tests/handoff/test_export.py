@@ -9,9 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from handoff_fixtures import make_student, photo_jpeg, record, sealed_photo, verifies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export.durable import sha256_bytes
 from kiosk.handoff.export.stick import MSG_FULL, MSG_MISSING, MSG_READ_ONLY, ProbedStatus
@@ -242,19 +243,6 @@ def test_probe_of_a_plain_folder(tmp_path):
     assert not probe(tmp_path / "absent").present
 
 
-def test_eject_flushes_and_uses_the_overridable_unmount(tmp_path):
-    from kiosk.handoff.export import stick
-    calls = []
-    assert stick.eject(str(tmp_path), unmount_fn=calls.append) == stick.MSG_EJECTED
-    assert calls == [str(tmp_path)]
-
-    def busy(_mp):
-        raise OSError(16, "target is busy")
-    assert stick.eject(str(tmp_path), unmount_fn=busy) == stick.MSG_EJECT_FAILED
-    # the real one on a folder that is not a mount point fails cleanly, without a traceback
-    assert stick.eject(str(tmp_path)) == stick.MSG_EJECT_FAILED
-
-
 names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
                 min_size=1, max_size=40)
 
@@ -275,7 +263,7 @@ def test_fuzz_names_never_escape_the_export_folder(tmp_path_factory, name, templ
     report = export_pending(spool, usb, booth_id=name, template=template,
                             status=ok_status(usb))
     # every file written lies inside usb/grad-photos/<one safe booth folder>/<date>/
-    for dirpath, dirs, files in os.walk(tmp):
+    for dirpath, _dirs, files in os.walk(tmp):
         for f in files:
             p = Path(dirpath, f).resolve()
             assert p.is_relative_to((tmp / "state").resolve()) or \
@@ -330,6 +318,7 @@ def test_fuzz_a_foreign_manifest_on_the_stick(tmp_path_factory, doc):
     """Whatever manifest.json a stick already holds, export and verify neither crash nor
     write outside the export folder."""
     from datetime import date
+
     from kiosk.handoff.registrar.verify import verify_export
     tmp = tmp_path_factory.mktemp("foreign")
     spool = Spool(tmp / "state")

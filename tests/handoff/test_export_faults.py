@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from handoff_fixtures import make_student, record, sealed_photo, verifies
+
+from hardware.usb import MountedUsbStick
 from kiosk.handoff.export import export_pending, probe, stick
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
 from kiosk.handoff.export.stick import MSG_FULL, MSG_READ_ONLY, MSG_REMOVED, ProbedStatus
@@ -84,7 +85,7 @@ def test_real_ext4_stick_export_then_safe_removal(tmp_path):
         report = export(spool, mnt)
         assert report.ok, report.message
         assert_complete(mnt, people)
-        assert stick.eject(str(mnt)) == stick.MSG_EJECTED         # real unmount
+        assert MountedUsbStick(mnt).eject() is True                # real unmount
         assert not os.path.ismount(mnt)
     assert spool.pending() == []
 
@@ -167,7 +168,7 @@ def loop_stick_again(tmp: Path):
 
 
 def test_with_the_hardware_layers_fake_stick(tmp_path):
-    usb = pytest.importorskip("hardware.usb")
+    import hardware.usb as usb
     spool, people = filled_spool(tmp_path, 5)
     fake = usb.FakeUsbStick(tmp_path / "fake", capacity_bytes=120_000)
     try:

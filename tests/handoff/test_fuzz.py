@@ -20,8 +20,8 @@ import random
 import string
 
 import pytest
-
 from handoff_fixtures import make_id_number
+
 from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.qr import QrPayloadError, parse_qr_payload
 from kiosk.handoff.roster import RosterError, parse_roster

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from handoff_fixtures import KEY, make_student, photo_jpeg, record, sealed_photo, verifies
 from PIL import Image
 
-from handoff_fixtures import KEY, make_student, photo_jpeg, record, sealed_photo, verifies
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes

@@ -6,9 +6,10 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from handoff_fixtures import make_id_number
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kiosk.handoff.qr import QrPayloadError, identify, parse_qr_payload
 from kiosk.handoff.roster import parse_roster
 
@@ -31,7 +32,7 @@ def test_url_query_percent_encoded():
 
 
 def test_key_value_pairs_with_newlines():
-    qr = parse_qr_payload(f"学号=2020000007\r\n姓名=李四\n班级=计科1班".encode())
+    qr = parse_qr_payload("学号=2020000007\r\n姓名=李四\n班级=计科1班".encode())
     assert (qr.format, qr.student_id, qr.name, qr.class_name) == \
         ("kv", "2020000007", "李四", "计科1班")
     assert not qr.complete

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from handoff_fixtures import KEY, make_student, record, sealed_photo
+
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export.durable import sha256_bytes
 from kiosk.handoff.export.stick import ProbedStatus
@@ -219,11 +219,11 @@ def test_cli_verify_and_merge(tmp_path, people, capsys):
 def test_verify_with_the_face_models_on_an_engine_photo(tmp_path):
     """The full verifier (face analysis included) on a photo the engine built from a booth
     scene composed from a real face."""
-    from kiosk.sim import scenes
-    from kiosk.photo.analysis import Analyzer
     from kiosk.config import Config
-    from kiosk.photo.engine import build_photo
     from kiosk.handoff.spool import record_for
+    from kiosk.photo.analysis import Analyzer
+    from kiosk.photo.engine import build_photo
+    from kiosk.sim import scenes
     config = Config()
     student = make_student(21, name="李华")
     analyzer = Analyzer()

@@ -7,6 +7,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from handoff_fixtures import KEY, make_student, record, sealed_photo
+
 from kiosk.handoff.export import export_pending
 from kiosk.handoff.export.stick import ProbedStatus
 from kiosk.handoff.registrar.pool import Progress

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from handoff_fixtures import make_id_number
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.handoff.roster import RosterError, load_roster, parse_roster
-from handoff_fixtures import make_id_number
 
 GOOD1 = make_id_number(seq=101)
 GOOD2 = make_id_number(seq=102)
@@ -145,7 +146,8 @@ cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=20)
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(cells, min_size=0, max_size=6), max_size=8))
 def test_fuzz_rows_under_a_good_header(rows):
-    import csv, io
+    import csv
+    import io
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["学号", "姓名", "身份证号"])

@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-
 from handoff_fixtures import photo_jpeg, record
+
 from kiosk.handoff.spool import Spool, SpoolError, record_for
 
 
@@ -121,7 +121,7 @@ def test_record_for_an_engine_result():
 
 def test_retake_saved_while_the_earlier_take_is_being_exported(tmp_path, students, monkeypatch):
     """Save runs on the booth's thread while an export runs on another: the retake wins."""
-    from kiosk.handoff.export import exporter, export_pending
+    from kiosk.handoff.export import export_pending, exporter
     from kiosk.handoff.export.stick import ProbedStatus
     spool = Spool(tmp_path / "state")
     s = students[0]

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
 
 import pytest
 from skimage import data
@@ -16,10 +15,16 @@ from hardware.fake_camera import FakeCamera
 from hardware.usb import FakeUsbStick
 from kiosk.config import DeviceSettings
 
+
+def replace(settings, **changes):
+    """A validated copy of a pydantic settings model with ``changes``."""
+    return type(settings).model_validate({**settings.model_dump(), **changes})
+
+
 FAST = replace(DeviceSettings(), usb_poll_s=0.05, technician_hold_s=0.3)
 
 
-def drain(q, *until, timeout=5.0):
+def drain(q, *until, timeout=60.0):
     """Events from the queue until all of ``until`` have arrived (or the time is up)."""
     got, end = [], time.monotonic() + timeout
     while not set(until) <= set(got) and time.monotonic() < end:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from hardware.lights import SysfsPwmChannel, gpio_lights, mock_lights, sysfs_lights
 from kiosk.config import DeviceSettings
+
+
+def replace(settings, **changes):
+    """A validated copy of a pydantic settings model with ``changes``."""
+    return type(settings).model_validate({**settings.model_dump(), **changes})
+
 
 
 @pytest.fixture

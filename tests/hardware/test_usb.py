@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from hardware import events
-from hardware.usb import FakeUsbStick, MountedUsbStick, UsbStatus, read_mounts
+from hardware.usb import FakeUsbStick, MountedUsbStick, UsbStatus, read_mounts, unmount
 
 
 def mounts_file(tmp_path, *lines):
@@ -72,6 +72,15 @@ def test_eject_flushes_and_unmounts(tmp_path):
     assert failing.eject() is False
 
 
+def test_unmount_falls_back_to_umount_and_fails_cleanly(tmp_path, caplog):
+    """Without systemd (a PC, a container) ``systemd-mount --umount`` fails: plain ``umount``
+    is tried next. On a folder that is not a mount point both fail, logged, no exception."""
+    calls = tmp_path / "calls"
+    assert unmount(str(tmp_path), ("sh", "-c", f'echo "$0" >> "{calls}"; exit 1')) is False
+    assert calls.read_text().split() == [str(tmp_path)]          # the configured command first
+    assert "with umount failed" in caplog.text                    # then umount, which said why
+
+
 class Recorder:
     def __init__(self):
         self.events = []
@@ -82,7 +91,7 @@ class Recorder:
             self.events.append(name)
             self.cond.notify_all()
 
-    def wait_count(self, n, timeout=3.0):
+    def wait_count(self, n, timeout=60.0):
         with self.cond:
             return self.cond.wait_for(lambda: len(self.events) >= n, timeout)
 

@@ -13,11 +13,10 @@ from PIL import Image
 from skimage import data
 
 from hardware.usb import FakeUsbStick, _can_mount
-
-export = pytest.importorskip("kiosk.handoff.export.exporter")
-from kiosk.handoff.export import stick as stick_messages  # noqa: E402
-from kiosk.handoff.spool import Spool  # noqa: E402
-from kiosk.photo.student import Student  # noqa: E402
+from kiosk.handoff.export import exporter as export
+from kiosk.handoff.export import stick as stick_messages
+from kiosk.handoff.spool import Spool
+from kiosk.photo.student import Student
 
 pytestmark = pytest.mark.skipif(not _can_mount(), reason="mounting a tmpfs needs root")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.sim.scenes import FACE_WIDTH_FRACTION, compose_scene
 from kiosk.photo.analysis import Analysis, head_pose
+from kiosk.sim.scenes import FACE_WIDTH_FRACTION, compose_scene
 
 
 @pytest.mark.parametrize("face", ["astronaut", "hopper"])

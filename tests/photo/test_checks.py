@@ -12,10 +12,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from kiosk.config import Config
 from kiosk.photo.analysis import face_geometry
 from kiosk.photo.checks import ADVISORY_IDS, ALL_RULE_IDS, LAYOUT_AND_BACKGROUND_IDS, run_checks
 from kiosk.photo.checks.result import Status
-from kiosk.config import Config
 
 GOOD = dict(face="hopper")          # Grace Hopper: lips closed, shoulders level, even light
 # ... but in an officer's cap. A bareheaded real person for whole-photo verdicts: Franck of the
@@ -198,16 +198,15 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     # The booth's live thread: tracking, Pose and the people count every few frames, the
     # blocking checks in the crop at the preview's resolution, the pixel rules held between
     # measurements. On a 640×480 preview of Grace Hopper it reaches the still's verdict.
-    from kiosk.sim.scenes import compose_scene
-    from kiosk.booth.workers import (LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks,
-                                     guide_frame, live_analyzer)
+    from kiosk.booth.workers import LIVE_PIXEL_EVERY, LIVE_POSE_EVERY, LiveChecks, guide_frame, live_analyzer
     from kiosk.photo.checks import LIVE_RULE_IDS
+    from kiosk.sim.scenes import compose_scene
     preview = compose_scene("hopper", "blue", size=(640, 480))
     n = max(LIVE_POSE_EVERY, LIVE_PIXEL_EVERY) + 1
     checks = LiveChecks()
     with live_analyzer() as tracker:
         runs = [guide_frame(tracker, preview, _config(), (1440, 1080), checks) for _ in range(n)]
-    for analysis, plan, results, stages in runs:
+    for _analysis, plan, results, stages in runs:
         assert plan.ok and [r.id for r in results] == list(LIVE_RULE_IDS)
         # everything passes but her officer's cap, which the live path catches too
         assert [r.id for r in _blocking(results)] == ["attire.headwear"], _blocking(results)

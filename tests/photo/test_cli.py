@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kiosk.sim.scenes import compose_scene
 from kiosk.photo.jpeg import COM, parse_jpeg, read_segments
+from kiosk.sim.scenes import compose_scene
 
 ID = "11010519491231002X"
 MAKE_ARGS = ["--student-id", "2020123456", "--id-number", ID, "--name", "张三"]
@@ -36,7 +36,7 @@ def json_lines(stdout: str) -> list[dict]:
 def assert_schema(obj: dict, *, extra_keys: set[str] = frozenset()) -> None:
     """The issue's schema: file, verdict, checks[{id, status, value, limit, message{zh,en}}]."""
     assert {"file", "verdict", "checks"} <= set(obj) <= {"file", "verdict", "checks"} | extra_keys
-    assert isinstance(obj["file"], str) and obj["verdict"] in {"pass", "warn", "fail"}
+    assert isinstance(obj["file"], str) and obj["verdict"] in STATUSES
     assert obj["checks"]
     for c in obj["checks"]:
         assert set(c) == {"id", "status", "value", "limit", "message"}
@@ -238,6 +238,7 @@ def test_bad_usage_and_unreadable_input_exit_2(work, tmp_path):
 
 def test_json_values_are_numbers_strings_or_null_whatever_a_check_measured():
     import numpy as np
+
     from kiosk.photo.checks.result import CheckResult, Status
     values = [np.float32(1.23456), np.int64(7), float("nan"), float("inf"), np.float64("nan"),
               np.bool_(True), 2.0004, "180×640", None]

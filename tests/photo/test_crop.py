@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 
 from kiosk.photo import standard
-from kiosk.photo.crop import (MOVE_CLOSER, MOVE_HIGHER, MOVE_LEFT, MOVE_LOWER, MOVE_RIGHT, NO_HEAD_TOP,
-                        STEP_BACK, apply_crop, plan_crop, project)
+from kiosk.photo.crop import (
+    MOVE_CLOSER,
+    MOVE_HIGHER,
+    MOVE_LEFT,
+    MOVE_LOWER,
+    MOVE_RIGHT,
+    NO_HEAD_TOP,
+    STEP_BACK,
+    apply_crop,
+    plan_crop,
+    project,
+)
 
 
 @pytest.mark.parametrize("kw", [dict(face="astronaut"), dict(face="hopper"),
@@ -75,8 +85,8 @@ def test_too_high_or_too_low_in_the_frame_says_which_way(scenes):
 def test_failing_layout_checks_all_give_the_crops_one_instruction(scenes, kw, move):
     """No contradictory advice: a face too big fails head top and eyes on opposite sides, but
     every failing layout check says what the crop planner diagnosed (also in kiosk check --json)."""
-    from kiosk.photo.checks import run_checks
     from kiosk.config import Config
+    from kiosk.photo.checks import run_checks
     _, a, plan = scenes(face="hopper", **kw)
     assert not plan.ok and plan.problem == move
     layout = [r for r in run_checks(a, Config(), crop=plan) if r.id.startswith("layout.")]

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kiosk.sim.scenes import compose_scene
-from kiosk.photo.checks.result import Status
 from kiosk.config import Config
+from kiosk.photo.checks.result import Status
 from kiosk.photo.crop import apply_crop, plan_crop
 from kiosk.photo.engine import PhotoRejected, build_photo, write_photo
 from kiosk.photo.jpeg import parse_jpeg
 from kiosk.photo.student import InvalidIdentity, Student
 from kiosk.photo.verify import verify_file
+from kiosk.sim.scenes import compose_scene
 
 STUDENT = Student("2020123456", "11010519491231002X", "张三")
 

@@ -12,9 +12,17 @@ import textwrap
 import pytest
 
 import kiosk.photo.identity as identity
-from kiosk.photo.identity import (IdentityError, IdentityScheme, KeyFileError, SealedIdentity,
-                            available_schemes, generate_key, load_key, load_scheme,
-                            scheme_for_comment)
+from kiosk.photo.identity import (
+    IdentityError,
+    IdentityScheme,
+    KeyFileError,
+    SealedIdentity,
+    available_schemes,
+    generate_key,
+    load_key,
+    load_scheme,
+    scheme_for_comment,
+)
 from kiosk.photo.identity.aesgcm import AesGcmScheme
 from kiosk.photo.student import Student
 

@@ -11,8 +11,18 @@ from PIL import Image
 from skimage import data as skdata
 
 from kiosk.photo import standard
-from kiosk.photo.jpeg import (COM, MAX_QUALITY, JpegError, digest_without_comments, encode_jpeg,
-                        encode_within, estimate_quality, insert_comment, parse_jpeg, read_segments)
+from kiosk.photo.jpeg import (
+    COM,
+    MAX_QUALITY,
+    JpegError,
+    digest_without_comments,
+    encode_jpeg,
+    encode_within,
+    estimate_quality,
+    insert_comment,
+    parse_jpeg,
+    read_segments,
+)
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +163,8 @@ def test_reader_refuses_a_truncated_file(portrait):
         parse_jpeg(data[: len(data) // 2])
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,11 +7,20 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kiosk.photo.student import (DEFAULT_STUDENT_ID_PATTERN, InvalidIdentity, Student, id_check_char,
-                           mask_id_number, render_filename, validate_id_number, validate_name,
-                           validate_student_id)
+from kiosk.photo.student import (
+    DEFAULT_STUDENT_ID_PATTERN,
+    InvalidIdentity,
+    Student,
+    id_check_char,
+    mask_id_number,
+    render_filename,
+    validate_id_number,
+    validate_name,
+    validate_student_id,
+)
 
 # The worked example of GB 11643-1999 and a few published specimen numbers.
 KNOWN_VALID = ["11010519491231002X", "110101199003074477"]

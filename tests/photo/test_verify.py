@@ -13,7 +13,7 @@ from skimage import data as skdata
 
 from kiosk.photo.checks.result import Status
 from kiosk.photo.engine import encode_and_seal
-from kiosk.photo.jpeg import comment_segment, insert_comment, parse_jpeg, read_segments, COM
+from kiosk.photo.jpeg import COM, comment_segment, insert_comment, parse_jpeg, read_segments
 from kiosk.photo.student import Student
 from kiosk.photo.verify import verify_bytes, verify_file
 
@@ -267,7 +267,8 @@ def test_old_capture_is_a_warning(picture, key):
     assert statuses(report)["file.recent"] == "warn"
 
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

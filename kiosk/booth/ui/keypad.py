@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pygame
 
-from kiosk.message import Message
 from kiosk.booth.ui.layout import Button, Layout
+from kiosk.message import Message
 
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0", "confirm")
 ERASE_LABEL = Message("← 删除", "← Delete")

@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 import pygame
 
-from kiosk.photo import standard
 from kiosk.booth.ui import overlay
+from kiosk.photo import standard
 
 Box = tuple[float, float, float, float]
 ASPECT = standard.FRAME_WIDTH / standard.FRAME_HEIGHT          # 3:4, portrait
@@ -81,12 +81,13 @@ class BoxEase:
         # a redraw at the same instant or after a pause is a new scene (a test, a screenshot,
         # a new visit): show the target at once
         if self.box is None or dt > self.stale_s or dt <= 0 or self.tau <= 0:
-            self.box = tuple(float(v) for v in target)
+            x0, y0, x1, y1 = (float(v) for v in target)
         else:
             a = 1.0 - math.exp(-dt / self.tau)
-            self.box = tuple(b + (t - b) * a for b, t in zip(self.box, target))
+            x0, y0, x1, y1 = (b + (t - b) * a for b, t in zip(self.box, target))
+        box = self.box = (x0, y0, x1, y1)
         self.at = now
-        return self.box
+        return box
 
 
 def portrait_rect(area: pygame.Rect) -> pygame.Rect:

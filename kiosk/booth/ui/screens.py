@@ -18,15 +18,16 @@ from typing import Any, Callable
 import numpy as np
 import pygame
 
-from kiosk.photo import standard
-from kiosk.message import Message
-from kiosk.photo.checks.result import Status
 from kiosk.booth.session import SessionData, State
 from kiosk.booth.ui import icons, mirror, overlay, texts, widgets
 from kiosk.booth.ui.fonts import Fonts
 from kiosk.booth.ui.keypad import keypad_buttons
 from kiosk.booth.ui.layout import Button, Layout, bottom_buttons, make_layout
-from kiosk.booth.ui.widgets import ACCENT, BAD, BACKGROUND, DIM, GOOD, TEXT, bilingual, text
+from kiosk.booth.ui.widgets import ACCENT, BACKGROUND, BAD, DIM, GOOD, TEXT, bilingual, text
+from kiosk.message import Message
+from kiosk.photo import standard
+from kiosk.photo.checks.confirm import confirmation_line
+from kiosk.photo.checks.result import Status
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ def buttons(model: ScreenModel, layout: Layout) -> list[Button]:
         specs = []
         if model.retakes_left:
             specs.append(("retake", texts.RETAKE, "normal"))
-        if model.can_accept:
+        if _pending(model):
+            specs.append(("confirm", texts.I_CONFIRM, "primary"))
+        elif model.can_accept:
             specs.append(("confirm", texts.ACCEPT, "primary"))
         out += bottom_buttons(layout, specs)
     elif state is State.DONE:
@@ -309,7 +312,10 @@ def _stick_text_height(fonts, message: Message, lang: str, size: int, width: int
 
 
 def _draw_stick(surface, fonts, layout: Layout, model: ScreenModel, row: StickRow) -> None:
-    message, color = stick_line(model)
+    line = stick_line(model)
+    if line is None:                  # (the row is drawn only when there is something to say)
+        return
+    message, color = line
     first, second = widgets.primary(message, model.lang)
     size, r = _stick_size(layout), row.text
     y = text(surface, fonts, first, (r.x, r.y), size, color, width=r.width)
@@ -370,7 +376,7 @@ def draw_identify(surface, fonts, layout, model):
 
 def draw_confirm(surface, fonts, layout, model):
     student = model.data.student
-    from kiosk.photo.student import mask_id_number   # one definition of what is shown
+    from kiosk.photo.student import mask_id_number  # one definition of what is shown
 
     p = layout.panel
     area = layout.preview
@@ -575,6 +581,14 @@ def _photo_array(model) -> np.ndarray | None:
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def _pending(model) -> list:
+    """REVIEW: the points the student still has to confirm (the session's data, as shown)."""
+    d = model.data
+    if not getattr(d.photo, "ok", False):
+        return []
+    return [c for c in d.to_confirm if c.id not in d.confirmed]
+
+
 def draw_review(surface, fonts, layout, model):
     photo = _photo_array(model)
     if photo is not None:
@@ -585,17 +599,33 @@ def draw_review(surface, fonts, layout, model):
     result = model.data.photo
     verdict = getattr(result, "verdict", None)
     verdict = getattr(verdict, "value", verdict)
+    asked = list(model.data.to_confirm) if getattr(result, "ok", False) else []
+    pending = _pending(model)
     if not getattr(result, "ok", False):
         title, color = texts.FAILED, BAD
+    elif pending:                          # never "meets the standard" while a rule is unknown
+        title, color = texts.PLEASE_CONFIRM, ACCENT
+    elif asked:
+        title, color = texts.CONFIRMED_LOOK, ACCENT
     elif verdict == Status.WARN.value:
         title, color = texts.WARNED, ACCENT
     else:
         title, color = texts.PASSED, GOOD
     y = _heading(surface, fonts, layout, model, texts.YOUR_PHOTO)
     y = bilingual(surface, fonts, title, model.lang, (p.x, y + layout.pad), layout.medium, p.width, color)
-    notes = [c for c in (getattr(result, "checks", None) or []) if getattr(c, "status", None)
-             not in (Status.PASS, "pass")]
     bottom = p.bottom - int(min(layout.width, layout.height) * 0.13) - layout.pad * 3
+    if asked:
+        # one line per point to confirm, ticked once confirmed; the other notes make room
+        y = bilingual(surface, fonts, texts.CANNOT_CHECK, model.lang, (p.x, y + layout.pad // 2),
+                      layout.small, p.width, DIM)
+        for c in asked:
+            line = confirmation_line(c)
+            done = c.id in model.data.confirmed
+            mark = "✓ " if done else "□ "
+            y = bilingual(surface, fonts, Message(mark + line.zh, mark + line.en), model.lang,
+                          (p.x, y + layout.pad // 2), layout.small, p.width, GOOD if done else TEXT)
+    notes = [c for c in (getattr(result, "checks", None) or []) if getattr(c, "status", None)
+             not in (Status.PASS, "pass") and c not in asked]
     for c in notes[:4]:
         if y > bottom - layout.small * 2:
             break

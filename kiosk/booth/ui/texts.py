@@ -44,6 +44,12 @@ NO_RETAKES_LEFT = Message("不能再重拍了", "No retakes left")
 PASSED = Message("符合标准", "Meets the standard")
 WARNED = Message("符合标准（有提示）", "Meets the standard (with notes)")
 FAILED = Message("不符合标准", "Does not meet the standard")
+# Review of a photo with points the camera could not check (kiosk.photo.checks.confirm): the
+# student confirms them; the photo is never "符合标准" then, and the registrar takes a look.
+PLEASE_CONFIRM = Message("请确认以下几点", "Please confirm these points")
+CANNOT_CHECK = Message("相机无法确认以下几点：", "The camera could not check these:")
+I_CONFIRM = Message("我确认", "I confirm")
+CONFIRMED_LOOK = Message("已确认，工作人员将人工复核", "Confirmed: staff will take a look")
 SAVING = Message("正在保存照片…", "Saving your photo…")
 DONE = Message("完成！", "Done!")
 OK = Message("好的", "OK")

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pygame
 
-from kiosk.message import Message
 from kiosk.booth.ui.fonts import Fonts
 from kiosk.booth.ui.layout import Button
+from kiosk.message import Message
 
 BACKGROUND = (18, 24, 38)
 TEXT = (245, 247, 250)

@@ -10,15 +10,16 @@ On the stick, one folder per booth and capture date::
 
 At start the booth calls ``Spool.recover()``; then :func:`export_to_stick` (or the lower-level
 :func:`export_pending`) after each accepted photo, at start and whenever a stick appears, and
-:func:`eject` when the operator asks to remove the stick.
+the hardware layer's ``UsbStick.eject()`` (hardware.usb) when the operator asks to remove the
+stick.
 """
 
-__all__ = ["ExportReport", "ExportedPhoto", "export_pending", "export_to_stick", "eject", "probe",
+__all__ = ["ExportReport", "ExportedPhoto", "export_pending", "export_to_stick", "probe",
            "problem_with"]
 
 _WHERE = {"ExportReport": "exporter", "ExportedPhoto": "exporter", "export_pending": "exporter",
           "export_to_stick": "exporter",
-          "eject": "stick", "probe": "stick", "problem_with": "stick"}
+          "probe": "stick", "problem_with": "stick"}
 
 
 def __getattr__(name: str):

@@ -3,8 +3,10 @@
 Everything is inside the one file: thumbnails as ``data:`` URIs, the styles inline, no script.
 A Content-Security-Policy forbids the page from loading anything at all, so a stick opened on an
 office computer never reaches out. Every text from a roster or a QR code is HTML-escaped.
-Photos with warnings are highlighted and their warnings listed in Chinese and English; ID-card
-numbers are shown masked (the full number is in the manifest files).
+Photos with warnings are highlighted and their warnings listed in Chinese and English; a photo
+with a rule the booth could not decide is marked "需人工复核 / Needs a look" with what the
+student confirmed and when; each card names the backdrop the booth found. ID-card numbers are
+shown masked (the full number is in the manifest files).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PIL import Image
 from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular
 from kiosk.handoff.export.manifest import Entry
 from kiosk.handoff.export.naming import inside
+from kiosk.photo import standard
 from kiosk.photo.decode import check_dimensions
 from kiosk.photo.student import mask_id_number
 
@@ -39,10 +42,10 @@ def thumbnail_data_uri(jpeg: bytes) -> str:
     """A small JPEG of the photo as a data: URI (uniform scale only, never cropped or flipped)."""
     with Image.open(io.BytesIO(jpeg)) as im:
         check_dimensions(*im.size)          # a hostile file's header: refused, never decoded
-        im = im.convert("RGB")
-        im.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
+        rgb = im.convert("RGB")
+        rgb.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        im.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
+        rgb.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
@@ -84,6 +87,11 @@ box-sizing:border-box;font-size:13px}
 .card img{display:block;width:150px;height:200px;margin:0 auto 6px;border:1px solid #ddd}
 .card.warn{border-color:#e08a00;background:#fff4dc}
 .card.fail{border-color:#c00;background:#ffe4e4}
+.look .badge{background:#e08a00}
+.card.look{border-color:#6a3fb5;background:#f1eaff}
+.look-badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;background:#6a3fb5;
+margin-left:4px;font-weight:bold}
+ul.c{margin:4px 0 0 16px;padding:0;color:#4b2a86}
 .name{font-size:17px;font-weight:bold}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;background:#2a8a2a}
 .warn .badge{background:#e08a00}
@@ -100,10 +108,11 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
     """The contact sheet for ``entries`` whose files are in ``folder``."""
     esc = html.escape
     n_warn = sum(1 for e in entries if e.verdict != "pass" or e.warnings)
+    n_look = sum(1 for e in entries if e.needs_look)
     cards = []
     for e in entries:
-        cls = "fail" if e.verdict == "fail" else ("warn" if e.verdict == "warn" or e.warnings
-                                                   else "pass")
+        cls = "fail" if e.verdict == "fail" else ("look" if e.needs_look else (
+            "warn" if e.verdict == "warn" or e.warnings else "pass"))
         uri = thumb_for(e, folder, thumbs)
         img = (f'<img src="{esc(uri)}" alt="{esc(e.name)}">' if uri
                else '<div class="noimg">无照片 missing</div>')
@@ -111,6 +120,16 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
             f'<li>{esc(str(c.get("id", "")))}: {esc(_msg(c, "zh"))} / {esc(_msg(c, "en"))}</li>'
             for c in e.warnings)
         hist = (f'<div class="hist">重拍 retakes: {len(e.history)}</div>' if e.history else "")
+        look = (' <span class="look-badge">需人工复核 Needs a look</span>' if e.needs_look else "")
+        confirmed = "".join(
+            f'<li>{esc(str(c.get("id", "")))}: '
+            f'{"例外 exception" if c.get("exception") else "学生已确认 confirmed by the student"}'
+            f' {esc(str(c.get("at", "")))}<br>“{esc(str(c.get("zh", "")))} / '
+            f'{esc(str(c.get("en", "")))}”</li>' for c in e.confirmed)
+        unconfirmed = [w for w in e.needs_look if "not confirmed" in w]
+        confirmed += "".join(f"<li>{esc(w)}</li>" for w in unconfirmed)
+        backdrop = (f'<div>背景 backdrop: {esc(standard.BACKGROUND_NAMES_ZH[e.backdrop])} '
+                    f'{esc(e.backdrop)}</div>' if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
         n_pass = sum(1 for c in e.checks if c.get("status") == "pass")
         summary = (f'<div class="sum">检查 checks: {len(e.checks)} 项，通过 passed {n_pass}'
                    f'，警告 warnings {len(e.warnings)}</div>' if e.checks else "")
@@ -121,9 +140,10 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
             f'<div>身份证号 {esc(_masked(e.id_number))}</div>'
             f'<div>{esc(e.college)} {esc(e.class_name)}</div>'
             f'<div>文件 {esc(e.file)}</div>'
-            f'<div>拍摄 {esc(e.captured_at)}</div>'
-            f'<div><span class="badge">{esc(STATUS_TEXT.get(e.verdict, e.verdict))}</span></div>'
-            + summary + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
+            f'<div>拍摄 {esc(e.captured_at)}</div>' + backdrop +
+            f'<div><span class="badge">{esc(STATUS_TEXT.get(e.verdict, e.verdict))}</span>{look}</div>'
+            + summary + (f'<ul class="c">{confirmed}</ul>' if confirmed else "")
+            + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
     page = (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -131,7 +151,7 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{esc(title)}</h1>"
         f'<div class="meta">{esc(subtitle)} · 共 {len(entries)} 张 photos · '
-        f"有警告 with warnings: {n_warn}</div>"
+        f"有警告 with warnings: {n_warn} · 需人工复核 needs a look: {n_look}</div>"
         f'<div class="grid">{"".join(cards)}</div></body></html>\n')
     return page.encode("utf-8")
 

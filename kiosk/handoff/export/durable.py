@@ -212,7 +212,7 @@ def remove_temp_files(folder: str | os.PathLike) -> int:
     """Delete leftover temporary files in ``folder`` (not recursive); returns how many."""
     count = 0
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.fspath(folder)))
     except OSError:
         return 0
     for entry in entries:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
-from kiosk.message import Message
-from kiosk.handoff.export import contact_sheet, manifest as mf, naming, stick
-from kiosk.handoff.export.durable import (read_uncached, real_dir, remove_temp_files,
-                                          sha256_bytes, write_atomic)
+from kiosk.handoff.export import contact_sheet, naming, stick
+from kiosk.handoff.export import manifest as mf
+from kiosk.handoff.export.durable import read_uncached, real_dir, remove_temp_files, sha256_bytes, write_atomic
 from kiosk.handoff.spool import Spool, SpoolError, SpoolItem
+from kiosk.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
         old = manifest.put(_entry(item, name, booth_id))
         if old is not None and old.file.lower() != name.lower():
             retired.append(old.file)
-    for item, data, name, second in retakes:
+    for item, data, _name, second in retakes:
         _copy(folder, second, data, item.sha256)
         thumbs[item.sha256] = contact_sheet.thumbnail_data_uri(data)
         manifest.put(_entry(item, second, booth_id))
@@ -203,7 +203,7 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
     _write_folder_files(folder, manifest, thumbs, booth_id, rel.name)
     if retakes:
         # 4. the retakes to their own names (staged now), then listed there
-        for item, data, name, second in retakes:
+        for item, data, name, _second in retakes:
             _copy(folder, name, data, item.sha256)
             manifest.entries[item.student.student_id].file = name
         manifest.staged = sorted({s for *_, s in retakes} | set(retired))
@@ -265,7 +265,9 @@ def _entry(item: SpoolItem, name: str, booth_id: str) -> mf.Entry:
                     college=getattr(s, "college", ""), class_name=getattr(s, "class_name", ""),
                     file=name, captured_at=item.captured_at, verdict=item.verdict,
                     sha256=item.sha256, size=item.size, booth_id=booth_id, item_id=item.id,
-                    checks=list(item.record.get("checks", [])), history=list(item.history))
+                    checks=list(item.record.get("checks", [])), history=list(item.history),
+                    backdrop=str(item.record.get("backdrop", "")),
+                    confirmed=list(item.record.get("confirmed", [])))
 
 
 def export_to_stick(spool: Spool, usb, config) -> ExportReport:

@@ -40,8 +40,13 @@ MANIFEST_CSV = "manifest.csv"
 INDEX_HTML = "index.html"
 
 CSV_HEADER = ["学号", "姓名", "身份证号", "学院", "班级", "文件名", "拍摄时间",
-              "检查结果", "警告项", "展台", "SHA-256"]
+              "检查结果", "警告项", "展台", "背景", "人工复核", "SHA-256"]
+#: The header before the backdrop and "needs a look" columns: such a CSV is still read.
+CSV_HEADER_V1 = ["学号", "姓名", "身份证号", "学院", "班级", "文件名", "拍摄时间",
+                 "检查结果", "警告项", "展台", "SHA-256"]
 VERDICT_ZH = {"pass": "合格 pass", "warn": "警告 warn", "fail": "不合格 fail"}
+#: The "人工复核" cell of a photo the registrar must look at (then the rule ids and why).
+NEEDS_LOOK = "需人工复核 needs a look"
 
 
 @dataclass
@@ -62,11 +67,31 @@ class Entry:
     item_id: str = ""
     checks: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    backdrop: str = ""            # the standard backdrop the checks found: blue|white|grey
+    # what the student confirmed on the review screen because the checks could not decide:
+    # [{"id": rule id, "at": ISO time, "zh": …, "en": …, "exception": …?}]
+    confirmed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
         """The check results that are not a clean pass (shown highlighted)."""
         return [c for c in self.checks if c.get("status") != "pass"]
+
+    @property
+    def needs_look(self) -> list[str]:
+        """Why the registrar must look at this photo (empty: no need): every rule the checks
+        could not decide, with the student's confirmation when there is one."""
+        reasons = []
+        by_id = {c.get("id"): c for c in self.confirmed}
+        undecided = [c.get("id") for c in self.checks if c.get("status") == "unknown"]
+        for rule in dict.fromkeys([*undecided, *by_id]):
+            c = by_id.get(rule)
+            if c is None:
+                reasons.append(f"{rule}: 未确认 not confirmed")
+            else:
+                what = "例外 exception" if c.get("exception") else "学生确认 confirmed by the student"
+                reasons.append(f"{rule}: {what} {c.get('at', '')}".rstrip())
+        return reasons
 
     def to_dict(self) -> dict[str, Any]:
         # shallow: json.dumps walks the lists itself (asdict's deep copy costs more than the
@@ -93,10 +118,12 @@ class Entry:
             kwargs[name] = value if isinstance(value, str) else default
         size = d.get("size", 0)
         kwargs["size"] = size if isinstance(size, int) and not isinstance(size, bool) else 0
-        for name in ("checks", "history"):
+        for name in ("checks", "history", "confirmed"):
             value = d.get(name, [])
             kwargs[name] = [v for v in value if isinstance(v, dict)] \
                 if isinstance(value, list) else []
+        backdrop = d.get("backdrop", "")
+        kwargs["backdrop"] = backdrop if backdrop in standard.BACKGROUND_COLORS else ""
         return cls(**kwargs)
 
 
@@ -172,10 +199,13 @@ class Manifest:
         writer.writerow(CSV_HEADER)
         for e in self.sorted_entries():
             warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
+            look = f"{NEEDS_LOOK}: " + "; ".join(e.needs_look) if e.needs_look else ""
+            backdrop = (f"{standard.BACKGROUND_NAMES_ZH[e.backdrop]} {e.backdrop}"
+                        if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
             writer.writerow([_as_text(e.student_id), e.name, _as_text(e.id_number),
                              e.college, e.class_name, e.file, e.captured_at,
                              VERDICT_ZH.get(e.verdict, e.verdict), warn_ids, e.booth_id,
-                             e.sha256])
+                             backdrop, look, e.sha256])
         return out.getvalue().encode("utf-8-sig")
 
 
@@ -299,16 +329,23 @@ def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> 
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(f"{path.name} unreadable too: {exc}")
         return
-    if not rows or rows[0] != CSV_HEADER:
+    if not rows or rows[0] not in (CSV_HEADER, CSV_HEADER_V1):
         problems.append(f"{path.name} has an unexpected header: not used")
         return
+    header = rows[0]
     verdicts = {text: verdict for verdict, text in VERDICT_ZH.items()}
     found = 0
     for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(CSV_HEADER):
+        if len(row) != len(header):
             continue
+        cells = dict(zip(header, (_from_cell(c) for c in row)))
         (sid, name, idn, college, class_name, file, captured_at, verdict, warn_ids, booth,
-         sha) = [_from_cell(c) for c in row]
+         sha) = (cells[h] for h in CSV_HEADER_V1)
+        backdrop = cells.get("背景", "").split(" ")[-1]
+        # "需人工复核 needs a look: rule: how; rule: how": the rules stay flagged
+        look = cells.get("人工复核", "").partition(": ")[2]
+        confirmed = [{"id": part.split(":")[0].strip()} for part in look.split("; ")
+                     if "confirmed" in part or "exception" in part]
         checks = [{"id": w, "status": "warn", "value": None, "limit": None,
                    "message": {"zh": "", "en": ""}} for w in warn_ids.split(";") if w]
         try:
@@ -316,7 +353,7 @@ def _entries_from_csv(folder: Path, manifest: Manifest, problems: list[str]) -> 
                 "student_id": sid, "name": name, "id_number": idn, "college": college,
                 "class_name": class_name, "file": file, "captured_at": captured_at,
                 "verdict": verdicts.get(verdict, verdict), "booth_id": booth, "sha256": sha,
-                "checks": checks})
+                "checks": checks, "backdrop": backdrop, "confirmed": confirmed})
         except ValueError as exc:
             problems.append(f"{path.name} line {line}: {exc}")
             continue

@@ -1,48 +1,45 @@
-"""What the exporter needs to know about a USB stick, and how to remove it safely.
+"""What the exporter needs to know about a USB stick: can it take photos now, and the
+bilingual message when it cannot.
 
-The hardware layer (``hardware.usb.UsbStick.status()``) reports a stick as an object with
-``present, mount_point, free_bytes, read_only, fs_type``. :func:`probe` builds the same kind of
-object for any folder from the kernel's mount table, so the exporter and its tests work on
-plain directories too. :func:`problem_with` turns a status into the bilingual message the screen
-shows, or ``None`` when the stick can take photos.
+The stick itself is the hardware layer's (the device boundary, and the only implementation of
+stick status and eject): ``hardware.usb.UsbStick.status()`` reports a `UsbStatus` with
+``present, mount_point, free_bytes, read_only, fs_type``, and :func:`probe`
+(``hardware.usb.probe``) builds the same for any folder from the kernel's mount table, so the
+exporter and its tests work on plain directories too. :func:`problem_with` turns a status into
+the bilingual message the screen shows, or ``None`` when the stick can take photos.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
-import os
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
+from hardware.usb import UsbStatus, probe
 from kiosk.message import Message
 
-log = logging.getLogger(__name__)
+__all__ = ["ACCEPTED_FS", "ProbedStatus", "StickStatus", "UsbStatus", "message_for_oserror",
+           "msg_bad_fs", "probe", "problem_with"]
 
 # File systems a registrar's stick may carry; names as the kernel's mount table spells them.
 ACCEPTED_FS = ("vfat", "msdos", "exfat", "ext4")
 
 
 class StickStatus(Protocol):
-    present: bool
-    mount_point: str | None
-    free_bytes: int
-    read_only: bool
-    fs_type: str | None
+    """The fields of a stick's status the exporter reads (hardware.usb.UsbStatus has them)."""
+    @property
+    def present(self) -> bool: ...
+    @property
+    def mount_point(self) -> str | None: ...
+    @property
+    def free_bytes(self) -> int: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def fs_type(self) -> str | None: ...
 
 
-@dataclass
-class ProbedStatus:
-    """A stick's status as read from the mount table (same fields as hardware.usb.UsbStatus)."""
-
-    present: bool
-    mount_point: str | None
-    free_bytes: int
-    read_only: bool
-    fs_type: str | None
+#: A status built by hand (tests, the crash worker): the hardware layer's own class.
+ProbedStatus = UsbStatus
 
 
 MSG_MISSING = Message("未检测到U盘，照片已安全保存在本机，插入U盘后将自动导出。",
@@ -103,84 +100,3 @@ def message_for_oserror(exc: OSError) -> Message:
     if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.ESTALE, errno.ENOTDIR):
         return MSG_REMOVED
     return MSG_IO
-
-
-def _mount_entry(path: Path) -> tuple[str, str, set[str]] | None:
-    """(mount point, fs type, options) of the mount holding ``path``, from /proc/self/mounts."""
-    try:
-        lines = Path("/proc/self/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best = None
-    target = str(path.resolve())
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        mp = parts[1].replace("\\040", " ")
-        if target == mp or target.startswith(mp.rstrip("/") + "/"):
-            if best is None or len(mp) >= len(best[0]):
-                best = (mp, parts[2], set(parts[3].split(",")))
-    return best
-
-
-def probe(path: str | os.PathLike) -> ProbedStatus:
-    """The status of whatever is mounted at ``path`` (a stick, or any folder in tests)."""
-    path = Path(path)
-    if not path.is_dir():
-        return ProbedStatus(False, None, 0, False, None)
-    entry = _mount_entry(path)
-    fs_type = entry[1] if entry else None
-    try:
-        st = os.statvfs(path)
-        free = st.f_bavail * st.f_frsize
-        read_only = bool(st.f_flag & os.ST_RDONLY)
-    except OSError:
-        return ProbedStatus(False, None, 0, False, fs_type)
-    if entry and "ro" in entry[2]:
-        read_only = True
-    return ProbedStatus(True, str(path), free, read_only, fs_type)
-
-
-# --- safe removal ---------------------------------------------------------------------------
-def default_unmount(mount_point: str) -> None:
-    """Unmount with ``systemd-mount --umount`` (also stops the automount unit), else ``umount``.
-
-    ``systemd-mount`` needs a running systemd; where that fails, plain ``umount`` is tried.
-    Raises ``OSError`` with the tool's message when the stick could not be unmounted (busy).
-    """
-    commands = [["umount", mount_point]]
-    if shutil.which("systemd-mount"):
-        commands.insert(0, ["systemd-mount", "--umount", mount_point])
-    error = "unmount failed"
-    for cmd in commands:
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.SubprocessError) as exc:
-            error = str(exc)
-            continue
-        if done.returncode == 0:
-            return
-        error = (done.stderr or done.stdout).strip() or error
-    raise OSError(errno.EBUSY, error)
-
-
-# The hardware layer may replace this (e.g. with a udisks call, or the fake stick's own eject).
-unmount: Callable[[str], None] = default_unmount
-
-MSG_EJECTED = Message("可以安全拔出U盘了。", "You can now remove the USB stick safely.")
-MSG_EJECT_FAILED = Message("U盘无法安全弹出（可能正在使用），请稍后再试。",
-                           "The USB stick could not be ejected (it may be busy); please try "
-                           "again in a moment.")
-
-
-def eject(mount_point: str, *, unmount_fn: Callable[[str], None] | None = None) -> Message:
-    """Flush everything to the stick and unmount it; returns the message for the screen."""
-    os.sync()
-    try:
-        (unmount_fn or unmount)(mount_point)
-    except (OSError, subprocess.SubprocessError) as exc:
-        log.error("could not unmount %s: %s", mount_point, exc)
-        return MSG_EJECT_FAILED
-    log.info("stick at %s flushed and unmounted", mount_point)
-    return MSG_EJECTED

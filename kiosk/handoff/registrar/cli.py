@@ -107,6 +107,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                   "name": r.name, "id_number": r.id_number, "file": r.file,
                                   "checksum_ok": r.checksum_ok, "identity_ok": r.identity_ok,
                                   "verdict": r.verdict, "status": r.status,
+                                  "backdrop": r.backdrop, "needs_look": r.needs_look,
                                   "problems": r.problems}, ensure_ascii=False))
             # problems of the folder itself (stray photos, a manifest.csv that disagrees) are
             # no student's row: stderr, so stdout stays one object per student
@@ -121,17 +122,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def print_folder(fc) -> None:
     print(f"\n{term(fc.folder)}  ({len(fc.rows)} 张 photos)")
-    header = ["学号", "姓名", "身份证号", "文件 file", "校验 sha", "身份 id", "检查 check", "结果"]
+    header = ["学号", "姓名", "身份证号", "文件 file", "校验 sha", "身份 id", "检查 check",
+              "背景 backdrop", "复核 look", "结果"]
     rows = [header]
     for r in fc.rows:
         rows.append([term(r.student_id), term(r.name), term(_masked(r.id_number)), term(r.file),
-                     _mark(r.checksum_ok), _mark(r.identity_ok), r.verdict, r.status.upper()])
+                     _mark(r.checksum_ok), _mark(r.identity_ok), r.verdict, r.backdrop or "-",
+                     "需人工复核" if r.needs_look else "-", r.status.upper()])
     widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(_pad(cell, w) for cell, w in zip(row, widths)).rstrip())
     for r in fc.rows:
         for p in r.problems:
             print(f"  ! {term(r.student_id)}: {term(p)}")
+        for why in r.needs_look:
+            print(f"  ? {term(r.student_id)}: 需人工复核 needs a look: {term(why)}")
     for p in fc.problems:
         print(f"  ! {term(p)}")
 
@@ -157,8 +162,7 @@ def _pad(text: str, width: int) -> str:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from kiosk.cli import load_cli_config, load_key_arg
-    from kiosk.cli import UsageError
+    from kiosk.cli import UsageError, load_cli_config, load_key_arg
     from kiosk.handoff.registrar.merge import CONFLICTS_CSV, MergeError, merge_exports
     missing = [p for p in args.exports if not Path(p).exists()]
     if missing:

@@ -29,11 +29,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from kiosk.message import Message
-from kiosk.handoff.export import contact_sheet, manifest as mf, naming
-from kiosk.handoff.export.durable import (MAX_PHOTO_BYTES, fsync_dir, read_regular,
-                                          read_uncached, sha256_bytes, write_atomic)
+from kiosk.handoff.export import contact_sheet, naming
+from kiosk.handoff.export import manifest as mf
+from kiosk.handoff.export.durable import (
+    MAX_PHOTO_BYTES,
+    fsync_dir,
+    read_regular,
+    read_uncached,
+    sha256_bytes,
+    write_atomic,
+)
 from kiosk.handoff.registrar.verify import find_export_folders, iter_checked
+from kiosk.message import Message
 from kiosk.photo.student import Student
 
 log = logging.getLogger(__name__)
@@ -249,7 +256,7 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
     for w in winners:
         if w.folder != source:
             source, (full, _) = w.folder, mf.load(w.folder)
-        entry = full.entries.get(w.entry.student_id)
+        entry = full.entries.get(w.entry.student_id) if full is not None else None
         if entry is None or entry.sha256 != w.entry.sha256:
             report.rejected.append((w.where, "changed while the batch was written"))
             continue

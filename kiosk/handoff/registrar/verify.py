@@ -14,7 +14,9 @@ For each export folder (one with a ``manifest.json``) and each student in it:
 
 Photos on the stick that no manifest names (except names an unfinished export announced as
 ``staged``), a ``manifest.csv`` that disagrees with ``manifest.json``, and duplicate entries
-are reported too. The photos are checked by every core (:mod:`kiosk.handoff.registrar.pool`).
+are reported too; so is every photo the manifest marks "需人工复核 / needs a look" (a rule the
+booth could not decide, confirmed by the student): a warning, with the reasons, for a person to
+check. The photos are checked by every core (:mod:`kiosk.handoff.registrar.pool`).
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from kiosk.handoff.export import manifest as mf
-from kiosk.handoff.export.durable import (MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular,
-                                          sha256_bytes)
+from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, MAX_PHOTO_BYTES, read_regular, sha256_bytes
 from kiosk.handoff.export.naming import UnsafeName, inside
 from kiosk.handoff.registrar.pool import Progress, run_tasks
 from kiosk.photo.student import Student, mask_id_number
@@ -59,6 +60,10 @@ class StudentRow:
     identity_ok: bool | None = None     # None: not checked (no key)
     verdict: str = "fail"               # the verifier's verdict on the file
     problems: list[str] = field(default_factory=list)
+    backdrop: str = ""                  # the standard backdrop the booth found (manifest)
+    # why a person must look at the photo: rules the booth could not decide, which the
+    # student confirmed (or did not) — never reported as a plain pass
+    needs_look: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -66,7 +71,7 @@ class StudentRow:
         if self.problems or not self.checksum_ok or self.identity_ok is False \
                 or self.verdict == "fail":
             return "fail"
-        if self.verdict == "warn" or self.identity_ok is None:
+        if self.verdict == "warn" or self.identity_ok is None or self.needs_look:
             return "warn"
         return "pass"
 
@@ -156,7 +161,8 @@ def check_entry(task: tuple[str, mf.Entry, bool], worker: dict[str, Any]) -> Che
     folder_s, entry, want_thumb = task
     folder = Path(folder_s)
     key, config, analyzer = worker.get("key"), worker.get("config"), worker.get("analyzer")
-    row = StudentRow(entry.student_id, entry.name, entry.id_number, entry.file)
+    row = StudentRow(entry.student_id, entry.name, entry.id_number, entry.file,
+                     backdrop=entry.backdrop, needs_look=entry.needs_look)
     checked = Checked(row)
     try:
         data = read_regular(inside(folder, entry.file), MAX_PHOTO_BYTES)
@@ -300,11 +306,13 @@ def _csv_disagreements(folder: Path, manifest: mf.Manifest) -> list[str]:
         rows = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [f"manifest.csv unreadable: {exc}"]
-    if not rows or rows[0] != [mf.spreadsheet_cell(h) for h in mf.CSV_HEADER]:
+    headers = ([mf.spreadsheet_cell(h) for h in mf.CSV_HEADER],
+               [mf.spreadsheet_cell(h) for h in mf.CSV_HEADER_V1])     # before 背景, 人工复核
+    if not rows or rows[0] not in headers:
         return ["manifest.csv has an unexpected header"]
     in_csv = {(mf._from_cell(r[0]), mf._from_cell(r[1]), mf._from_cell(r[2]),
                mf._from_cell(r[5]), mf._from_cell(r[-1]))
-              for r in rows[1:] if len(r) == len(mf.CSV_HEADER)}
+              for r in rows[1:] if len(r) == len(rows[0])}
     in_json = {(e.student_id, e.name, e.id_number, e.file, e.sha256)
                for e in manifest.entries.values()}
     if in_csv != in_json:

@@ -10,18 +10,26 @@ of the standard: they are the product's interface (JSON output, manifest, guidan
     results = run_checks(analysis, config, crop=plan, ids=LIVE_RULE_IDS, view_scale=0.5)
 
 Advisory rules (``expression.natural``, ``makeup``) warn and never block. A hard rule that
-cannot be measured is ``unknown``, which blocks like a fail.
+cannot be measured is ``unknown``, which blocks like a fail, except the rules the student can
+answer (``CONFIRMABLE_IDS``: headwear, hair, jewellery; the booth asks them to confirm, see
+:mod:`kiosk.photo.checks.confirm`).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-from kiosk.photo.checks import attire, background, eyes, glasses, image, layout, lighting, mouth, people, pose
-from kiosk.photo.checks.context import CheckContext
 from kiosk.message import Message
+from kiosk.photo.checks import attire, background, eyes, glasses, image, layout, lighting, mouth, people, pose
+from kiosk.photo.checks.confirm import apply_allowances
+from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.photo.analysis import Analysis
+    from kiosk.photo.crop import CropPlan
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +83,8 @@ def layout_and_background_ids() -> tuple[str, ...]:
 FAILED_TO_MEASURE = Message("无法测量此项", "This could not be measured")
 
 
-def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = None,
+def run_checks(analysis: Analysis, config: Config | None = None, *, crop: CropPlan | None = None,
+               ids: Iterable[str] | None = None,
                view_scale: float | None = None,
                context: CheckContext | None = None) -> list[CheckResult]:
     """Run the checks ``ids`` (default: all, in the standard's order) on one analysis.
@@ -102,4 +111,4 @@ def run_checks(analysis, config=None, *, crop=None, ids: Iterable[str] | None = 
             advisory = rule in ADVISORY_IDS
             results.append(CheckResult(rule, Status.WARN if advisory else Status.UNKNOWN, None, None,
                                        FAILED_TO_MEASURE, advisory=advisory, severity=1.0))
-    return results
+    return apply_allowances(results, config)

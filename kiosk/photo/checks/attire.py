@@ -13,9 +13,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.photo.measures import hair as hair_measure
 from kiosk.photo.measures import headwear as headwear_measure
@@ -23,7 +23,7 @@ from kiosk.photo.measures import jewelry as jewelry_measure
 
 CONTRAST = Message("衣服颜色与背景太接近：请换一件颜色不同的上衣", "Your clothes are too close to the backdrop colour: please wear a different colour")
 PATTERN = Message("衣服图案太花（条纹/格子）：请换一件素色上衣", "Your clothes have a busy pattern (stripes, checks): please wear plain clothes")
-HEADWEAR = Message("请摘下帽子或头饰（宗教或医疗原因除外，且不得遮挡面部）", "Please take off hats or head coverings (religious/medical ones allowed if the face is uncovered)")
+HEADWEAR = Message("请摘下帽子或头饰（因宗教或医疗原因不能摘下的，请联系工作人员）", "Please take off your hat or head covering (if you cannot for religious or medical reasons, please ask staff)")
 JEWELRY = Message("请摘下耳环、项链等饰品", "Please take off earrings, necklaces and other jewellery")
 HAIR = Message("头发不要遮住眉毛、眼睛和耳朵", "Keep your hair off your eyebrows, eyes and ears")
 MAKEUP = Message("请勿浓妆", "Please avoid heavy make-up")
@@ -75,17 +75,11 @@ def pattern(ctx: CheckContext) -> CheckResult:
     return judge_max("attire.pattern", value, ctx.t.pattern_max_energy, limit, PATTERN)
 
 
-def _unsure(rule: str, value, limit: str, message: Message) -> CheckResult:
-    """The measure cannot decide: ``unknown`` with what it measured; the student confirms.
-
-    Where the results know of rules a person can confirm (``CONFIRMABLE_IDS``), an unsure head
-    rule is a hard rule's unknown, which the booth asks about. Without that confirmation step
-    it would block every photo (jewellery is almost always unsure), so it is then reported
-    unknown but advisory: the photo is flagged, not refused."""
-    from kiosk.photo.checks import result
-    confirmable = rule in getattr(result, "CONFIRMABLE_IDS", ())
-    return CheckResult(rule, Status.UNKNOWN, value if not isinstance(value, float) else round(value, 3),
-                       limit, message, advisory=not confirmable, severity=0.5)
+def _unsure(rule: str, value: float | str, limit: str, message: Message) -> CheckResult:
+    """The measure cannot decide: ``unknown`` with what it measured. These rules are
+    ``CONFIRMABLE_IDS``: the booth asks the student to confirm, and flags the photo for a look."""
+    shown = round(value, 3) if isinstance(value, float) else value
+    return CheckResult(rule, Status.UNKNOWN, shown, limit, message, severity=0.5)
 
 
 def _head_unmeasurable(ctx: CheckContext) -> str | None:
@@ -112,6 +106,7 @@ def headwear(ctx: CheckContext) -> CheckResult:
         return unknown("attire.headwear", limit)
     if why:
         return _unsure("attire.headwear", why, limit, HEADWEAR)
+    assert ctx.head is not None              # _head_unmeasurable: there is a head
     m = headwear_measure.measure(ctx.head)
     if m.crown_px < t.headwear_min_crown_px:
         return _unsure("attire.headwear", "top of the head not in view", limit, HEADWEAR)
@@ -139,6 +134,7 @@ def jewelry(ctx: CheckContext) -> CheckResult:
         return unknown("attire.jewelry", limit)
     if why:
         return _unsure("attire.jewelry", why, limit, JEWELRY)
+    assert ctx.head is not None              # _head_unmeasurable: there is a head
     m = jewelry_measure.measure(ctx.head)
     value = f"earring {m.earring_px} px, chain {m.necklace_px} px"
     if m.earring_px >= t.earring_fail_px or m.necklace_px >= t.necklace_fail_px:
@@ -157,6 +153,7 @@ def hair(ctx: CheckContext) -> CheckResult:
         return unknown("occlusion.hair", limit, HAIR)
     if why:
         return _unsure("occlusion.hair", why, limit, HAIR)
+    assert ctx.head is not None              # _head_unmeasurable: there is a head
     m = hair_measure.measure(ctx.head)
     value = (f"brow skin {m.brow_skin:.2f}; ear skin {m.ears[0].skin:.2f}/{m.ears[1].skin:.2f}, "
              f"covered {m.ears[0].hair:.2f}/{m.ears[1].hair:.2f}")
@@ -182,7 +179,9 @@ def makeup(ctx: CheckContext) -> CheckResult:
     skin = lab[ctx.face_skin]
     if lip.shape[0] < 10 or skin.shape[0] < 50:
         return unknown("makeup", limit, MAKEUP, advisory=True)
-    chroma = lambda px: float(np.median(np.hypot(px[:, 1], px[:, 2])))  # noqa: E731
+    def chroma(px: np.ndarray) -> float:
+        return float(np.median(np.hypot(px[:, 1], px[:, 2])))
+
     value = chroma(lip) / max(chroma(skin), 1.0)
     return judge_max("makeup", value, ctx.t.lip_chroma_max_ratio, limit, MAKEUP, advisory=True)
 

@@ -1,46 +1,49 @@
-"""background.*: the backdrop's colour (CIEDE2000 against the installed reference), evenness,
+"""background.*: the backdrop's colour (the nearest allowed standard colour), evenness,
 shadows next to the person and foreign objects.
 
-Colour differences are CIEDE2000 (ΔE00) in CIELAB under D65, computed from the view's median
-backdrop colour. The booth knows which backdrop is installed (``config.booth.backdrop``).
+The raw values come from :mod:`kiosk.photo.measures.background`; this module only decides,
+against the thresholds. Technician mode's empty-booth check (kiosk.technician.backdrop) calls
+the same decisions on the same measures, so "backdrop OK" there and the verdict here agree.
+
+``background.color`` accepts any of the standard's three colours unless the booth's config
+(``booth.backdrop``) or ``--backdrop`` names the installed one: the backdrop is judged against
+the nearest allowed reference, and the result names it (``found``, and the limit's text).
 """
 
 from __future__ import annotations
 
-import cv2
+from dataclasses import replace
+
 import numpy as np
 
-from kiosk.photo import standard
-from kiosk.photo.checks.common import ASK_STAFF_BACKDROP, delta_e_2000, judge_max, srgb_to_lab, unknown
-from kiosk.photo.checks.context import CheckContext, channel_median
 from kiosk.message import Message
-from kiosk.photo.checks.result import CheckResult
+from kiosk.photo import standard
+from kiosk.photo.checks.common import ASK_STAFF_BACKDROP, judge_max, unknown
+from kiosk.photo.checks.context import CheckContext
+from kiosk.photo.checks.result import CheckResult, Status
+from kiosk.photo.checks.thresholds import Thresholds
+from kiosk.photo.measures import background as measure
 
 NO_BACKDROP = Message("看不到背景：请后退一点", "The backdrop is not visible: please step back a little")
 UNEVEN = Message(ASK_STAFF_BACKDROP + "（背景不均匀）", "The backdrop is unevenly lit: please ask staff to check it")
 SHADOW = Message("背景上有影子：请离背景远一点或联系工作人员", "A shadow falls on the backdrop: step away from it a little, or ask staff")
+NOT_STANDARD = Message("背景颜色不是标准的浅蓝色、白色或浅灰色：请联系工作人员",
+                       "The backdrop is not the standard light blue, white or light grey: please ask staff")
 CLUTTER = Message("背景中有其他物体或人：请移开", "Something else is in the background: please remove it")
-
-
-def reference_lab(ctx: CheckContext) -> np.ndarray:
-    name = ctx.backdrop if ctx.backdrop in standard.BACKGROUND_COLORS else "blue"
-    return srgb_to_lab(standard.BACKGROUND_COLORS[name])
 
 
 def backdrop_median(ctx: CheckContext) -> np.ndarray | None:
     """Median CIELAB colour of the surely-backdrop pixels (None if too few); once per context."""
-    return None if ctx.backdrop_count < 100 else ctx.backdrop_lab_median
+    return None if ctx.backdrop_count < measure.MIN_PIXELS else ctx.backdrop_lab_median
 
 
-def color(ctx: CheckContext) -> CheckResult:
-    name = ctx.backdrop if ctx.backdrop in standard.BACKGROUND_COLORS else "blue"
-    limit = f"ΔE00 to {name} {standard.BACKGROUND_COLORS[name]} ≤ {ctx.t.background_max_delta_e:g}"
+def reference_for(ctx: CheckContext) -> str | None:
+    """The allowed standard colour this photo's backdrop is judged against (None: no backdrop)."""
     med = backdrop_median(ctx)
     if med is None:
-        return unknown("background.color", limit, NO_BACKDROP)
-    value = float(delta_e_2000(med, reference_lab(ctx)))
-    return judge_max("background.color", value, ctx.t.background_max_delta_e, limit,
-                     wrong_color(name))
+        return None
+    return measure.nearest_reference(measure.reference_distances(med),
+                                     measure.allowed_backdrops(ctx.backdrop))
 
 
 def wrong_color(name: str) -> Message:
@@ -49,51 +52,58 @@ def wrong_color(name: str) -> Message:
                    f"The backdrop is not the standard {name}: please ask staff")
 
 
+# --- decisions, shared with technician mode ---------------------------------------------------
+
+def color_limit(allowed: tuple[str, ...], t: Thresholds, name: str | None = None) -> str:
+    which = (f"{measure.describe(name)}, the nearest of {'|'.join(allowed)}" if name and len(allowed) > 1
+             else measure.describe(name or allowed[0]))
+    return f"ΔE00 to {which} ≤ {t.background_max_delta_e:g}"
+
+
+def decide_color(median: np.ndarray | None, allowed: tuple[str, ...], t: Thresholds,
+                 unseen: Message = NO_BACKDROP, wrong: Message | None = None) -> CheckResult:
+    """``background.color`` from the backdrop's median: ΔE00 to the nearest allowed reference.
+    ``wrong``: the message for a wrong colour (default: the student's "please ask staff")."""
+    if median is None:
+        return unknown("background.color", color_limit(allowed, t), unseen)
+    distances = measure.reference_distances(median)
+    name = measure.nearest_reference(distances, allowed)
+    msg = wrong or (NOT_STANDARD if len(allowed) > 1 else wrong_color(name))
+    result = judge_max("background.color", distances[name], t.background_max_delta_e,
+                       color_limit(allowed, t, name), msg)
+    # which backdrop was found is recorded (manifest, contact sheet) only when it is one
+    return result if result.status is Status.FAIL else replace(result, found=name)
+
+
+def decide_uniform(spread: float | None, t: Thresholds, message: Message = UNEVEN,
+                   unseen: Message = NO_BACKDROP) -> CheckResult:
+    limit = f"ΔE00 between backdrop areas ≤ {t.uniform_max_delta_e:g}"
+    if spread is None:
+        return unknown("background.uniform", limit, unseen)
+    return judge_max("background.uniform", spread, t.uniform_max_delta_e, limit, message)
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+def color(ctx: CheckContext) -> CheckResult:
+    return decide_color(backdrop_median(ctx), measure.allowed_backdrops(ctx.backdrop), ctx.t)
+
+
 def uniform(ctx: CheckContext) -> CheckResult:
-    limit = f"ΔE00 between backdrop areas ≤ {ctx.t.uniform_max_delta_e:g}"
-    bgmask = ctx.backdrop_pixels
     med = backdrop_median(ctx)
-    if med is None:
-        return unknown("background.uniform", limit, NO_BACKDROP)
-    h, w = bgmask.shape
-    cells = []
-    for i in range(4):
-        for j in range(4):
-            sl = (slice(i * h // 4, (i + 1) * h // 4), slice(j * w // 4, (j + 1) * w // 4))
-            m = bgmask[sl]
-            if m.sum() >= 0.15 * m.size:
-                cells.append(channel_median(ctx.lab[sl], m))
-    if len(cells) < 2:
-        return unknown("background.uniform", limit, NO_BACKDROP)
-    value = float(np.max(delta_e_2000(np.array(cells), med)))
-    return judge_max("background.uniform", value, ctx.t.uniform_max_delta_e, limit, UNEVEN)
+    spread = None if med is None else measure.grid_spread(ctx.lab, ctx.backdrop_pixels, med)
+    return decide_uniform(spread, ctx.t)
 
 
 def shadow(ctx: CheckContext) -> CheckResult:
-    """L* drop of the backdrop right next to the outline compared with further out, worse side."""
     limit = f"L* drop next to the outline ≤ {ctx.t.shadow_max_drop:g}"
     if ctx.face is None:
         return unknown("background.shadow", limit)
-    fw = max(ctx.face_width, 40.0)
-    d = ctx.distance_to_person
-    near_band = (d > 0.04 * fw) & (d <= 0.22 * fw)
-    far_band = (d > 0.22 * fw) & (d <= 0.55 * fw)
-    L = ctx.lightness
-    cols = np.arange(L.shape[1])[None, :]
-    rows = np.arange(L.shape[0])[:, None]
-    cx = ctx.lm[[234, 454], 0].mean()
-    # above the shoulders only: below them the frame edge cuts the bands
-    above = rows < ctx.lm[152, 1] + 0.6 * fw
-    drops = []
-    for side in (cols < cx, cols >= cx):
-        n = near_band & side & above
-        f = far_band & side & above
-        if n.sum() < 30 or f.sum() < 30:
-            continue
-        drops.append(float(np.median(L[f]) - np.percentile(L[n], 25)))
-    if not drops:
+    drop = measure.outline_shadow_drop(ctx.lightness, ctx.distance_to_person, ctx.face_width,
+                                       float(ctx.lm[[234, 454], 0].mean()), float(ctx.lm[152, 1]))
+    if drop is None:
         return unknown("background.shadow", limit, NO_BACKDROP)
-    return judge_max("background.shadow", max(drops), ctx.t.shadow_max_drop, limit, SHADOW)
+    return judge_max("background.shadow", drop, ctx.t.shadow_max_drop, limit, SHADOW)
 
 
 def clutter(ctx: CheckContext) -> CheckResult:
@@ -101,14 +111,7 @@ def clutter(ctx: CheckContext) -> CheckResult:
     med = backdrop_median(ctx)
     if med is None:
         return unknown("background.clutter", limit, NO_BACKDROP)
-    bgmask = ctx.backdrop_pixels
-    step = 2          # every second pixel each way: ample for blobs of ≥ 0.1 % of the frame
-    bg = bgmask[::step, ::step]
-    # the colour difference only where it counts (the backdrop), not on the person
-    foreign = np.zeros(bg.shape, np.uint8)
-    foreign[bg] = delta_e_2000(ctx.lab[::step, ::step][bg], med) > ctx.t.clutter_delta_e
-    foreign = cv2.morphologyEx(foreign, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    value = float(foreign.sum()) / max(int(bg.sum()), 1)
+    value = measure.clutter_fraction(ctx.lab, ctx.backdrop_pixels, med, ctx.t.clutter_delta_e)
     return judge_max("background.clutter", value, ctx.t.clutter_max_fraction, limit, CLUTTER)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult, Status
@@ -13,12 +16,12 @@ ASK_STAFF_BACKDROP = "请联系工作人员检查背景"
 ASK_STAFF_LIGHT = "请联系工作人员检查灯光"
 
 
-def passed(rule: str, value, limit: str, *, advisory: bool = False,
+def passed(rule: str, value: Any, limit: str, *, advisory: bool = False,
            message: Message = OK) -> CheckResult:
     return CheckResult(rule, Status.PASS, _num(value), limit, message, advisory=advisory)
 
 
-def failed(rule: str, value, limit: str, message: Message, severity: float, *,
+def failed(rule: str, value: Any, limit: str, message: Message, severity: float, *,
            advisory: bool = False) -> CheckResult:
     """A fail, or a warn for an advisory rule (advisory rules never block the photo)."""
     status = Status.WARN if advisory else Status.FAIL
@@ -49,7 +52,7 @@ def judge_min(rule: str, value: float, limit_value: float, limit: str, message: 
                   advisory=advisory)
 
 
-def _num(value):
+def _num(value: Any) -> Any:
     if isinstance(value, (np.floating, np.integer)):
         value = value.item()
     if isinstance(value, float):
@@ -57,7 +60,7 @@ def _num(value):
     return value
 
 
-def srgb_to_lab(rgb) -> np.ndarray:
+def srgb_to_lab(rgb: ArrayLike) -> np.ndarray:
     """sRGB (0–255, any shape …×3) to CIE L*a*b* under D65 (L 0–100)."""
     c = np.asarray(rgb, np.float64) / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -70,12 +73,12 @@ def srgb_to_lab(rgb) -> np.ndarray:
                      200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def delta_e_2000(lab1, lab2) -> np.ndarray:
+def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike) -> np.ndarray:
     """CIEDE2000 colour difference (Sharma, Wu, Dalal 2005), broadcasting over …×3 arrays."""
-    lab1 = np.asarray(lab1, np.float64)
-    lab2 = np.asarray(lab2, np.float64)
-    L1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
-    L2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
+    c1_lab = np.asarray(lab1, np.float64)
+    c2_lab = np.asarray(lab2, np.float64)
+    L1, a1, b1 = c1_lab[..., 0], c1_lab[..., 1], c1_lab[..., 2]
+    L2, a2, b2 = c2_lab[..., 0], c2_lab[..., 1], c2_lab[..., 2]
     c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
     cm = (c1 + c2) / 2
     g = 0.5 * (1 - np.sqrt(cm ** 7 / (cm ** 7 + 25.0 ** 7)))
@@ -103,4 +106,5 @@ def delta_e_2000(lab1, lab2) -> np.ndarray:
     sc = 1 + 0.045 * cpm
     sh = 1 + 0.015 * cpm * t
     rt = -np.sin(np.radians(2 * d_theta)) * rc
-    return np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
+    de: np.ndarray = np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
+    return de

@@ -14,14 +14,21 @@ from __future__ import annotations
 import atexit
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from kiosk.photo import analysis as A
 from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
 from kiosk.photo.checks.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.photo.crop import CropPlan
+    from kiosk.photo.measures.head import HeadView
 
 VIEW_LONG_SIDE = 1280
 OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
@@ -67,25 +74,27 @@ def prepare_colour_tables() -> None:
     atexit.register(_lab_tables.wait, 10.0)
 
 
-def _crop_at(rgb: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
+def _crop_at(rgb: np.ndarray, box: Sequence[float], size: tuple[int, int]) -> np.ndarray:
     """The integer source box ``(x0, y0, x1, y1)`` of ``rgb`` resized to ``size`` (w, h)."""
     x0, y0, x1, y1 = (int(v) for v in box)
     part = rgb[y0:y1, x0:x1]
     interp = cv2.INTER_AREA if part.shape[1] > size[0] else cv2.INTER_LINEAR
-    return cv2.resize(part, size, interpolation=interp)
+    resized: np.ndarray = cv2.resize(part, size, interpolation=interp)
+    return resized
 
 
 class CheckContext:
     """The analysis plus everything the checks compute from pixels, computed at most once."""
 
-    def __init__(self, analysis: Analysis, config=None, crop=None, *,
+    def __init__(self, analysis: Analysis, config: Config | None = None, crop: CropPlan | None = None, *,
                  view_scale: float | None = None) -> None:
         self.analysis = analysis
         self.config = config
         self.crop = crop
         self.t: Thresholds = getattr(config, "thresholds", None) or Thresholds()
         booth = getattr(config, "booth", None)
-        self.backdrop: str = getattr(booth, "backdrop", "blue")
+        # the installed backdrop ("blue", "white", "grey"), or "any" of the three
+        self.backdrop: str = getattr(booth, "backdrop", "any")
         if crop is not None and crop.box is not None:
             v = 1.0 if view_scale is None else min(1.0, view_scale)
             self._offset = np.array(crop.box[:2], np.float64)
@@ -122,17 +131,21 @@ class CheckContext:
         return a.mask_in(box, self._view_size)
 
     # --- geometry in view pixels ------------------------------------------------------------
-    def to_view(self, points) -> np.ndarray:
-        return (np.asarray(points, np.float64) - self._offset) * self._scale
+    def to_view(self, points: ArrayLike) -> np.ndarray:
+        view: np.ndarray = (np.asarray(points, np.float64) - self._offset) * self._scale
+        return view
 
     @property
     def face(self) -> A.FaceGeometry | None:
         return self.analysis.face
 
     @cached_property
-    def lm(self) -> np.ndarray | None:
-        """The main face's landmarks in view pixels."""
-        return None if self.face is None else self.to_view(self.face.landmarks)
+    def lm(self) -> np.ndarray:
+        """The main face's landmarks in view pixels. Only for a measure of the face: a check
+        looks at ``face`` first (``unknown`` without one), so asking without a face is a bug."""
+        if self.face is None:
+            raise LookupError("no face in this analysis: check ctx.face first")
+        return self.to_view(self.face.landmarks)
 
     @cached_property
     def face_width(self) -> float:
@@ -162,15 +175,17 @@ class CheckContext:
     def clipped(self) -> np.ndarray:
         """Pixels clipped in all three channels (≥ ``clip_level``): glare, hot spots, exposure."""
         level = self.t.clip_level
-        return cv2.inRange(self.rgb, (level, level, level), (255, 255, 255)).astype(bool)
+        bounds = np.array([level] * 3, np.uint8), np.array([255] * 3, np.uint8)
+        clipped: np.ndarray = cv2.inRange(self.rgb, *bounds).astype(bool)
+        return clipped
 
-    def polygon(self, points, grow: float = 0.0) -> np.ndarray:
+    def polygon(self, points: ArrayLike, grow: float = 0.0) -> np.ndarray:
         """Boolean mask of a polygon given in view pixels (optionally grown by ``grow`` px)."""
         m = np.zeros(self.rgb.shape[:2], np.uint8)
-        cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], 1)
+        cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], (1,))
         if grow > 0:
             k = int(round(grow)) * 2 + 1
-            m = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+            return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
         return m.astype(bool)
 
     @cached_property
@@ -220,7 +235,7 @@ class CheckContext:
             c = pts.mean(axis=0)
             ew = np.ptp(pts[:, 0])
             m = np.zeros(self.rgb.shape[:2], np.uint8)
-            cv2.ellipse(m, (int(c[0]), int(c[1])), (int(ew * 0.8), int(ew * 0.6)), 0, 0, 360, 1, -1)
+            cv2.ellipse(m, (int(c[0]), int(c[1])), (int(ew * 0.8), int(ew * 0.6)), 0, 0, 360, (1,), -1)
             out[side] = m.astype(bool)
         return out
 
@@ -231,7 +246,8 @@ class CheckContext:
         holes = self.lens_regions["right"] | self.lens_regions["left"]
         mouth = self.polygon(self.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]],
                              grow=0.03 * self.face_width)
-        return oval & ~holes & ~mouth
+        skin: np.ndarray = oval & ~holes & ~mouth
+        return skin
 
     @cached_property
     def skin_halves(self) -> tuple[np.ndarray, np.ndarray]:
@@ -247,10 +263,11 @@ class CheckContext:
         chin = self.lm[A.CHIN, 1]
         rows = np.arange(self.rgb.shape[0])[:, None]
         core = cv2.erode(self.person.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-        return core & (rows > chin + 0.45 * self.face_width)
+        clothes: np.ndarray = core & (rows > chin + 0.45 * self.face_width)
+        return clothes
 
     @cached_property
-    def head(self):
+    def head(self) -> HeadView | None:
         """The head and neck at a 96 px face width (:mod:`kiosk.photo.measures.head`), or None."""
         if self.face is None:
             return None

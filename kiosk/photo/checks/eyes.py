@@ -5,12 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kiosk.photo import analysis as A
-from kiosk.photo.checks.common import NO_FACE, judge_max, judge_min, unknown
-from kiosk.photo.measures.eyes import eye_openness, gaze_offsets  # noqa: F401  (the measures)
-from kiosk.photo.checks.context import CheckContext
 from kiosk.message import Message
+from kiosk.photo import analysis as A
+from kiosk.photo.checks.common import judge_max, judge_min, unknown
+from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult
+from kiosk.photo.measures.eyes import eye_openness, gaze_offsets  # noqa: F401  (the measures)
 
 OPEN_EYES = Message("请自然睁开双眼", "Open your eyes naturally")
 LOOK_AT_CAMERA = Message("请直视镜头", "Look straight into the camera lens")
@@ -54,7 +54,7 @@ def red_eye(ctx: CheckContext) -> CheckResult:
         x0, y0 = min(max(cx - ri - 1, 0), w), min(max(cy - ri - 1, 0), h)
         x1, y1 = min(max(cx + ri + 2, 0), w), min(max(cy + ri + 2, 0), h)
         disc = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.circle(disc, (cx - x0, cy - y0), ri, 1, -1)
+        cv2.circle(disc, (cx - x0, cy - y0), ri, (1,), -1)
         px = rgb[y0:y1, x0:x1][disc.astype(bool)].astype(np.float32)
         if px.size == 0:
             continue

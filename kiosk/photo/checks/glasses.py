@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo.checks.common import judge_max, judge_min, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 GLARE = Message("眼镜反光：请稍微低一下头或调整眼镜角度", "Reflections on your glasses: tilt them slightly or lower your chin a little")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from kiosk.message import Message
+from kiosk.photo.checks.background import backdrop_median, reference_for
 from kiosk.photo.checks.common import judge_max, judge_min, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.photo.checks.background import backdrop_median, reference_lab
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
+from kiosk.photo.measures import background as backdrop_measure
 
 BLURRY = Message("照片不清晰：请保持不动，或请工作人员检查对焦", "The photo is not sharp: hold still, or ask staff to check the focus")
 CAST = Message("颜色偏色：请联系工作人员校准白平衡", "The colours have a cast: please ask staff to calibrate the white balance")
@@ -44,12 +45,16 @@ def sharpness(ctx: CheckContext) -> CheckResult:
 
 
 def color(ctx: CheckContext) -> CheckResult:
-    limit = f"backdrop chroma off its reference ≤ {ctx.t.color_max_chroma:g}"
+    """The backdrop's hue against the standard colour it is judged against (the nearest
+    allowed one): a white or grey backdrop must read neutral, a blue one its own blue."""
     med = backdrop_median(ctx)
     if med is None:
+        limit = f"backdrop chroma off its reference ≤ {ctx.t.color_max_chroma:g}"
         return unknown("image.color", limit, NO_BACKDROP)
-    ref = reference_lab(ctx)
-    value = float(np.hypot(med[1] - ref[1], med[2] - ref[2]))
+    name = reference_for(ctx)
+    assert name is not None                  # a backdrop median always has a nearest colour
+    limit = f"backdrop chroma off {name} ≤ {ctx.t.color_max_chroma:g}"
+    value = backdrop_measure.chroma_offset(med, name)
     return judge_max("image.color", value, ctx.t.color_max_chroma, limit, CAST)
 
 

@@ -7,10 +7,12 @@ person's own frame ("your left"), right for a mirrored preview too.
 
 from __future__ import annotations
 
+from typing import Callable
+
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import NO_FACE, failed, passed, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 NO_HEAD_TOP = Message("看不到头顶：请把身体放低一点或离远一点",
@@ -35,10 +37,11 @@ def _positions(ctx: CheckContext) -> dict[str, float] | None:
     return out
 
 
-def _band_check(rule: str, key: str, band: standard.Band, low: str, high: str):
+def _band_check(rule: str, key: str, band: standard.Band, low: str, high: str
+                ) -> Callable[[CheckContext], CheckResult]:
     """A band check; ``low``/``high`` name the kiosk.photo.crop instruction for each side."""
     def check(ctx: CheckContext) -> CheckResult:
-        from kiosk.photo import crop as moves     # kiosk.photo.crop imports kiosk.photo.checks.result: import late
+        from kiosk.photo import crop as moves  # kiosk.photo.crop imports kiosk.photo.checks.result: import late
         low_msg, high_msg = getattr(moves, low), getattr(moves, high)
         limit = f"{band} px"
         pos = _positions(ctx)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from kiosk.message import Message
 from kiosk.photo.checks.common import ASK_STAFF_LIGHT, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.glasses import largest_blob_fraction
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 UNEVEN = Message(ASK_STAFF_LIGHT + "（脸部两侧亮度不均）", "One side of your face is darker: please face the camera squarely, or ask staff to check the lights")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiosk.photo import analysis as A
-from kiosk.photo.checks.common import judge_max, passed, failed, unknown
-from kiosk.photo.checks.context import CheckContext
 from kiosk.message import Message
+from kiosk.photo import analysis as A
+from kiosk.photo.checks.common import failed, judge_max, passed, unknown
+from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult
 
 CLOSE_LIPS = Message("请自然闭合双唇", "Close your lips naturally")

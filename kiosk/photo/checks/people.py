@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import failed, passed
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 NOBODY = Message("请站到镜头前", "Please stand in front of the camera")

@@ -9,11 +9,12 @@ preview is mirrored.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
+from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.checks.common import NO_FACE, failed, passed, unknown
 from kiosk.photo.checks.context import CheckContext
-from kiosk.message import Message
 from kiosk.photo.checks.result import CheckResult
 
 TURN_RIGHT = Message("请把头向您的右边转一点，正对镜头", "Turn your head a little to your right, face the camera")
@@ -27,7 +28,8 @@ RAISE_RIGHT = Message("请保持双肩水平：右肩稍抬高一点", "Keep you
 NO_SHOULDERS = Message("看不到双肩：请站正，露出双肩", "Both shoulders must be visible: stand straight facing the camera")
 
 
-def _angle(rule: str, attr: str, limit_deg: float, positive_fix: Message, negative_fix: Message):
+def _angle(rule: str, attr: str, limit_deg: float, positive_fix: Message, negative_fix: Message
+           ) -> Callable[[CheckContext], CheckResult]:
     def check(ctx: CheckContext) -> CheckResult:
         limit = f"|{attr}| ≤ {limit_deg:g}°"
         if ctx.face is None:

@@ -22,8 +22,8 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kiosk.photo import standard
 from kiosk.message import Message
+from kiosk.photo import standard
 from kiosk.photo.identity.base import IdentityError, IdentityScheme, SealedIdentity
 from kiosk.photo.identity.keys import KEY_BYTES
 from kiosk.photo.student import Student

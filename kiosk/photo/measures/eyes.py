@@ -17,9 +17,9 @@ def eye_openness(lm: np.ndarray) -> dict[str, float]:
     """Eyelid gap / eye width for each eye (person's right, left)."""
     out = {}
     for side, eye, _ in _EYES:
-        width = np.linalg.norm(lm[eye["outer"]] - lm[eye["inner"]])
-        gap = np.linalg.norm(lm[eye["top"]] - lm[eye["bottom"]])
-        out[side] = float(gap / max(width, 1e-6))
+        width = float(np.linalg.norm(lm[eye["outer"]] - lm[eye["inner"]]))
+        gap = float(np.linalg.norm(lm[eye["top"]] - lm[eye["bottom"]]))
+        out[side] = gap / max(width, 1e-6)
     return out
 
 

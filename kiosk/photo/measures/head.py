@@ -45,7 +45,7 @@ NOSTRILS = (98, 97, 2, 326, 327, 294, 278, 344, 440, 275, 4, 45, 220, 115, 48, 6
 
 def shade_distance2(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """The square of :func:`shade_distance` (no square root: for thresholds and medians)."""
-    d = lab - np.asarray(ref, np.float32)
+    d: np.ndarray = lab - np.asarray(ref, np.float32)
     d[..., 0] *= 0.5
     return np.einsum("...i,...i->...", d, d)
 
@@ -72,14 +72,15 @@ class HeadView:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.rgb.shape[:2]
+        h, w = self.rgb.shape[:2]
+        return h, w
 
-    def polygon(self, points, grow: float = 0.0) -> np.ndarray:
+    def polygon(self, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
         m = np.zeros(self.shape, np.uint8)
-        cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], 1)
+        cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], (1,))
         if grow > 0:
             k = int(round(grow)) * 2 + 1
-            m = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+            m = np.asarray(cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
         return m.astype(bool)
 
     def rows(self, y0: float, y1: float) -> np.ndarray:
@@ -104,14 +105,17 @@ class HeadView:
             pts = self.lm[list(ring)]
             c = pts.mean(axis=0)
             ew = np.ptp(pts[:, 0])
-            cv2.ellipse(holes, (int(c[0]), int(c[1])), (int(ew * 0.8), int(ew * 0.65)), 0, 0, 360, 1, -1)
+            cv2.ellipse(holes, (int(c[0]), int(c[1])), (int(ew * 0.8), int(ew * 0.65)), 0, 0, 360, (1,), -1)
         for side in ("right", "left"):
             brow = np.concatenate([self.lm[list(BROW_UPPER[side])], self.lm[list(BROW_LOWER[side])][::-1]])
-            cv2.fillPoly(holes, [np.round(brow).astype(np.int32)], 1)
-        cv2.fillPoly(holes, [np.round(self.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]]).astype(np.int32)], 1)
-        cv2.fillPoly(holes, [np.round(cv2.convexHull(self.lm[list(NOSTRILS)].astype(np.float32))).astype(np.int32)], 1)
-        holes = cv2.dilate(holes, np.ones((3, 3), np.uint8))
-        return self.oval & ~holes.astype(bool) & self.inside
+            cv2.fillPoly(holes, [np.round(brow).astype(np.int32)], (1,))
+        mouth = self.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]]
+        cv2.fillPoly(holes, [np.round(mouth).astype(np.int32)], (1,))
+        nostrils = cv2.convexHull(self.lm[list(NOSTRILS)].astype(np.float32))
+        cv2.fillPoly(holes, [np.round(nostrils).astype(np.int32)], (1,))
+        grown = cv2.dilate(holes, np.ones((3, 3), np.uint8))
+        face_skin: np.ndarray = self.oval & ~grown.astype(bool) & self.inside
+        return face_skin
 
     @cached_property
     def cheeks(self) -> np.ndarray:

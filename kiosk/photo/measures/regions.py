@@ -10,13 +10,23 @@ the brows and eyes, which a cap or a headband leaves visible), and *foreign* oth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar, cast
 
 import numpy as np
 
 from kiosk.photo import analysis as A
-from kiosk.photo.measures.head import (BROW_UPPER, EAR_CONTOUR, FOREHEAD_INNER,
-                                       MOUTH_CORNER, NOSE_BOTTOM, HeadView, shade_distance,
-                                       shade_distance2)
+from kiosk.photo.measures.head import (
+    BROW_UPPER,
+    EAR_CONTOUR,
+    FOREHEAD_INNER,
+    MOUTH_CORNER,
+    NOSE_BOTTOM,
+    HeadView,
+    shade_distance,
+    shade_distance2,
+)
+
+T = TypeVar("T")
 
 #: Fewer non-skin temple pixels than this (in a 96 px wide face): no hair model.
 MIN_HAIR_PX = 60
@@ -41,11 +51,11 @@ class Mix:
         return self.n / self.area if self.area else 0.0
 
 
-def _memo(v: HeadView, key: str, make):
+def _memo(v: HeadView, key: str, make: Callable[[], T]) -> T:
     """Compute ``make()`` once per head view (the three head rules share it)."""
     if key not in v.__dict__:
         v.__dict__[key] = make()
-    return v.__dict__[key]
+    return cast(T, v.__dict__[key])
 
 
 def skin_like(v: HeadView) -> np.ndarray:
@@ -108,8 +118,8 @@ def mix(v: HeadView, region: np.ndarray, hair: HairModel | None) -> Mix:
     if n == 0:
         return Mix(0, 0.0, 0.0, 0.0, area)
     skin = skin_like(v)[region]
-    hair = hair_like(v, hair, region) & ~skin
-    s, hr = float(skin.mean()), float(hair.mean())
+    haired = hair_like(v, hair, region) & ~skin
+    s, hr = float(skin.mean()), float(haired.mean())
     return Mix(n, s, hr, 1.0 - s - hr, area)
 
 
