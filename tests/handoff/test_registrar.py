@@ -228,12 +228,15 @@ def test_verify_with_the_face_models_on_an_engine_photo(tmp_path):
     student = make_student(21, name="李华")
     analyzer = Analyzer()
     try:
-        # Grace Hopper passes every blocking rule (the astronaut's open smile does not)
+        # the bareheaded student fails no rule; what the head measures cannot decide, the
+        # student confirms on the review screen (recorded: the registrar sees "needs a look")
         photo = build_photo(scenes.compose_scene("franck-front", "blue", roll_deg=-5.5), student, config=config,
                             analyzer=analyzer, key=KEY)
         assert photo.ok, photo.problem
         spool = Spool(tmp_path / "state")
-        spool.add(student, photo.jpeg, record_for(photo))
+        confirmed = [{"id": c.id, "at": "2026-06-01T10:00:00+08:00", "zh": "已确认", "en": "confirmed"}
+                     for c in photo.checks if c.needs_confirmation]
+        spool.add(student, photo.jpeg, record_for(photo, confirmed=confirmed))
         usb = tmp_path / "usb"
         usb.mkdir()
         assert export_pending(spool, usb, booth_id="b1", template="{id_number}.jpg",
