@@ -23,11 +23,13 @@ import sys
 import threading
 
 #: A line of absl/glog ("W0000 00:00:1796199394.026568   18312 file.cc:114] …"), of TensorFlow
-#: Lite ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") or absl's own preamble.
+#: Lite ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU."), absl's own preamble, or
+#: libasound ("ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default").
 NATIVE_LINE = re.compile(
     rb"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] "
     rb"|INFO: Created TensorFlow Lite"
-    rb"|WARNING: All log messages before absl::InitializeLog\(\) is called)")
+    rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    rb"|ALSA lib )")       # libasound's own complaints where there is no sound card (the booth logs it once)
 
 _state: dict = {}
 

@@ -185,3 +185,15 @@ def test_live_decisions_are_the_validators(name, analyzer):
     differ = {r.id: (validator[r.id].value, r.status.value) for r in results
               if r.status != validator[r.id]}
     assert differ == {}
+
+
+def test_the_filter_knows_the_native_loggers_and_nothing_else():
+    from kiosk.native_logs import NATIVE_LINE
+
+    native = [b"W0000 00:00:1796199394.026568   18312 inference_feedback_manager.cc:114] Feedback",
+              b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+              b"ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default"]
+    ours = [b"kiosk: error: no such file", b"Traceback (most recent call last):",
+            b"2026-12-02 10:22:58,087 WARNING kiosk.booth.player: no sound device", b"ALSA is missing"]
+    assert all(NATIVE_LINE.match(line) for line in native)
+    assert not any(NATIVE_LINE.match(line) for line in ours)
