@@ -13,7 +13,7 @@ still, one for the verification of the finished bytes, none when writing.
 and prints the number of encodes the size search needed and the peak memory (Python/numpy
 allocations traced during one run, and the process's peak resident size).
 
-    .venv/bin/python bench/pipeline.py [--runs 5] [--face hopper|astronaut] [--backdrop blue]
+    .venv/bin/python bench/pipeline.py [--runs 5] [--face franck-front|astronaut|…] [--backdrop blue]
 """
 
 from __future__ import annotations
@@ -78,14 +78,23 @@ def run_once(rgb, analyzer, config, key, out_dir: str) -> dict[str, float]:
     return figures
 
 
-def bench(runs: int = 5, face: str = "hopper", backdrop: str = "blue") -> dict:
+def _scene(face: str, backdrop: str, **kw):
+    """A booth scene of ``face``; the bareheaded student with his own tilt straightened by 5.5°
+    as in the engine's tests (at the full still's size his shoulders fail from 5.7°, the
+    simulator's value at 1440×1080). Grace Hopper's cap now fails the photo."""
+    if face == "franck-front":
+        kw.setdefault("roll_deg", -5.5)
+    return compose_scene(face, backdrop, **kw)
+
+
+def bench(runs: int = 5, face: str = "franck-front", backdrop: str = "blue") -> dict:
     """Median figures (seconds) of ``runs`` stills, the size search and the memory peaks."""
     config = Config()
     config.booth.backdrop = backdrop
     key = os.urandom(32)
-    rgb = compose_scene(face, backdrop, size=STILL)
+    rgb = _scene(face, backdrop, size=STILL)
     analyzer = Analyzer()
-    analyzer.analyze(compose_scene(face, backdrop))    # warm the models up
+    analyzer.analyze(_scene(face, backdrop))           # warm the models up
     out = []
     with tempfile.TemporaryDirectory() as out_dir:
         tracemalloc.start()
@@ -114,7 +123,7 @@ def capture_calls() -> dict:
 
     class StillCamera:
         def capture_burst(self, count, timeout=None):
-            return [compose_scene("hopper", "blue", size=STILL) for _ in range(count)]
+            return [_scene("franck-front", "blue", size=STILL) for _ in range(count)]
 
     config = Config()
     with Analyzer() as real:
@@ -133,7 +142,7 @@ def capture_calls() -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--face", default="hopper")
+    p.add_argument("--face", default="franck-front")
     p.add_argument("--backdrop", default="blue")
     # parse_known_args: callers may pass options of their own
     p.add_argument("--json", action="store_true", help="one JSON object (with the capture's calls)")
