@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Protocol, Union
 
-import numpy as np
-
 from kiosk.booth.ui import texts  # plain bilingual data (no pygame)
 from kiosk.config import SessionSettings
 from kiosk.message import Message
+from kiosk.photo.arrays import RGB
 from kiosk.photo.checks.confirm import confirmation_line
 from kiosk.photo.checks.result import to_confirm
 
@@ -136,7 +135,7 @@ class LiveUpdate:
 @dataclass(frozen=True)
 class CaptureDone:
     photo: PhotoResult          # .ok, .jpeg, .checks, .verdict, .student
-    preview: np.ndarray | None = None    # the cropped 480×640 RGB array shown on REVIEW
+    preview: RGB | None = None           # the cropped 480×640 RGB array shown on REVIEW
 
 
 @dataclass(frozen=True)
@@ -277,7 +276,7 @@ class SessionData:
     countdown_until: float | None = None   # CAPTURE: when the countdown ends
     burst_started: bool = False
     photo: PhotoResult | None = None       # on REVIEW / SAVE
-    photo_preview: np.ndarray | None = None   # cropped RGB array for REVIEW
+    photo_preview: RGB | None = None          # cropped RGB array for REVIEW
     # REVIEW: the rules the checks could not decide (CheckResults, kiosk.photo.checks.result
     # .to_confirm) and the confirmations given so far, rule id -> the recorded confirmation
     to_confirm: tuple[CheckResult, ...] = ()

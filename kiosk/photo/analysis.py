@@ -39,10 +39,13 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
+
+from kiosk.photo.arrays import RGB, Floats
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -105,7 +108,7 @@ _MIRROR = {33: 263, 133: 362, 61: 291, 127: 356, 93: 323, 132: 361}
 CANONICAL_CHIN_DOWN_DEG = 3.0
 
 
-def _canonical_points() -> tuple[np.ndarray, np.ndarray]:
+def _canonical_points() -> tuple[NDArray[np.int_], NDArray[np.float64]]:
     idx, pts = [], []
     for i, (x, y, z) in _CANONICAL_RIGHT_AND_MIDLINE.items():
         idx.append(i)
@@ -129,8 +132,8 @@ POSE_LANDMARKS, POSE_MODEL = _canonical_points()
 class FaceGeometry:
     """The main face: landmarks and what is derived from them, in frame pixels."""
 
-    landmarks: np.ndarray            # (478, 2) float32, x/y pixels
-    depth: np.ndarray                # (478,) FaceMesh relative z, in the same pixel scale
+    landmarks: NDArray[np.float32]   # (478, 2) x/y pixels
+    depth: NDArray[np.float32]       # (478,) FaceMesh relative z, in the same pixel scale
     right_pupil: tuple[float, float]  # the person's right eye (left in an un-mirrored image)
     left_pupil: tuple[float, float]
     eye_line_y: float                # mean y of both pupils
@@ -144,15 +147,15 @@ class FaceGeometry:
     pose_error_px: float             # RMS reprojection error of the pose solve
     box: tuple[float, float, float, float]   # x0, y0, x1, y1 of all landmarks
 
-    def point(self, index: int) -> np.ndarray:
-        point: np.ndarray = self.landmarks[index]
+    def point(self, index: int) -> NDArray[np.float32]:
+        point: NDArray[np.float32] = self.landmarks[index]
         return point
 
-    def eye_points(self, side: str) -> np.ndarray:
+    def eye_points(self, side: str) -> NDArray[np.float32]:
         """The 16-point contour of one eye: ``side`` is "right" or "left" (the person's)."""
         return self.landmarks[list(RIGHT_EYE_RING if side == "right" else LEFT_EYE_RING)]
 
-    def oval(self) -> np.ndarray:
+    def oval(self) -> NDArray[np.float32]:
         return self.landmarks[list(FACE_OVAL)]
 
 
@@ -160,19 +163,19 @@ class FaceGeometry:
 class Analysis:
     """Everything the checks need about one frame. Pure data: no model is called from here."""
 
-    image: np.ndarray                # the RGB frame analysed (not copied)
+    image: RGB                       # the RGB frame analysed (not copied)
     people_count: int                # faces (full range) + person blobs without a face
     face: FaceGeometry | None
     head_top_y: float | None         # top of the silhouette above the face (hair included)
     shoulders: tuple[tuple[float, float], tuple[float, float]] | None  # (person's left, right)
     faces: list[tuple[float, float, float, float]] = field(default_factory=list)  # FaceDetection boxes
-    mask_small: np.ndarray | None = None   # float32 person mask at analysis resolution
+    mask_small: NDArray[np.float32] | None = None   # person mask at analysis resolution
     head_top_clipped: bool = False   # the silhouette reaches the top edge: head top not visible
     source_size: tuple[int, int] | None = None   # (w, h) of the still this frame previews
     shoulders_age: int = 0           # frames since Pose measured ``shoulders`` (0: this frame)
     timings_ms: dict[str, float] = field(default_factory=dict)
     work_factor: int = 1             # the models ran on a copy reduced k× (mask_small's scale)
-    _mask_full: np.ndarray | None = field(default=None, repr=False)
+    _mask_full: NDArray[np.float32] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -180,7 +183,7 @@ class Analysis:
         return self.image.shape[1], self.image.shape[0]
 
     @property
-    def person_mask(self) -> np.ndarray:
+    def person_mask(self) -> NDArray[np.float32]:
         """float32 H×W in [0, 1], the person's silhouette at frame resolution (computed once)."""
         if self._mask_full is None:
             h, w = self.image.shape[:2]
@@ -189,10 +192,11 @@ class Analysis:
             elif self.mask_small.shape == (h, w):
                 self._mask_full = self.mask_small
             else:
-                self._mask_full = cv2.resize(self.mask_small, (w, h), interpolation=cv2.INTER_LINEAR)
+                self._mask_full = cast(NDArray[np.float32],
+                                       cv2.resize(self.mask_small, (w, h), interpolation=cv2.INTER_LINEAR))
         return self._mask_full
 
-    def mask_in(self, box: tuple[float, float, float, float], out_size: tuple[int, int]) -> np.ndarray:
+    def mask_in(self, box: tuple[float, float, float, float], out_size: tuple[int, int]) -> NDArray[np.float32]:
         """The person mask of the source box ``(x0, y0, x1, y1)`` resampled to ``out_size`` (w, h)."""
         if self.mask_small is None:
             return np.zeros((out_size[1], out_size[0]), np.float32)
@@ -201,8 +205,8 @@ class Analysis:
         sx = out_size[0] / ((x1 - x0) * s)
         sy = out_size[1] / ((y1 - y0) * s)
         m = np.array([[sx, 0, -x0 * s * sx], [0, sy, -y0 * s * sy]], dtype=np.float64)
-        return cv2.warpAffine(self.mask_small, m, out_size, flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
+        return cast(NDArray[np.float32], cv2.warpAffine(self.mask_small, m, out_size, flags=cv2.INTER_LINEAR,
+                                                        borderMode=cv2.BORDER_REPLICATE))
 
 
 def load_solutions() -> Any:
@@ -238,7 +242,7 @@ def load_solutions() -> Any:
     return types.SimpleNamespace(**mods)
 
 
-def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, int]:
+def work_copy(rgb: RGB) -> tuple[RGB, int]:
     """The copy the models run on and its integer reduction factor ``k`` (1: the frame itself).
 
     ``k`` is the smallest integer that brings the long side to at most :data:`WORK_LONG_SIDE`.
@@ -252,7 +256,7 @@ def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, int]:
     if k == 1:
         return np.ascontiguousarray(rgb), 1
     ww, wh = w // k, h // k
-    return cv2.resize(rgb[:wh * k, :ww * k], (ww, wh), interpolation=cv2.INTER_AREA), k
+    return cast(RGB, cv2.resize(rgb[:wh * k, :ww * k], (ww, wh), interpolation=cv2.INTER_AREA)), k
 
 
 class _SharedModel:
@@ -263,7 +267,7 @@ class _SharedModel:
         self.lock = threading.Lock()
         self.users = 0
 
-    def process(self, image: np.ndarray) -> Any:
+    def process(self, image: RGB) -> Any:
         with self.lock:
             return self.model.process(image)
 
@@ -308,8 +312,12 @@ class Analyzer:
         self.pose_every = max(1, int(pose_every))
         self.detect_every = max(1, int(detect_every))
         self._models: dict[str, Any] = {}
-        self._last_shoulders: tuple | None = None     # (frame size, shoulders, age in frames)
-        self._last_faces: tuple | None = None         # (frame size, boxes, main nose, age)
+        # (frame size, shoulders, age in frames)
+        self._last_shoulders: tuple[tuple[int, int], tuple[tuple[float, float], tuple[float, float]] | None,
+                                    int] | None = None
+        # (frame size, boxes, main nose, age)
+        self._last_faces: tuple[tuple[int, int], list[tuple[float, float, float, float]],
+                                NDArray[np.float64] | None, int] | None = None
         self._pool: ThreadPoolExecutor | None = None  # helper thread for Pose, on first use
         self._closed = False
 
@@ -383,7 +391,7 @@ class Analyzer:
         self._models.clear()
         self._closed = True
 
-    def analyze(self, rgb: np.ndarray, *, shoulders: bool = True,
+    def analyze(self, rgb: RGB, *, shoulders: bool = True,
                 source_size: tuple[int, int] | None = None) -> Analysis:
         """Analyse one RGB uint8 frame (H×W×3, any size).
 
@@ -450,14 +458,14 @@ class Analyzer:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyzer-pose")
         return self._pool
 
-    def _measure_shoulders(self, work: np.ndarray, inv: float
+    def _measure_shoulders(self, work: RGB, inv: float
                            ) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None, float]:
         t = time.perf_counter()
         pose = self.model("pose").process(work)
         return _shoulders(pose, work.shape[1], work.shape[0], inv), (time.perf_counter() - t) * 1e3
 
-    def _faces(self, work: np.ndarray, size: tuple[int, int], inv: float,
-               face: FaceGeometry | None, times: dict) -> list:
+    def _faces(self, work: RGB, size: tuple[int, int], inv: float,
+               face: FaceGeometry | None, times: dict[str, float]) -> list[tuple[float, float, float, float]]:
         """FaceDetection's boxes (frame pixels): measured, or the last ones carried forward.
 
         Carried forward, only the boxes of other people are kept: the tracked person is
@@ -523,7 +531,7 @@ _LANDMARK_RECORD = np.dtype([("tag", "u1"), ("len", "u1"), ("tx", "u1"), ("x", "
                              ("ty", "u1"), ("y", "<f4"), ("tz", "u1"), ("z", "<f4")])
 
 
-def _landmark_array(landmark_list: Any) -> np.ndarray:
+def _landmark_array(landmark_list: Any) -> NDArray[np.float64]:
     """(N, 3) float64 normalised x, y, z of a NormalizedLandmarkList.
 
     Read from the message's bytes in one go (a Python loop over 478 protobuf objects costs
@@ -535,12 +543,12 @@ def _landmark_array(landmark_list: Any) -> np.ndarray:
         rec = np.frombuffer(data, _LANDMARK_RECORD)
         if ((rec["tag"] == 0x0A).all() and (rec["len"] == 15).all() and (rec["tx"] == 0x0D).all()
                 and (rec["ty"] == 0x15).all() and (rec["tz"] == 0x1D).all()):
-            xyz: np.ndarray = np.stack([rec["x"], rec["y"], rec["z"]], axis=1).astype(np.float64)
+            xyz: NDArray[np.float64] = np.stack([rec["x"], rec["y"], rec["z"]], axis=1).astype(np.float64)
             return xyz
     return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float64)
 
 
-def face_geometry(landmarks: np.ndarray, depth: np.ndarray, size: tuple[int, int]) -> FaceGeometry:
+def face_geometry(landmarks: Floats, depth: Floats, size: tuple[int, int]) -> FaceGeometry:
     """Derive the face geometry from 478 landmarks (pixels) of a frame of ``size`` (w, h).
 
     Public so that tests can build a face from modified landmarks (e.g. closed eyelids).
@@ -560,7 +568,7 @@ def face_geometry(landmarks: np.ndarray, depth: np.ndarray, size: tuple[int, int
     )
 
 
-def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, float, float, float]:
+def head_pose(landmarks: Floats, size: tuple[int, int]) -> tuple[float, float, float, float]:
     """Yaw, pitch, roll (degrees) and RMS reprojection error (px) of a face.
 
     A perspective-n-point solve (cv2.solvePnP) of 20 stable FaceMesh landmarks against
@@ -599,22 +607,22 @@ def head_pose(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[float, floa
     return yaw, pitch, roll, err
 
 
-def _blobs(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+def _blobs(mask: NDArray[np.float32]) -> tuple[int, NDArray[np.int32], NDArray[np.intp]]:
     """The silhouette (mask ≥ 0.5) labelled in 8-connected blobs: (count incl. background,
     labels, area of each label). Areas by counting labels: half the time of OpenCV's stats."""
     n, labels = cv2.connectedComponents((mask >= 0.5).astype(np.uint8), connectivity=8)
-    return n, labels, np.bincount(labels.ravel(), minlength=n)
+    return n, cast(NDArray[np.int32], labels), np.bincount(labels.ravel(), minlength=n)
 
 
-def _label_at(labels: np.ndarray, x: float, y: float) -> int:
+def _label_at(labels: NDArray[np.int32], x: float, y: float) -> int:
     """The label (of the labelled silhouette) under the point (x, y); 0 = background."""
     h, w = labels.shape
     xi, yi = int(np.clip(x, 0, w - 1)), int(np.clip(y, 0, h - 1))
     return int(labels[yi, xi])
 
 
-def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
-              labels: np.ndarray) -> tuple[float | None, bool]:
+def _head_top(mask: NDArray[np.float32], face: FaceGeometry, scale: float,
+              labels: NDArray[np.int32]) -> tuple[float | None, bool]:
     """Highest point of the person's silhouette above the face (hair included), frame pixels.
 
     Only the silhouette part connected to the face and within the face's columns counts, so a
@@ -637,7 +645,7 @@ def _head_top(mask: np.ndarray, face: FaceGeometry, scale: float,
     return top / scale, top == 0
 
 
-def _count_people(mask: np.ndarray, faces: Sequence[tuple[float, float, float, float]],
+def _count_people(mask: NDArray[np.float32], faces: Sequence[tuple[float, float, float, float]],
                   face: FaceGeometry | None, scale: float, blobs: Any) -> int:
     """Faces found by the full-range detector plus sizeable person blobs that hold no face.
 
@@ -661,5 +669,5 @@ def _count_people(mask: np.ndarray, faces: Sequence[tuple[float, float, float, f
     return count
 
 
-def _inside(p: Sequence[float] | np.ndarray, box: Sequence[float]) -> bool:
+def _inside(p: Sequence[float] | Floats, box: Sequence[float]) -> bool:
     return bool(box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3])

@@ -25,15 +25,16 @@ For a live preview frame that is a scaled-down view of the still, analyse it wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import cv2
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from kiosk.message import Message
 from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
+from kiosk.photo.arrays import RGB, Floats
 
 OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
 ASPECT = OUT_W / OUT_H                       # 3:4
@@ -70,7 +71,7 @@ class CropPlan:
     predicted: dict[str, float] = field(default_factory=dict)
     worst: float = float("-inf")
 
-    def project(self, points: ArrayLike) -> np.ndarray:
+    def project(self, points: ArrayLike) -> NDArray[np.float64]:
         """Map analysed-frame points (N×2, or one (x, y)) into output coordinates."""
         return project(self, points)
 
@@ -83,7 +84,7 @@ _BANDS = {
 }
 
 
-def project(plan: CropPlan, points: ArrayLike) -> np.ndarray:
+def project(plan: CropPlan, points: ArrayLike) -> NDArray[np.float64]:
     """Source (analysed-frame) pixel coordinates → 480×640 output coordinates."""
     if plan.box is None:
         raise ValueError("the crop plan has no box")
@@ -96,7 +97,11 @@ def _margin(band: standard.Band, value: Any) -> Any:
     return np.minimum(value - band.lo, band.hi - value)
 
 
-def _margins(head_out: Any, eye_out: Any, width_out: Any, centre_out: Any) -> dict[str, np.ndarray]:
+#: One crop's margins (floats) or a grid of candidate crops' (arrays).
+Margin = TypeVar("Margin", float, Floats)
+
+
+def _margins(head_out: Margin, eye_out: Margin, width_out: Margin, centre_out: Margin) -> dict[str, Margin]:
     return {
         "head_top": _margin(_BANDS["head_top"], head_out),
         "eyes": _margin(_BANDS["eyes"], eye_out),
@@ -105,7 +110,7 @@ def _margins(head_out: Any, eye_out: Any, width_out: Any, centre_out: Any) -> di
     }
 
 
-def _normalised(margins: dict) -> dict:
+def _normalised(margins: dict[str, Margin]) -> dict[str, Margin]:
     return {k: v / ((_BANDS[k].hi - _BANDS[k].lo) / 2) for k, v in margins.items()}
 
 
@@ -161,7 +166,7 @@ def plan_crop(analysis: Analysis) -> CropPlan:
 Best = tuple[float, float, float]        # (box height, box top, worst normalised margin)
 
 
-def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, heights: np.ndarray,
+def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, heights: Floats,
             best: Best | None) -> Best:
     """Grid search over box heights × box tops; returns (height, top, worst normalised margin).
 
@@ -189,10 +194,10 @@ def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, he
     return best
 
 
-def _worst(top: float, eye: float, fw: float, cx: float, ys: np.ndarray, s: np.ndarray,
-           x0: np.ndarray) -> np.ndarray:
+def _worst(top: float, eye: float, fw: float, cx: float, ys: Floats, s: Floats,
+           x0: Floats) -> Floats:
     m = _normalised(_margins((top - ys) * s, (eye - ys) * s, fw * s, (cx - x0) * s))
-    worst: np.ndarray = np.minimum(np.minimum(m["head_top"], m["eyes"]),
+    worst: Floats = np.minimum(np.minimum(m["head_top"], m["eyes"]),
                                    np.minimum(m["face_width"], m["centered"]))
     return worst
 
@@ -219,7 +224,7 @@ def _diagnose(plan: CropPlan, fw: float, bh_min: float, bh_max: float, cx: float
     return MOVE_LOWER if p["eyes"] < _BANDS["eyes"].lo else MOVE_HIGHER
 
 
-def apply_crop(rgb: np.ndarray, plan: CropPlan) -> np.ndarray:
+def apply_crop(rgb: RGB, plan: CropPlan) -> RGB:
     """Cut the plan's box out of ``rgb`` and scale it to 480×640 (INTER_AREA). Returns 640×480×3.
 
     ``rgb`` may be the analysed frame or a larger still framed the same way (a preview was
@@ -238,4 +243,4 @@ def apply_crop(rgb: np.ndarray, plan: CropPlan) -> np.ndarray:
         x1, y1 = min(x1, w), min(y1, h)
     box = rgb[y0:y1, x0:x1]
     interp = cv2.INTER_AREA if box.shape[0] >= OUT_H else cv2.INTER_LINEAR
-    return cv2.resize(box, (OUT_W, OUT_H), interpolation=interp)
+    return cast(RGB, cv2.resize(box, (OUT_W, OUT_H), interpolation=interp))

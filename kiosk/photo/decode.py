@@ -52,7 +52,7 @@ def check_dimensions(width: int, height: int) -> None:
             f"the picture's size ({width}×{height} pixels) cannot be a portrait photo"))
 
 
-def check_image_file(source: str | os.PathLike | bytes) -> tuple[int, int]:
+def check_image_file(source: str | os.PathLike[str] | bytes) -> tuple[int, int]:
     """The (width, height) the header of ``source`` (a path or the file's bytes) declares,
     after :func:`check_dimensions`. Raises :class:`ImageRefused`, or ``OSError`` when the file
     cannot be read."""

@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from kiosk.message import Message
+from kiosk.photo.arrays import RGB
 from kiosk.photo.checks.result import CheckResult, Status, verdict
 from kiosk.photo.identity import DEFAULT_SCHEME, load_scheme
 from kiosk.photo.jpeg import Encoded, comment_segment, digest_without_comments, encode_within, insert_comment
@@ -94,10 +93,10 @@ class Judged:
     plan: CropPlan
     checks: list[CheckResult]
     timings: dict[str, float] = field(default_factory=dict)   # seconds: "analyze", "checks"
-    picture: np.ndarray | None = None     # the 480×640 crop, if the checks made it
+    picture: RGB | None = None                                # the 480×640 crop, if the checks made it
 
 
-def judge_still(rgb: np.ndarray, *, config: "Config", analyzer: Any) -> Judged:
+def judge_still(rgb: RGB, *, config: "Config", analyzer: Any) -> Judged:
     """Analyse a still once, plan its crop and run every check in it."""
     from kiosk.photo.checks import run_checks  # the vision side
     from kiosk.photo.checks.context import CheckContext
@@ -115,7 +114,7 @@ def judge_still(rgb: np.ndarray, *, config: "Config", analyzer: Any) -> Judged:
                   {"analyze": t1 - t, "checks": time.perf_counter() - t1}, picture)
 
 
-def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer: Any, key: bytes,
+def build_photo(rgb: RGB, student: Student, *, config: "Config", analyzer: Any, key: bytes,
                 captured_at: dt.datetime | None = None, judged: Judged | None = None) -> PhotoResult:
     """Check, crop, encode, seal and verify one photograph of ``student``.
 
@@ -171,7 +170,7 @@ def build_photo(rgb: np.ndarray, student: Student, *, config: "Config", analyzer
     return result
 
 
-def encode_and_seal(picture: np.ndarray, student: Student, *, key: bytes,
+def encode_and_seal(picture: RGB, student: Student, *, key: bytes,
                     captured_at: dt.datetime | None = None,
                     scheme_name: str = DEFAULT_SCHEME) -> tuple[bytes, Encoded]:
     """The finished file for a 480×640 ``picture``: size-searched JPEG + sealed identity comment.
@@ -191,7 +190,7 @@ def encode_and_seal(picture: np.ndarray, student: Student, *, key: bytes,
     return insert_comment(encoded.data, comment), encoded
 
 
-def write_photo(result: PhotoResult, out_dir: str | os.PathLike, template: str, *,
+def write_photo(result: PhotoResult, out_dir: str | os.PathLike[str], template: str, *,
                 key: bytes, config: "Config", analyzer: Any = None) -> Path:
     """Write ``result.jpeg`` into ``out_dir`` under the templated name; return the path.
 

@@ -24,10 +24,12 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from kiosk.message import Message
 from kiosk.photo import standard
+from kiosk.photo.arrays import RGB
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ class JpegInfo:
     jfif: Jfif | None = None
     comments: list[bytes] = field(default_factory=list)
     app_segments: list[tuple[int, bytes]] = field(default_factory=list)  # (marker, identifier)
-    quant_tables: dict[int, np.ndarray] = field(default_factory=dict)    # natural order
+    quant_tables: dict[int, NDArray[np.int64]] = field(default_factory=dict)    # natural order
 
     @property
     def baseline(self) -> bool:
@@ -217,7 +219,7 @@ def parse_jpeg(data: bytes) -> JpegInfo:
     return info
 
 
-def _read_dqt(p: bytes, tables: dict[int, np.ndarray]) -> None:
+def _read_dqt(p: bytes, tables: dict[int, NDArray[np.int64]]) -> None:
     i = 0
     while i < len(p):
         pq, tq = p[i] >> 4, p[i] & 0x0F
@@ -234,7 +236,7 @@ def _read_dqt(p: bytes, tables: dict[int, np.ndarray]) -> None:
 
 # --- quality estimation ---------------------------------------------------------------------------
 
-def ijg_table(base: np.ndarray, quality: int, *, max_value: int = 255) -> np.ndarray:
+def ijg_table(base: NDArray[np.int64], quality: int, *, max_value: int = 255) -> NDArray[np.int64]:
     """The table libjpeg's ``jpeg_set_quality(quality)`` makes from ``base`` (jcparam.c)."""
     q = min(max(int(quality), 1), 100)
     scale = 5000 // q if q < 50 else 200 - 2 * q
@@ -271,7 +273,7 @@ def estimate_quality(data: bytes | JpegInfo) -> int | None:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+def encode_jpeg(rgb: RGB, quality: int) -> bytes:
     """One baseline JFIF encode at 300 dpi with optimised Huffman tables and no metadata."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != standard.CHANNELS:
         raise ValueError(f"need an RGB uint8 picture, got {rgb.dtype} {rgb.shape}")
@@ -284,7 +286,7 @@ def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def encode_within(rgb: np.ndarray, *, reserve: int = 0,
+def encode_within(rgb: RGB, *, reserve: int = 0,
                   max_bytes: int = int(standard.FILE_SIZE.hi),
                   min_bytes: int = int(standard.FILE_SIZE.lo),
                   min_quality: int = standard.JPEG_MIN_QUALITY,

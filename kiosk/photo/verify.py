@@ -51,6 +51,7 @@ from PIL import Image
 
 from kiosk.message import Message
 from kiosk.photo import standard
+from kiosk.photo.arrays import RGB
 from kiosk.photo.checks.result import CheckResult, Status, verdict
 from kiosk.photo.decode import ImageRefused, check_dimensions
 from kiosk.photo.identity import (
@@ -90,13 +91,13 @@ class FileReport:
     def check(self, rule_id: str) -> CheckResult | None:
         return next((c for c in self.checks if c.id == rule_id), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The command line's JSON object for this file."""
         return {"file": self.path, "verdict": self.verdict.value,
                 "checks": [c.to_dict() for c in self.checks]}
 
 
-def verify_file(path: str | os.PathLike, *, key: bytes | None, expected: Student | None = None,
+def verify_file(path: str | os.PathLike[str], *, key: bytes | None, expected: Student | None = None,
                 analyzer: Any = None, config: "Config | None" = None) -> FileReport:
     """Read ``path`` and :func:`verify_bytes` it. Raises OSError when the file cannot be read."""
     data = Path(path).read_bytes()
@@ -152,7 +153,7 @@ def verify_bytes(data: bytes, *, key: bytes | None, expected: Student | None = N
 
 # --- one function per rule ------------------------------------------------------------------------
 
-def _decode(data: bytes) -> tuple[np.ndarray | None, str | None]:
+def _decode(data: bytes) -> tuple[RGB | None, str | None]:
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
@@ -209,7 +210,7 @@ def _dpi(info: JpegInfo) -> CheckResult:
                                                  f"resolution is {got}, it must be {standard.DPI} dpi"))
 
 
-def _color(info: JpegInfo, rgb: np.ndarray | None) -> CheckResult:
+def _color(info: JpegInfo, rgb: RGB | None) -> CheckResult:
     limit = "24-bit colour: 3 × 8 bits"
     got = f"{info.components}×{info.precision} bit"
     if info.components == standard.CHANNELS and info.precision == 8 and rgb is not None:
@@ -340,7 +341,7 @@ def _recent(captured_at: dt.datetime) -> CheckResult:
                        severity=age - standard.RECENT_DAYS)
 
 
-def _image_checks(rgb: np.ndarray | None, analyzer: Any, config: Config | None) -> list[CheckResult]:
+def _image_checks(rgb: RGB | None, analyzer: Any, config: Config | None) -> list[CheckResult]:
     from kiosk.photo.checks import LAYOUT_AND_BACKGROUND_IDS, run_checks  # the vision side, when used
 
     ids = LAYOUT_AND_BACKGROUND_IDS

@@ -10,10 +10,14 @@ real faces (thresholds.py). makeup stays advisory.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from kiosk.message import Message
+from kiosk.photo.arrays import Floats
 from kiosk.photo.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
@@ -30,7 +34,7 @@ MAKEUP = Message("请勿浓妆", "Please avoid heavy make-up")
 NO_CLOTHES = Message("看不到衣服：请后退一点，露出肩膀", "Your clothes are not visible: step back a little so your shoulders show")
 
 
-def _backdrop_lab(ctx: CheckContext) -> np.ndarray | None:
+def _backdrop_lab(ctx: CheckContext) -> Floats | None:
     return None if ctx.backdrop_count < 50 else ctx.backdrop_lab_median
 
 
@@ -59,17 +63,18 @@ def pattern(ctx: CheckContext) -> CheckResult:
     luma = ctx.luma
     if abs(k - 1) > 0.05:
         size = (max(1, round(luma.shape[1] * k)), max(1, round(luma.shape[0] * k)))
-        luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        luma = cast(NDArray[np.float32],
+                    cv2.resize(luma, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR))
         region = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    region = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8))
-    if cv2.countNonZero(region) < 100:
+    core = cv2.erode(region.astype(np.uint8), np.ones((7, 7), np.uint8))
+    if cv2.countNonZero(core) < 100:
         return unknown("attire.pattern", limit, NO_CLOTHES)
     # filter only the clothes' bounding box, padded by the wider kernel's radius (12 px for
     # σ = 3): inside it the result is that of filtering the whole view
-    x, y, bw, bh = cv2.boundingRect(region)
+    x, y, bw, bh = cv2.boundingRect(core)
     hh, ww = luma.shape
     x0, y0, x1, y1 = max(x - 13, 0), max(y - 13, 0), min(x + bw + 13, ww), min(y + bh + 13, hh)
-    luma, region = luma[y0:y1, x0:x1], region[y0:y1, x0:x1].astype(bool)
+    luma, region = luma[y0:y1, x0:x1], core[y0:y1, x0:x1].astype(bool)
     dog = cv2.GaussianBlur(luma, (0, 0), 1.0) - cv2.GaussianBlur(luma, (0, 0), 3.0)
     value = float(np.mean(np.abs(dog[region])))
     return judge_max("attire.pattern", value, ctx.t.pattern_max_energy, limit, PATTERN)
@@ -179,7 +184,7 @@ def makeup(ctx: CheckContext) -> CheckResult:
     skin = lab[ctx.face_skin]
     if lip.shape[0] < 10 or skin.shape[0] < 50:
         return unknown("makeup", limit, MAKEUP, advisory=True)
-    def chroma(px: np.ndarray) -> float:
+    def chroma(px: Floats) -> float:
         return float(np.median(np.hypot(px[:, 1], px[:, 2])))
 
     value = chroma(lip) / max(chroma(skin), 1.0)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from kiosk.message import Message
 from kiosk.photo import standard
+from kiosk.photo.arrays import Floats
 from kiosk.photo.checks.common import ASK_STAFF_BACKDROP, judge_max, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
@@ -32,7 +31,7 @@ NOT_STANDARD = Message("背景颜色不是标准的浅蓝色、白色或浅灰�
 CLUTTER = Message("背景中有其他物体或人：请移开", "Something else is in the background: please remove it")
 
 
-def backdrop_median(ctx: CheckContext) -> np.ndarray | None:
+def backdrop_median(ctx: CheckContext) -> Floats | None:
     """Median CIELAB colour of the surely-backdrop pixels (None if too few); once per context."""
     return None if ctx.backdrop_count < measure.MIN_PIXELS else ctx.backdrop_lab_median
 
@@ -60,7 +59,7 @@ def color_limit(allowed: tuple[str, ...], t: Thresholds, name: str | None = None
     return f"ΔE00 to {which} ≤ {t.background_max_delta_e:g}"
 
 
-def decide_color(median: np.ndarray | None, allowed: tuple[str, ...], t: Thresholds,
+def decide_color(median: Floats | None, allowed: tuple[str, ...], t: Thresholds,
                  unseen: Message = NO_BACKDROP, wrong: Message | None = None) -> CheckResult:
     """``background.color`` from the backdrop's median: ΔE00 to the nearest allowed reference.
     ``wrong``: the message for a wrong colour (default: the student's "please ask staff")."""

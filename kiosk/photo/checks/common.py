@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kiosk.message import Message
+from kiosk.photo.arrays import Floats
 from kiosk.photo.checks.result import CheckResult, Status
 
 OK = Message("符合要求", "Looks good")
@@ -60,7 +61,7 @@ def _num(value: Any) -> Any:
     return value
 
 
-def srgb_to_lab(rgb: ArrayLike) -> np.ndarray:
+def srgb_to_lab(rgb: ArrayLike) -> Floats:
     """sRGB (0–255, any shape …×3) to CIE L*a*b* under D65 (L 0–100)."""
     c = np.asarray(rgb, np.float64) / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -73,7 +74,7 @@ def srgb_to_lab(rgb: ArrayLike) -> np.ndarray:
                      200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike) -> np.ndarray:
+def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike) -> Floats:
     """CIEDE2000 colour difference (Sharma, Wu, Dalal 2005), broadcasting over …×3 arrays."""
     c1_lab = np.asarray(lab1, np.float64)
     c2_lab = np.asarray(lab2, np.float64)
@@ -106,5 +107,5 @@ def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike) -> np.ndarray:
     sc = 1 + 0.045 * cpm
     sh = 1 + 0.015 * cpm * t
     rt = -np.sin(np.radians(2 * d_theta)) * rc
-    de: np.ndarray = np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
+    de: Floats = np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
     return de

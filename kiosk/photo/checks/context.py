@@ -14,15 +14,16 @@ from __future__ import annotations
 import atexit
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, TypeVar, cast
 
 import cv2
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from kiosk.photo import analysis as A
 from kiosk.photo import standard
 from kiosk.photo.analysis import Analysis
+from kiosk.photo.arrays import RGB, Mask
 from kiosk.photo.checks.thresholds import Thresholds
 
 if TYPE_CHECKING:
@@ -32,9 +33,10 @@ if TYPE_CHECKING:
 
 VIEW_LONG_SIDE = 1280
 OUT_W, OUT_H = standard.FRAME_WIDTH, standard.FRAME_HEIGHT
+ScalarT = TypeVar("ScalarT", bound=np.integer[Any] | np.floating[Any])
 
 
-def channel_median(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def channel_median(image: NDArray[ScalarT], mask: Mask) -> NDArray[ScalarT]:
     """Median of each channel of ``image`` (H×W×C) over ``mask``; equal to
     ``np.median(image[mask], axis=0)``, a third faster (contiguous 1-D selections)."""
     return np.array([np.median(image[..., c][mask]) for c in range(image.shape[2])],
@@ -74,13 +76,12 @@ def prepare_colour_tables() -> None:
     atexit.register(_lab_tables.wait, 10.0)
 
 
-def _crop_at(rgb: np.ndarray, box: Sequence[float], size: tuple[int, int]) -> np.ndarray:
+def _crop_at(rgb: RGB, box: Sequence[float], size: tuple[int, int]) -> RGB:
     """The integer source box ``(x0, y0, x1, y1)`` of ``rgb`` resized to ``size`` (w, h)."""
     x0, y0, x1, y1 = (int(v) for v in box)
     part = rgb[y0:y1, x0:x1]
     interp = cv2.INTER_AREA if part.shape[1] > size[0] else cv2.INTER_LINEAR
-    resized: np.ndarray = cv2.resize(part, size, interpolation=interp)
-    return resized
+    return cast(RGB, cv2.resize(part, size, interpolation=interp))
 
 
 class CheckContext:
@@ -109,7 +110,7 @@ class CheckContext:
 
     # --- the view's pixels: made on first use (geometry-only checks never need them) --------
     @cached_property
-    def rgb(self) -> np.ndarray:
+    def rgb(self) -> RGB:
         """The view: the crop (480×640, or smaller with ``view_scale``) or the scaled image."""
         a, crop = self.analysis, self.crop
         if crop is not None and crop.box is not None:
@@ -121,18 +122,18 @@ class CheckContext:
             return _crop_at(a.image, crop.box, self._view_size)
         if self._view_size == (a.image.shape[1], a.image.shape[0]):
             return a.image
-        return cv2.resize(a.image, self._view_size, interpolation=cv2.INTER_AREA)
+        return cast(RGB, cv2.resize(a.image, self._view_size, interpolation=cv2.INTER_AREA))
 
     @cached_property
-    def mask(self) -> np.ndarray:
+    def mask(self) -> NDArray[np.float32]:
         """The person mask in the view, float32 in [0, 1]."""
         a, crop = self.analysis, self.crop
         box = crop.box if crop is not None and crop.box is not None else (0, 0, *a.size)
         return a.mask_in(box, self._view_size)
 
     # --- geometry in view pixels ------------------------------------------------------------
-    def to_view(self, points: ArrayLike) -> np.ndarray:
-        view: np.ndarray = (np.asarray(points, np.float64) - self._offset) * self._scale
+    def to_view(self, points: ArrayLike) -> NDArray[np.float64]:
+        view: NDArray[np.float64] = (np.asarray(points, np.float64) - self._offset) * self._scale
         return view
 
     @property
@@ -140,7 +141,7 @@ class CheckContext:
         return self.analysis.face
 
     @cached_property
-    def lm(self) -> np.ndarray:
+    def lm(self) -> NDArray[np.float64]:
         """The main face's landmarks in view pixels. Only for a measure of the face: a check
         looks at ``face`` first (``unknown`` without one), so asking without a face is a bug."""
         if self.face is None:
@@ -157,29 +158,29 @@ class CheckContext:
 
     # --- pixel measures ----------------------------------------------------------------------
     @cached_property
-    def lab(self) -> np.ndarray:
+    def lab(self) -> NDArray[np.float32]:
         """CIE L*a*b* (D65) of the view, float32: L 0–100."""
         _lab_tables.wait()
-        return cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        return cast(NDArray[np.float32], cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab))
 
     @cached_property
-    def lightness(self) -> np.ndarray:
+    def lightness(self) -> NDArray[np.float32]:
         """L* of the view (a contiguous copy of ``lab[..., 0]``: fast to select from)."""
         return np.ascontiguousarray(self.lab[..., 0])
 
     @cached_property
-    def luma(self) -> np.ndarray:
+    def luma(self) -> NDArray[np.float32]:
         return cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
     @cached_property
-    def clipped(self) -> np.ndarray:
+    def clipped(self) -> Mask:
         """Pixels clipped in all three channels (≥ ``clip_level``): glare, hot spots, exposure."""
         level = self.t.clip_level
         bounds = np.array([level] * 3, np.uint8), np.array([255] * 3, np.uint8)
-        clipped: np.ndarray = cv2.inRange(self.rgb, *bounds).astype(bool)
+        clipped: Mask = cv2.inRange(self.rgb, *bounds).astype(bool)
         return clipped
 
-    def polygon(self, points: ArrayLike, grow: float = 0.0) -> np.ndarray:
+    def polygon(self, points: ArrayLike, grow: float = 0.0) -> Mask:
         """Boolean mask of a polygon given in view pixels (optionally grown by ``grow`` px)."""
         m = np.zeros(self.rgb.shape[:2], np.uint8)
         cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], (1,))
@@ -189,17 +190,17 @@ class CheckContext:
         return m.astype(bool)
 
     @cached_property
-    def person(self) -> np.ndarray:
+    def person(self) -> Mask:
         return self.mask >= 0.5
 
     @cached_property
-    def distance_to_person(self) -> np.ndarray:
+    def distance_to_person(self) -> NDArray[np.float32]:
         """Distance (view px) of every pixel from the person's silhouette (mask ≥ 0.1)."""
         outside = (self.mask < 0.1).astype(np.uint8)
-        return cv2.distanceTransform(outside, cv2.DIST_L2, 3)
+        return cast(NDArray[np.float32], cv2.distanceTransform(outside, cv2.DIST_L2, 3))
 
     @cached_property
-    def backdrop_pixels(self) -> np.ndarray:
+    def backdrop_pixels(self) -> Mask:
         """Pixels that are surely backdrop: far enough from the person's soft outline."""
         grow = max(3.0, 0.04 * max(self.face_width, 50.0))
         return self.distance_to_person > grow
@@ -210,7 +211,7 @@ class CheckContext:
         return int(np.count_nonzero(self.backdrop_pixels))
 
     @cached_property
-    def backdrop_lab_median(self) -> np.ndarray | None:
+    def backdrop_lab_median(self) -> NDArray[np.float32] | None:
         """Median CIELAB colour of the surely-backdrop pixels (None if there are none).
 
         Shared by background.*, image.color and attire.contrast, which each decide for
@@ -221,13 +222,13 @@ class CheckContext:
         return channel_median(self.lab, self.backdrop_pixels)
 
     @cached_property
-    def eye_regions(self) -> dict[str, np.ndarray]:
+    def eye_regions(self) -> dict[str, Mask]:
         """The opening of each eye (landmark contour), person's "right"/"left"."""
         return {side: self.polygon(self.lm[list(ring)])
                 for side, ring in (("right", A.RIGHT_EYE_RING), ("left", A.LEFT_EYE_RING))}
 
     @cached_property
-    def lens_regions(self) -> dict[str, np.ndarray]:
+    def lens_regions(self) -> dict[str, Mask]:
         """Where a spectacle lens over each eye would be: an ellipse around the eye."""
         out = {}
         for side, ring in (("right", A.RIGHT_EYE_RING), ("left", A.LEFT_EYE_RING)):
@@ -240,17 +241,17 @@ class CheckContext:
         return out
 
     @cached_property
-    def face_skin(self) -> np.ndarray:
+    def face_skin(self) -> Mask:
         """Face oval minus eyes (with their lens area), brows and mouth: the lit skin."""
         oval = self.polygon(self.lm[list(A.FACE_OVAL)])
         holes = self.lens_regions["right"] | self.lens_regions["left"]
         mouth = self.polygon(self.lm[[61, 40, 37, 0, 267, 270, 291, 321, 314, 17, 84, 91]],
                              grow=0.03 * self.face_width)
-        skin: np.ndarray = oval & ~holes & ~mouth
+        skin: Mask = oval & ~holes & ~mouth
         return skin
 
     @cached_property
-    def skin_halves(self) -> tuple[np.ndarray, np.ndarray]:
+    def skin_halves(self) -> tuple[Mask, Mask]:
         """(image-left, image-right) halves of the face skin, split at the nose bridge."""
         skin = self.face_skin
         x = self.lm[[168, 1, 152], 0].mean()
@@ -258,12 +259,12 @@ class CheckContext:
         return skin & (cols < x), skin & (cols >= x)
 
     @cached_property
-    def clothing(self) -> np.ndarray:
+    def clothing(self) -> Mask:
         """The person's pixels well below the chin: the clothes."""
         chin = self.lm[A.CHIN, 1]
         rows = np.arange(self.rgb.shape[0])[:, None]
         core = cv2.erode(self.person.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-        clothes: np.ndarray = core & (rows > chin + 0.45 * self.face_width)
+        clothes: Mask = core & (rows > chin + 0.45 * self.face_width)
         return clothes
 
     @cached_property

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from kiosk.message import Message
+from kiosk.photo.arrays import Mask
 from kiosk.photo.checks.common import judge_max, judge_min, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult
@@ -14,7 +15,7 @@ GLARE = Message("眼镜反光：请稍微低一下头或调整眼镜角度", "Re
 TINTED = Message("请摘下有色眼镜（墨镜、变色镜）", "Please take off tinted glasses or sunglasses")
 
 
-def largest_blob_fraction(binary: np.ndarray, region: np.ndarray) -> float:
+def largest_blob_fraction(binary: Mask, region: Mask) -> float:
     """Area of the largest connected blob of ``binary`` inside ``region`` / area of ``region``."""
     area = int(np.count_nonzero(region))
     if area == 0:
@@ -28,7 +29,7 @@ def largest_blob_fraction(binary: np.ndarray, region: np.ndarray) -> float:
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / area
 
 
-def clipped(ctx: CheckContext) -> np.ndarray:
+def clipped(ctx: CheckContext) -> Mask:
     """Pixels clipped in all three channels (computed once per frame by the context)."""
     return ctx.clipped
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from kiosk.message import Message
 from kiosk.photo.checks.background import backdrop_median, reference_for
@@ -30,7 +33,8 @@ def sharpness_value(ctx: CheckContext) -> float:
     skin = ctx.face_skin[y0:y1, x0:x1] | ctx.lens_regions["right"][y0:y1, x0:x1] | ctx.lens_regions["left"][y0:y1, x0:x1]
     k = NORMALISED_FACE_WIDTH / max(ctx.face_width, 1.0)
     size = (max(8, round(patch.shape[1] * k)), max(8, round(patch.shape[0] * k)))
-    patch = cv2.resize(patch, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+    patch = cast(NDArray[np.float32],
+                 cv2.resize(patch, size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC))
     skin = cv2.resize(skin.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     skin = cv2.erode(skin, np.ones((5, 5), np.uint8)).astype(bool)
     lap = cv2.Laplacian(patch, cv2.CV_32F, ksize=3)

@@ -6,6 +6,7 @@ import numpy as np
 
 from kiosk.message import Message
 from kiosk.photo import analysis as A
+from kiosk.photo.arrays import Floats
 from kiosk.photo.checks.common import failed, judge_max, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult
@@ -14,7 +15,7 @@ CLOSE_LIPS = Message("请自然闭合双唇", "Close your lips naturally")
 NATURAL = Message("请保持自然表情：不要大笑，眉毛放松", "Keep a natural expression: no broad smile, relax your eyebrows")
 
 
-def lip_gap(lm: np.ndarray, face_width: float) -> float:
+def lip_gap(lm: Floats, face_width: float) -> float:
     """Inner-lip gap (13–14) / face width."""
     return float(np.linalg.norm(lm[A.MOUTH["top_inner"]] - lm[A.MOUTH["bottom_inner"]]) / max(face_width, 1e-6))
 
@@ -27,7 +28,7 @@ def mouth_closed(ctx: CheckContext) -> CheckResult:
     return judge_max("mouth.closed", value, ctx.t.mouth_gap_max, limit, CLOSE_LIPS)
 
 
-def expression_measures(lm: np.ndarray, face_width: float) -> tuple[float, float]:
+def expression_measures(lm: Floats, face_width: float) -> tuple[float, float]:
     """(mouth width / face width, brow height above the upper eyelids / face width)."""
     smile = np.linalg.norm(lm[A.MOUTH["right"]] - lm[A.MOUTH["left"]]) / face_width
     brow = ((lm[A.RIGHT_EYE["top"], 1] - lm[A.RIGHT_BROW_MID, 1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from kiosk.message import Message
 
@@ -56,7 +56,7 @@ class CheckResult:
             return False
         return self.status in (Status.FAIL, Status.UNKNOWN)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``value`` is a number, a string or None (never NaN, never numpy)."""
         value = self.value
         item = getattr(value, "item", None)

@@ -28,7 +28,7 @@ class KeyFileError(OSError):
         self.message = message
 
 
-def generate_key(path: str | os.PathLike) -> None:
+def generate_key(path: str | os.PathLike[str]) -> None:
     """Write a new random key to ``path`` with mode 0600. Never overwrites an existing file."""
     path = Path(path)
     key = secrets.token_bytes(KEY_BYTES)
@@ -47,7 +47,7 @@ def generate_key(path: str | os.PathLike) -> None:
     os.chmod(path, 0o600)   # in case the umask or the filesystem widened it
 
 
-def load_key(path: str | os.PathLike) -> bytes:
+def load_key(path: str | os.PathLike[str]) -> bytes:
     """Read a key file: 64 hex digits (white space ignored) or exactly 32 raw bytes.
 
     Raises :class:`KeyFileError` with a clear message when the file is missing, unreadable or

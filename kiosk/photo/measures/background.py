@@ -23,10 +23,11 @@ import cv2
 import numpy as np
 
 from kiosk.photo import standard
+from kiosk.photo.arrays import Floats, Mask
 from kiosk.photo.checks.common import delta_e_2000, srgb_to_lab
 
 #: The standard's three backdrop colours in CIELAB, in the standard's order.
-REFERENCE_LAB: dict[str, np.ndarray] = {name: srgb_to_lab(rgb)
+REFERENCE_LAB: dict[str, Floats] = {name: srgb_to_lab(rgb)
                                         for name, rgb in standard.BACKGROUND_COLORS.items()}
 
 #: ``booth.backdrop`` / ``--backdrop`` value meaning "any of the standard's three colours".
@@ -43,7 +44,7 @@ def allowed_backdrops(setting: str | None) -> tuple[str, ...]:
     return tuple(standard.BACKGROUND_COLORS)
 
 
-def median_lab(lab: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | None:
+def median_lab(lab: Floats, mask: Mask | None = None) -> Floats | None:
     """Median L*a*b* of the masked pixels (all pixels without a mask); None if too few."""
     if mask is None:
         return np.asarray(np.median(lab.reshape(-1, 3), axis=0))
@@ -52,7 +53,7 @@ def median_lab(lab: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | 
     return np.array([np.median(lab[..., c][mask]) for c in range(3)])
 
 
-def reference_distances(median: np.ndarray) -> dict[str, float]:
+def reference_distances(median: Floats) -> dict[str, float]:
     """ΔE00 from the backdrop's median colour to each of the standard's three colours."""
     return {name: float(delta_e_2000(median, ref)) for name, ref in REFERENCE_LAB.items()}
 
@@ -62,13 +63,13 @@ def nearest_reference(distances: dict[str, float], allowed: Iterable[str]) -> st
     return min(allowed, key=lambda name: distances[name])
 
 
-def chroma_offset(median: np.ndarray, reference: str) -> float:
+def chroma_offset(median: Floats, reference: str) -> float:
     """√(Δa*² + Δb*²) of the backdrop median from ``reference``: hue off, brightness ignored."""
     ref = REFERENCE_LAB[reference]
     return float(np.hypot(median[1] - ref[1], median[2] - ref[2]))
 
 
-def grid_spread(lab: np.ndarray, mask: np.ndarray, median: np.ndarray, *, grid: int = 4,
+def grid_spread(lab: Floats, mask: Mask, median: Floats, *, grid: int = 4,
                 min_share: float = 0.15) -> float | None:
     """Largest ΔE00 between the median of a grid cell and the backdrop's ``median``.
 
@@ -88,7 +89,7 @@ def grid_spread(lab: np.ndarray, mask: np.ndarray, median: np.ndarray, *, grid: 
     return float(np.max(delta_e_2000(np.array(cells), median)))
 
 
-def outline_shadow_drop(lightness: np.ndarray, distance_to_person: np.ndarray, face_width: float,
+def outline_shadow_drop(lightness: Floats, distance_to_person: Floats, face_width: float,
                         face_center_x: float, chin_y: float) -> float | None:
     """L* drop of the backdrop right next to the person's outline, the worse side.
 
@@ -113,7 +114,7 @@ def outline_shadow_drop(lightness: np.ndarray, distance_to_person: np.ndarray, f
     return max(drops) if drops else None
 
 
-def band_dip(lightness: np.ndarray) -> float:
+def band_dip(lightness: Floats) -> float:
     """The deepest dip (L*) of the row and column brightness profiles below their straight trend.
 
     For an empty backdrop: a straight trend is a gradient (judged by :func:`grid_spread`); a dip
@@ -127,7 +128,7 @@ def band_dip(lightness: np.ndarray) -> float:
     return worst
 
 
-def clutter_fraction(lab: np.ndarray, mask: np.ndarray, median: np.ndarray, delta_e: float, *,
+def clutter_fraction(lab: Floats, mask: Mask, median: Floats, delta_e: float, *,
                      step: int = 2) -> float:
     """Share of the backdrop whose colour differs from ``median`` by more than ``delta_e``,
     in blobs (a 3×3 opening drops single noisy pixels). Every ``step``-th pixel each way:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from kiosk.photo import analysis as A
+from kiosk.photo.arrays import Floats
 
 _EYES = (("right", A.RIGHT_EYE, A.RIGHT_IRIS_CENTER), ("left", A.LEFT_EYE, A.LEFT_IRIS_CENTER))
 
 
-def eye_openness(lm: np.ndarray) -> dict[str, float]:
+def eye_openness(lm: Floats) -> dict[str, float]:
     """Eyelid gap / eye width for each eye (person's right, left)."""
     out = {}
     for side, eye, _ in _EYES:
@@ -23,7 +24,7 @@ def eye_openness(lm: np.ndarray) -> dict[str, float]:
     return out
 
 
-def gaze_offsets(lm: np.ndarray) -> dict[str, float]:
+def gaze_offsets(lm: Floats) -> dict[str, float]:
     """Iris centre offset from the middle of the eye opening / eye width, per eye.
 
     Measured in the eye's own axis (corner to corner), so a tilted head does not count.

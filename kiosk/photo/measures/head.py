@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from kiosk.photo import analysis as A
+from kiosk.photo.arrays import RGB, Floats, Mask
 
 #: Face width (cheek to cheek) in the head view, pixels.
 FACE_PX = 96
@@ -43,14 +46,15 @@ EAR_CONTOUR = {"right": (127, 234, 93, 132), "left": (356, 454, 323, 361)}
 NOSTRILS = (98, 97, 2, 326, 327, 294, 278, 344, 440, 275, 4, 45, 220, 115, 48, 64)
 
 
-def shade_distance2(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
+def shade_distance2(lab: Floats, ref: Floats) -> Floats:
     """The square of :func:`shade_distance` (no square root: for thresholds and medians)."""
-    d: np.ndarray = lab - np.asarray(ref, np.float32)
+    d: Floats = lab - np.asarray(ref, np.float32)
     d[..., 0] *= 0.5
-    return np.einsum("...i,...i->...", d, d)
+    d2: Floats = np.einsum("...i,...i->...", d, d)
+    return d2
 
 
-def shade_distance(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
+def shade_distance(lab: Floats, ref: Floats) -> Floats:
     """CIELAB distance with L* weighted by half, broadcasting ``lab`` (…×3) against ``ref`` (3,)."""
     return np.sqrt(shade_distance2(lab, ref))
 
@@ -59,12 +63,12 @@ def shade_distance(lab: np.ndarray, ref: np.ndarray) -> np.ndarray:
 class HeadView:
     """The head and neck, cropped and scaled so the face is :data:`FACE_PX` wide."""
 
-    rgb: np.ndarray           # uint8 H×W×3
-    lab: np.ndarray           # float32 H×W×3, L* 0–100
-    person: np.ndarray        # bool H×W: the person's silhouette (mask ≥ 0.5)
-    inside: np.ndarray        # bool H×W: pixels that were inside the frame
-    lm: np.ndarray            # (478, 2) landmarks in head-view pixels
-    backdrop_lab: np.ndarray | None   # median colour of the surely-backdrop pixels, if known
+    rgb: RGB                  # H×W×3
+    lab: NDArray[np.float32]  # H×W×3, L* 0–100
+    person: Mask              # H×W: the person's silhouette (mask ≥ 0.5)
+    inside: Mask              # H×W: pixels that were inside the frame
+    lm: NDArray[np.float64]   # (478, 2) landmarks in head-view pixels
+    backdrop_lab: NDArray[np.float32] | None   # median colour of the surely-backdrop pixels, if known
 
     @property
     def fw(self) -> float:
@@ -75,7 +79,7 @@ class HeadView:
         h, w = self.rgb.shape[:2]
         return h, w
 
-    def polygon(self, points: np.ndarray, grow: float = 0.0) -> np.ndarray:
+    def polygon(self, points: ArrayLike, grow: float = 0.0) -> Mask:
         m = np.zeros(self.shape, np.uint8)
         cv2.fillPoly(m, [np.round(np.asarray(points)).astype(np.int32)], (1,))
         if grow > 0:
@@ -83,22 +87,22 @@ class HeadView:
             m = np.asarray(cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
         return m.astype(bool)
 
-    def rows(self, y0: float, y1: float) -> np.ndarray:
+    def rows(self, y0: float, y1: float) -> Mask:
         """Boolean H×W: the rows from y0 to y1 (view pixels)."""
         r = np.arange(self.shape[0])[:, None]
         return np.broadcast_to((r >= y0) & (r < y1), self.shape)
 
-    def cols(self, x0: float, x1: float) -> np.ndarray:
+    def cols(self, x0: float, x1: float) -> Mask:
         c = np.arange(self.shape[1])[None, :]
         return np.broadcast_to((c >= x0) & (c < x1), self.shape)
 
     @cached_property
-    def oval(self) -> np.ndarray:
+    def oval(self) -> Mask:
         """The face oval (landmark contour)."""
         return self.polygon(self.lm[list(A.FACE_OVAL)])
 
     @cached_property
-    def skin(self) -> np.ndarray:
+    def skin(self) -> Mask:
         """Face skin: the oval minus eyes (with a spectacle lens's room), brows, nostrils, mouth."""
         holes = np.zeros(self.shape, np.uint8)
         for ring in (A.RIGHT_EYE_RING, A.LEFT_EYE_RING):
@@ -114,11 +118,11 @@ class HeadView:
         nostrils = cv2.convexHull(self.lm[list(NOSTRILS)].astype(np.float32))
         cv2.fillPoly(holes, [np.round(nostrils).astype(np.int32)], (1,))
         grown = cv2.dilate(holes, np.ones((3, 3), np.uint8))
-        face_skin: np.ndarray = self.oval & ~grown.astype(bool) & self.inside
+        face_skin: Mask = self.oval & ~grown.astype(bool) & self.inside
         return face_skin
 
     @cached_property
-    def cheeks(self) -> np.ndarray:
+    def cheeks(self) -> Mask:
         """The skin from just below the eyes to the mouth corners (cheeks and nose): the
         reference skin, away from fringes, caps, brows, beards and spectacle frames."""
         y0 = self.lm[[A.RIGHT_IRIS_CENTER, A.LEFT_IRIS_CENTER], 1].mean() + 0.12 * self.fw
@@ -126,7 +130,7 @@ class HeadView:
         return self.skin & self.rows(y0, y1)
 
     @cached_property
-    def skin_lab(self) -> np.ndarray:
+    def skin_lab(self) -> Floats:
         """The median skin colour (CIELAB) of the cheeks."""
         px = self.lab[self.cheeks]
         if px.shape[0] < 20:
@@ -134,7 +138,7 @@ class HeadView:
         return np.median(px, axis=0) if px.shape[0] else np.array([65.0, 12.0, 15.0], np.float32)
 
     @cached_property
-    def skin_distance2(self) -> np.ndarray:
+    def skin_distance2(self) -> Floats:
         """H×W: the square of each pixel's :func:`shade_distance` from the median skin colour."""
         return shade_distance2(self.lab, self.skin_lab)
 
@@ -148,8 +152,8 @@ class HeadView:
         return float(np.clip(SKIN_SPREAD * np.sqrt(np.median(d2)), *SKIN_TOL_RANGE))
 
 
-def head_view(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, face_width: float,
-              backdrop_lab: np.ndarray | None = None) -> HeadView | None:
+def head_view(rgb: RGB, mask: Floats, lm: Floats, face_width: float,
+              backdrop_lab: NDArray[np.float32] | None = None) -> HeadView | None:
     """Cut the head and neck out of a view (``rgb``, ``mask`` and ``lm`` in its pixels).
 
     The crop runs 0.95 face widths either side of the face's middle (the ear zones and lobes
@@ -188,7 +192,7 @@ def head_view(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, face_width: flo
     view[y0:y1, x0:x1] = part[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
     pmask[y0:y1, x0:x1] = mpart[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
     inside[y0:y1, x0:x1] = True
-    lab = cv2.cvtColor(view.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab = cast(NDArray[np.float32], cv2.cvtColor(view.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab))
     lm_view = (lm - (bx0, by0)) * s
     person = (pmask >= 0.5) & inside
     if backdrop_lab is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.photo.arrays import Floats, Mask
 from kiosk.photo.measures import regions as R
 from kiosk.photo.measures.head import HeadView
 
@@ -31,14 +32,15 @@ class Headwear:
     contrast: float       # median local std of L* in the crown
 
 
-def local_contrast(lightness: np.ndarray, region: np.ndarray, k: int = 5) -> float:
+def local_contrast(lightness: Floats, region: Mask, k: int = 5) -> float:
     """Median over ``region`` of the standard deviation of L* in k×k windows (its box only)."""
     if not region.any():
         return 0.0
     x, y, w, h = cv2.boundingRect(region.astype(np.uint8))
     p = k // 2
     y0, x0 = max(y - p, 0), max(x - p, 0)
-    L = np.ascontiguousarray(lightness[y0:y + h + p, x0:x + w + p])
+    box: Floats = lightness[y0:y + h + p, x0:x + w + p]
+    L = np.ascontiguousarray(box)
     mu = cv2.blur(L, (k, k))
     sd = np.sqrt(np.maximum(cv2.blur(L * L, (k, k)) - mu * mu, 0.0))
     return float(np.median(sd[region[y0:y + h + p, x0:x + w + p]]))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.photo.arrays import Floats, Mask
 from kiosk.photo.measures import regions as R
 from kiosk.photo.measures.head import HeadView, shade_distance2
 
@@ -31,7 +32,7 @@ class Jewelry:
     neck_skin_px: int     # neck skin pixels (0: the neck does not show)
 
 
-def _box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
+def _box(mask: Mask, pad: int) -> tuple[slice, slice] | None:
     """The bounding box of ``mask``, padded and clipped, as slices (None: empty)."""
     if not mask.any():
         return None
@@ -40,16 +41,16 @@ def _box(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     return slice(max(y - pad, 0), min(y + h + pad, H)), slice(max(x - pad, 0), min(x + w + pad, W))
 
 
-def _odd(v: HeadView, hair: R.HairModel | None, box: tuple[slice, slice]) -> np.ndarray:
+def _odd(v: HeadView, hair: R.HairModel | None, box: tuple[slice, slice]) -> Mask:
     """Inside ``box``: person pixels that are neither skin- nor hair- nor backdrop-coloured and
     stand out from their 9×9 neighbourhood by at least :data:`CONTRAST_L` in L*."""
-    lab = v.lab[box]
-    out = v.person[box] & ~R.skin_like(v)[box]
+    lab: Floats = v.lab[box]
+    out: Mask = v.person[box] & ~R.skin_like(v)[box]
     if hair is not None:
         out &= shade_distance2(lab, hair.lab) > hair.tolerance ** 2
     if v.backdrop_lab is not None:
         out &= shade_distance2(lab, v.backdrop_lab) > 10.0 ** 2
-    L = np.ascontiguousarray(lab[..., 0])
+    L: Floats = np.ascontiguousarray(lab[..., 0])
     med = cv2.medianBlur(np.clip(L * 2.55, 0, 255).astype(np.uint8), 9).astype(np.float32) / 2.55
     return out & (np.abs(L - med) >= CONTRAST_L)
 

@@ -15,6 +15,7 @@ from typing import Callable, TypeVar, cast
 import numpy as np
 
 from kiosk.photo import analysis as A
+from kiosk.photo.arrays import Floats, Mask
 from kiosk.photo.measures.head import (
     BROW_UPPER,
     EAR_CONTOUR,
@@ -58,12 +59,12 @@ def _memo(v: HeadView, key: str, make: Callable[[], T]) -> T:
     return cast(T, v.__dict__[key])
 
 
-def skin_like(v: HeadView) -> np.ndarray:
+def skin_like(v: HeadView) -> Mask:
     """H×W: skin-coloured pixels (as close to the cheeks' colour as the cheeks are)."""
     return _memo(v, "_skin_like", lambda: v.skin_distance2 <= v.skin_tolerance ** 2)
 
 
-def temples(v: HeadView, lower: bool = False) -> np.ndarray:
+def temples(v: HeadView, lower: bool = False) -> Mask:
     """Beside the face, outside its oval: from the brows to the eyes (``lower``: from the eyes
     to the mouth), where hair shows that a cap or a band leaves uncovered."""
     lm = v.lm
@@ -84,7 +85,7 @@ def temples(v: HeadView, lower: bool = False) -> np.ndarray:
 class HairModel:
     """The colour of the hair at the temples: its median and how far its own pixels stray."""
 
-    lab: np.ndarray       # median CIELAB
+    lab: Floats       # median CIELAB
     tolerance: float      # a pixel within this shade distance is hair-coloured
     n: int                # temple hair pixels it was made from
 
@@ -103,7 +104,7 @@ def _hair_model(v: HeadView) -> HairModel | None:
     return HairModel(med, float(np.clip(HAIR_WIDEN * spread, *HAIR_TOL_RANGE)), int(px.shape[0]))
 
 
-def hair_like(v: HeadView, hair: HairModel | None, region: np.ndarray) -> np.ndarray:
+def hair_like(v: HeadView, hair: HairModel | None, region: Mask) -> Mask:
     """Boolean over ``region``'s pixels (in mask order): hair-coloured."""
     px = v.lab[region]
     if hair is None or px.shape[0] == 0:
@@ -111,7 +112,7 @@ def hair_like(v: HeadView, hair: HairModel | None, region: np.ndarray) -> np.nda
     return shade_distance2(px, hair.lab) <= hair.tolerance ** 2
 
 
-def mix(v: HeadView, region: np.ndarray, hair: HairModel | None) -> Mix:
+def mix(v: HeadView, region: Mask, hair: HairModel | None) -> Mix:
     area = int(np.count_nonzero(region & v.inside))
     region = region & v.person
     n = int(np.count_nonzero(region))
@@ -123,7 +124,7 @@ def mix(v: HeadView, region: np.ndarray, hair: HairModel | None) -> Mix:
     return Mix(n, s, hr, 1.0 - s - hr, area)
 
 
-def crown(v: HeadView) -> np.ndarray:
+def crown(v: HeadView) -> Mask:
     """Above the top of the forehead, across the forehead's middle: where a hat sits."""
     lm = v.lm
     x0, x1 = lm[FOREHEAD_INNER["right"], 0], lm[FOREHEAD_INNER["left"], 0]
@@ -131,7 +132,7 @@ def crown(v: HeadView) -> np.ndarray:
     return v.cols(x0, x1) & v.rows(top - 0.9 * v.fw, top - 0.04 * v.fw)
 
 
-def above_brows(v: HeadView, side: str) -> np.ndarray:
+def above_brows(v: HeadView, side: str) -> Mask:
     """The band just above one eyebrow (0.02–0.10 face widths above its upper edge)."""
     upper = v.lm[list(BROW_UPPER[side])]
     lo = upper - (0, 0.02 * v.fw)
@@ -139,7 +140,7 @@ def above_brows(v: HeadView, side: str) -> np.ndarray:
     return v.polygon(np.concatenate([lo, hi[::-1]]))
 
 
-def ear(v: HeadView, side: str) -> np.ndarray:
+def ear(v: HeadView, side: str) -> Mask:
     """Where one ear must show: just outside the face contour, from the eyes to the nose's foot."""
     lm = v.lm
     sign = -1 if side == "right" else 1
@@ -152,7 +153,7 @@ def ear(v: HeadView, side: str) -> np.ndarray:
     return band & v.rows(y0, y1) & ~grown
 
 
-def lobe(v: HeadView, side: str) -> np.ndarray:
+def lobe(v: HeadView, side: str) -> Mask:
     """Below the ear, where an earring hangs: beside the jaw, from the nose's foot down."""
     lm = v.lm
     sign = -1 if side == "right" else 1
@@ -164,7 +165,7 @@ def lobe(v: HeadView, side: str) -> np.ndarray:
     return v.cols(x0, x1) & v.rows(y0, y1) & ~grown
 
 
-def neck(v: HeadView) -> np.ndarray:
+def neck(v: HeadView) -> Mask:
     """Below the chin, as wide as the jaw: where a necklace shows (and collars start)."""
     lm = v.lm
     chin = lm[A.CHIN, 1]
