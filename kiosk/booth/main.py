@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         booth = build_booth(config, devices, events,
                             surface=open_display(fullscreen=not args.windowed))
         for name, why in devices.problems.items():
-            booth.warnings.append(MSG_DEVICE_PROBLEM.get(name, f"{name}: ") + why)
+            booth.screen.warnings.append(MSG_DEVICE_PROBLEM.get(name, f"{name}: ") + why)
         booth.start()
     except Exception as exc:
         log.critical("booth cannot start: %s", exc)
@@ -169,5 +169,5 @@ def build_booth(config: Config, devices: Any, events: EventQueue, *, surface: An
                   directory=RosterDirectory.from_config(roster, config), spool=spool,
                   surface=surface, **kw)
     if problem:
-        booth.warnings.append(problem)
+        booth.screen.warnings.append(problem)
     return booth

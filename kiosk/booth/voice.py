@@ -113,7 +113,7 @@ class Voice:
         folder = settings.clip_dir or default_dir()
         player = NullPlayer() if settings.mute else MixerPlayer()
         voice = cls(settings, ClipLibrary(folder, load=not settings.mute), player)
-        booth.frame_listeners.append(lambda b: voice.follow(b.session.data, b.clock()))
+        booth.listeners.frame.append(lambda b: voice.follow(b.session.data, b.clock()))
         return voice
 
     def close(self) -> None:

@@ -421,8 +421,8 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
                             config.devices.retake_button_pin, screenshots=shots,
                             retakes_wanted=retakes,
                             takes_off=BAREHEADED if who is not BAREHEADED else None)
-        booth.state_listeners.append(director.on_state)
-        booth.frame_listeners.append(director.on_frame)
+        booth.listeners.state.append(director.on_state)
+        booth.listeners.frame.append(director.on_frame)
         booth.start()
         booth.run(until=director.finished, max_seconds=max_seconds)
         saved = booth.session.data.saved if booth.session.state is State.DONE else None
@@ -440,8 +440,8 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         presses = sum(1 for a, b in zip(levels, levels[1:]) if a and not b)   # high → low
         devices.close()
     seconds = time.monotonic() - started
-    stats = booth.stats
-    live = booth.live
+    stats = booth.timing.stats
+    live = booth.rig.live
     return Outcome(
         path=path, verdict=verdict,
         states=[st.value for st in booth.session.data.history], hints=director.hints_seen,

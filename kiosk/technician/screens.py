@@ -5,7 +5,7 @@ source of the touch targets, used to draw them and to hit-test a touch; text is 
 the booth's CJK font. The booth calls:
 
 * ``mode_of(booth)`` when technician mode is entered: the mode lives on the booth
-  (``booth.technician_mode``), made on first entry and wired to the booth's devices through a
+  (``booth.technician.mode``), made on first entry and wired to the booth's devices through a
   :class:`~kiosk.technician.mode.Port`; it starts at the PIN page every time it is entered;
 * ``draw(surface, fonts, layout, model)`` every frame in the TECHNICIAN state
   (``model.technician`` is that mode; drawing only reads it, it never creates one);
@@ -63,13 +63,12 @@ KEYS = {pygame.K_BACKSPACE: "erase", pygame.K_RETURN: "ok", pygame.K_KP_ENTER: "
 
 def mode_of(booth) -> TechnicianMode:
     """The booth's technician mode, made and wired on first use; back to the PIN on each entry."""
-    mode = getattr(booth, "technician_mode", None)
+    mode = booth.technician.mode
     if mode is None:
-        mode = TechnicianMode(booth.config, port_of(booth), clock=getattr(booth, "clock", None) or _now)
-        booth.technician_mode = mode
-        listeners = getattr(booth, "frame_listeners", None)
-        if listeners is not None:
-            listeners.append(_on_frame)
+        mode = TechnicianMode(booth.config, port_of(booth.rig.devices, getattr(booth, "jobs", None)),
+                              clock=getattr(booth, "clock", None) or _now)
+        booth.technician.mode = mode
+        booth.listeners.frame.append(_on_frame)
     entered = getattr(getattr(booth, "session", None), "data", None)
     entered = getattr(entered, "entered_at", None)
     if entered != mode.entered_at:
@@ -83,13 +82,12 @@ def _now() -> float:
     return time.monotonic()
 
 
-def port_of(booth) -> Port:
-    """Wire technician mode to the booth's devices (what a device lacks, its page says so)."""
-    devices = booth.devices
+def port_of(devices, jobs) -> Port:
+    """Wire technician mode to the booth's devices (what a device lacks, its page says so);
+    slow work runs on the booth's ``jobs`` thread (None: at once)."""
     lights = getattr(devices, "lights", None)
     camera = getattr(devices, "camera", None)
     usb = getattr(devices, "usb", None)
-    jobs = getattr(booth, "jobs", None)
     analyzer: dict[str, Any] = {}
 
     def analyze(frame):
@@ -124,7 +122,7 @@ def port_of(booth) -> Port:
 
 
 def _on_frame(booth) -> None:
-    mode = getattr(booth, "technician_mode", None)
+    mode = booth.technician.mode
     state = getattr(getattr(getattr(booth, "session", None), "data", None), "state", None)
     if mode is None or getattr(state, "value", state) != "technician" or not mode.unlocked:
         return

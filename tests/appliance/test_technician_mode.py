@@ -235,11 +235,11 @@ def test_screens_draw(config, fonts, tmp_path, page, size):
 
 def test_screens_handle_touch_and_keys(config, fonts):
     layout = make_layout((1280, 800))
-    booth = SimpleNamespace(config=config, layout=layout, devices=SimpleNamespace(),
+    booth = SimpleNamespace(config=config, layout=layout, rig=SimpleNamespace(devices=SimpleNamespace()),
                             session=SimpleNamespace(data=SimpleNamespace(entered_at=5.0, state="technician")),
-                            frame_listeners=[])
+                            technician=SimpleNamespace(mode=None), listeners=SimpleNamespace(frame=[]))
     mode = screens.mode_of(booth)
-    assert booth.frame_listeners                      # steps itself on every booth frame
+    assert booth.listeners.frame                      # steps itself on every booth frame
     targets = {b.event: b.rect.center for b in screens.buttons(mode, layout)}
     for d in "2468":
         screens.handle(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=targets[f"digit:{d}"]), booth)

@@ -121,7 +121,7 @@ def test_ready_then_pings_while_healthy_and_none_once_frames_stop(booth, notify_
     assert max(b - a for a, b in zip(healthy, healthy[1:])) < WATCHDOG_S * 0.75
 
     # the camera hangs: the loop keeps ticking (the failsafe screen is drawn), pings stop
-    booth.devices.camera.fault = "hung"
+    booth.rig.devices.camera.fault = "hung"
     hung_at = time.monotonic()
     run_loop(booth, got, 2.5)
     late = got.times("WATCHDOG=1", since=hung_at + WATCHDOG_S)
@@ -129,7 +129,7 @@ def test_ready_then_pings_while_healthy_and_none_once_frames_stop(booth, notify_
     assert len(got.times("READY=1")) == 1
 
     # frames come back (a re-plugged USB camera, or the restarted one): pings resume
-    booth.devices.camera.fault = None
+    booth.rig.devices.camera.fault = None
     back_at = time.monotonic()
     run_loop(booth, got, 4.0)
     assert got.times("WATCHDOG=1", since=back_at), "pings did not resume with the frames"

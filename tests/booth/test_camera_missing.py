@@ -82,11 +82,11 @@ def test_missing_camera_keeps_the_failsafe_up_and_ready_waits_for_frames(tmp_pat
         assert "camera cannot start" in caplog.text and "fake camera set to 'missing'" in caplog.text
         t0 = time.monotonic()                # four times failsafe_s, five retries, 20 frames;
         assert run_for(booth, 120.0, until=lambda: time.monotonic() - t0 >= 2.0 and   # however
-                       booth.starter.tries >= 5 and booth.stats.frames > 20)     # slow the machine
+                       booth.rig.starter.tries >= 5 and booth.timing.stats.frames > 20)     # slow the machine
         assert booth.session.state is State.FAILSAFE
         assert booth.session.data.failure == MSG_CAMERA_MISSING
         assert MSG_CAMERA_MISSING.zh == "相机未连接，请联系工作人员"
-        assert booth.starter.tries >= 5 and booth.stats.frames > 20
+        assert booth.rig.starter.tries >= 5 and booth.timing.stats.frames > 20
         sent = received(notify_socket)
         assert "READY=1" not in sent and "WATCHDOG=1" not in sent
         assert "STATUS=state: failsafe" in sent
@@ -100,7 +100,7 @@ def test_missing_camera_keeps_the_failsafe_up_and_ready_waits_for_frames(tmp_pat
         sent = received(notify_socket)
         assert sent.count("READY=1") == 1
         assert run_for(booth, 3.0, until=lambda: booth.session.state is State.ATTRACT)
-        assert not booth.starter.is_alive()
+        assert not booth.rig.starter.is_alive()
     finally:
         booth.stop()
         devices.close()

@@ -124,7 +124,7 @@ def test_touch_is_mouse_up_on_a_drawn_button_and_finger_events_are_ignored(make_
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(400, 300), button=1))
     steps(booth, 2)
     assert booth.session.state is State.IDENTIFY
-    seven = next(b for b in screens.buttons(booth.model, booth.layout) if b.event == "digit:7")
+    seven = next(b for b in screens.buttons(booth.screen.model, booth.layout) if b.event == "digit:7")
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=seven.rect.center, button=1))
     steps(booth, 2)
     assert booth.session.data.keypad == "7"
@@ -151,7 +151,7 @@ def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth)
     config = Config()
     config.devices.technician_hold_s = 0.2
     booth = make_booth(config=config)
-    pins = booth.devices.pin_factory
+    pins = booth.rig.devices.pin_factory
     pins.pin(config.devices.confirm_button_pin).drive_low()
     pins.pin(config.devices.retake_button_pin).drive_low()
     assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
@@ -161,18 +161,18 @@ def test_both_buttons_held_through_mockfactory_opens_technician_mode(make_booth)
 
 def test_technician_mode_is_made_on_entry_and_drawing_only_reads_it(make_booth):
     booth = make_booth()
-    before = list(booth.frame_listeners)
+    before = list(booth.listeners.frame)
     for _ in range(3):
         booth.draw()                                   # drawing the attract screen makes nothing
-    assert booth.technician_mode is None and booth.frame_listeners == before
+    assert booth.technician.mode is None and booth.listeners.frame == before
     booth.post(TECHNICIAN_REQUEST)
     assert step_until(booth, lambda: booth.session.state is State.TECHNICIAN, 60)
-    mode = booth.technician_mode
-    assert mode is not None and mode.page == "pin" and booth.model.technician is mode
-    listeners = list(booth.frame_listeners)
+    mode = booth.technician.mode
+    assert mode is not None and mode.page == "pin" and booth.screen.model.technician is mode
+    listeners = list(booth.listeners.frame)
     for _ in range(3):
         booth.draw()
-    assert booth.technician_mode is mode and booth.frame_listeners == listeners
+    assert booth.technician.mode is mode and booth.listeners.frame == listeners
 
 
 # --- save and export: the stick's problems are messages, nothing is lost ----------------------------
@@ -182,7 +182,7 @@ def test_save_exports_to_the_stick(make_booth, tmp_path):
     assert isinstance(done, SaveDone) and done.exported
     assert (tmp_path / "usb" / done.path).is_file()
     assert done.path.endswith("110105200303151236.jpg") and "USB" in done.message.en
-    assert booth.spool.pending() == []
+    assert booth.work.spool.pending() == []
 
 
 def test_stick_missing_keeps_the_photo_and_exports_when_it_comes_back(make_booth, tmp_path):
@@ -191,10 +191,10 @@ def test_stick_missing_keeps_the_photo_and_exports_when_it_comes_back(make_booth
     booth = make_booth(usb=stick, start=True)
     done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and done.message in (MSG_MISSING, MSG_KEPT)
-    assert len(booth.spool.pending()) == 1                  # kept in the booth
+    assert len(booth.work.spool.pending()) == 1             # kept in the booth
     stick.plug_in()
     booth.post("usb_inserted")
-    assert step_until(booth, lambda: not booth.spool.pending(), 60)
+    assert step_until(booth, lambda: not booth.work.spool.pending(), 60)
     assert list((tmp_path / "stick").rglob("110105200303151236.jpg"))
 
 
@@ -204,7 +204,7 @@ def test_read_only_stick_says_so(make_booth, tmp_path):
     booth = make_booth(usb=stick)
     done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and done.message == MSG_READ_ONLY
-    assert len(booth.spool.pending()) == 1
+    assert len(booth.work.spool.pending()) == 1
 
 
 def test_full_stick_says_so(make_booth, tmp_path):
@@ -212,7 +212,7 @@ def test_full_stick_says_so(make_booth, tmp_path):
     booth = make_booth(usb=stick)
     done = booth.work.save(LI, Photo(jpeg()))
     assert not done.exported and "full" in done.message.en
-    assert len(booth.spool.pending()) == 1
+    assert len(booth.work.spool.pending()) == 1
 
 
 # --- failures and the watchdog ------------------------------------------------------------------
@@ -222,10 +222,10 @@ def test_a_hung_camera_shows_the_failsafe_screen_and_the_booth_recovers(make_boo
     config.session.failsafe_s = 1.0
     booth = make_booth(config=config, start=True)
     assert step_until(booth, lambda: booth.feed.latest()[0] is not None, 60)
-    booth.devices.camera.fault = "hung"
+    booth.rig.devices.camera.fault = "hung"
     assert step_until(booth, lambda: booth.session.state is State.FAILSAFE, 60)
     assert "camera" in booth.session.data.failure.en.lower()
-    booth.devices.camera.fault = None
+    booth.rig.devices.camera.fault = None
     assert step_until(booth, lambda: booth.session.state is State.ATTRACT, 60)
 
 
@@ -238,10 +238,10 @@ def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
     config = Config()
     config.devices.capture_timeout_s = 0.3
     booth = make_booth(config=config, service=service, start=True)
-    assert isinstance(booth.watchdog, WatchdogGate)
+    assert isinstance(booth.timing.watchdog, WatchdogGate)
     assert step_until(booth, lambda: sent.count("WATCHDOG=1") >= 3, 60)
     assert "READY=1" in sent and sent.index("READY=1") < sent.index("WATCHDOG=1")
-    booth.devices.camera.fault = "hung"
+    booth.rig.devices.camera.fault = "hung"
     time.sleep(0.6)                                          # (the test waits, not the loop)
     steps(booth, 5)
     pets = sent.count("WATCHDOG=1")
@@ -250,7 +250,7 @@ def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
         booth.step()
     assert sent.count("WATCHDOG=1") == pets                 # frames stopped: no more pets
     assert any(m.startswith("STATUS=state: failsafe") for m in sent)
-    booth.devices.camera.fault = None
+    booth.rig.devices.camera.fault = None
 
 
 def test_models_that_cannot_load_keep_the_failsafe_screen_up(make_booth):

@@ -237,7 +237,7 @@ def make_booth(tmp_path):
 
 def row_pixels(booth: Booth, color) -> int:
     """Pixels of ``color`` (±30) in the stick row of the attract screen as last drawn."""
-    row = screens.stick_row(booth.fonts, booth.layout, booth.model)
+    row = screens.stick_row(booth.screen.fonts, booth.layout, booth.screen.model)
     assert row is not None
     sub = pygame.surfarray.array3d(booth.surface.subsurface(row.text))
     return int((np.abs(sub.astype(int) - np.array(color)).sum(axis=2) < 30).sum())
@@ -252,16 +252,16 @@ def test_touching_the_button_ejects_and_the_screen_says_remove_it_now(make_booth
     stick.plug_in()                                             # the registrar brings a stick
     booth.post(hardware.events.USB_INSERTED)
     assert step_until(booth, lambda: booth.session.data.stick.present and not spool.pending())
-    button = next(b for b in screens.buttons(booth.model, booth.layout) if b.event == EJECT)
+    button = next(b for b in screens.buttons(booth.screen.model, booth.layout) if b.event == EJECT)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=button.rect.center))
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=button.rect.center))
     assert step_until(booth, lambda: booth.session.data.stick.outcome is not None)
     booth.step()
     assert booth.session.state is State.ATTRACT                 # the touch did not start a visit
     assert booth.session.data.stick.outcome == texts.STICK_EJECTED and stick.pulled
-    assert screens.stick_line(booth.model) == (texts.STICK_EJECTED, widgets.GOOD)
+    assert screens.stick_line(booth.screen.model) == (texts.STICK_EJECTED, widgets.GOOD)
     assert row_pixels(booth, widgets.GOOD) > 100                # drawn, in green
-    assert EJECT not in {b.event for b in screens.buttons(booth.model, booth.layout)}
+    assert EJECT not in {b.event for b in screens.buttons(booth.screen.model, booth.layout)}
     assert list((tmp_path / "usb").rglob("110105200303151236.jpg"))
 
 
@@ -277,7 +277,7 @@ def test_the_e_key_on_a_busy_stick_shows_the_error_and_keeps_the_photos(make_boo
     booth.step()
     assert booth.session.data.stick.outcome == texts.STICK_BUSY
     assert row_pixels(booth, widgets.BAD) > 100                 # the error, in red
-    assert EJECT in {b.event for b in screens.buttons(booth.model, booth.layout)}   # retry
+    assert EJECT in {b.event for b in screens.buttons(booth.screen.model, booth.layout)}   # retry
     assert len(spool.pending()) == 1
 
 

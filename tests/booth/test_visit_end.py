@@ -193,7 +193,7 @@ def test_a_simulated_visit_through_the_loop_records_one_line(booth):
 
 
 def test_done_screen_says_where_the_photo_is_once_a_stick_is_inserted(booth):
-    stick = booth.devices.usb
+    stick = booth.rig.devices.usb
     stick.pull_out()
     photo = Photo(jpeg=jpeg(), student=LI)
     booth.work.burst = lambda student: CaptureDone(photo)
@@ -211,4 +211,4 @@ def test_done_screen_says_where_the_photo_is_once_a_stick_is_inserted(booth):
     assert step_until(booth, lambda: booth.session.data.saved.exported, 60)
     assert booth.session.state is State.DONE
     assert "1101**********1236" in booth.session.data.saved.message.en
-    assert booth.spool.pending() == []
+    assert booth.work.spool.pending() == []

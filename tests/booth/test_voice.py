@@ -282,20 +282,21 @@ def test_a_missing_clip_is_logged_once_and_nothing_breaks(clip_dir, tmp_path, ca
 
 def test_the_booth_wires_its_voice_to_the_loop(clip_dir):
     """Booth.__init__ makes the voice a frame listener (config [voice]); muted: a null player."""
+    from kiosk.booth.loop import Listeners
     from kiosk.booth.player import NullPlayer
 
     @dataclass
     class FakeBooth:
         config: Config
-        frame_listeners: list
+        listeners: Listeners
 
     config = Config()
     config.voice.clip_dir = str(clip_dir)
-    booth = FakeBooth(config, [])
+    booth = FakeBooth(config, Listeners())
     voice = Voice.for_booth(booth)
-    assert len(booth.frame_listeners) == 1 and voice.library.clips
+    assert len(booth.listeners.frame) == 1 and voice.library.clips
     config.voice.mute = True
-    assert isinstance(Voice.for_booth(FakeBooth(config, [])).player, NullPlayer)
+    assert isinstance(Voice.for_booth(FakeBooth(config, Listeners())).player, NullPlayer)
 
 
 def test_the_real_mixer_plays_a_clip_into_sdls_disk_driver(library, tmp_path):

@@ -192,11 +192,7 @@ def test_set_controls_reaches_the_running_camera_and_both_configurations(picamer
     assert pc.switches[0]["controls"]["AnalogueGain"] == 2.0      # the stills use them
     assert cam.set_controls() == {} and len(pc.controls_set) == 1  # nothing to change
 
-    class Booth:                                                  # what port_of reads
-        devices = types.SimpleNamespace(camera=cam, lights=None, usb=None)
-        jobs = None
-
-    port = port_of(Booth())
+    port = port_of(types.SimpleNamespace(camera=cam, lights=None, usb=None), None)
     assert port.set_camera_controls is not None
     port.set_camera_controls(CameraSettings(8000, 1.0, (1.9, 1.7)))
     assert pc.controls_set[-1]["ExposureTime"] == 8000
