@@ -34,23 +34,13 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 from kiosk.config import Config  # noqa: E402
 from kiosk.photo.analysis import Analyzer  # noqa: E402
+from kiosk.photo.counting import CountingAnalyzer  # noqa: E402
 from kiosk.photo.engine import build_photo, judge_still, write_photo  # noqa: E402
 from kiosk.photo.student import Student  # noqa: E402
 from kiosk.sim.scenes import compose_scene  # noqa: E402
 
 STILL = (4056, 3040)
 STUDENT = Student("2020123456", "11010519491231002X", "张三")
-
-
-class CountingAnalyzer:
-    """The real Analyzer, counting its analyze() calls."""
-
-    def __init__(self, analyzer) -> None:
-        self.analyzer, self.calls = analyzer, 0
-
-    def analyze(self, *args, **kwargs):
-        self.calls += 1
-        return self.analyzer.analyze(*args, **kwargs)
 
 
 def run_once(rgb, analyzer, config, key, out_dir: str) -> dict[str, float]:

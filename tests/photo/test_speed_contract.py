@@ -15,25 +15,12 @@ import pytest
 from PIL import Image
 
 from kiosk.config import Config
+from kiosk.photo.counting import CountingAnalyzer
 from kiosk.photo.student import Student
 from kiosk.sim.scenes import compose_scene
 
 STUDENT = Student("2020123456", "11010519491231002X", "张三")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class CountingAnalyzer:
-    """The real Analyzer; counts analyze() calls."""
-
-    def __init__(self, analyzer) -> None:
-        self.analyzer, self.calls = analyzer, 0
-
-    def analyze(self, *args, **kwargs):
-        self.calls += 1
-        return self.analyzer.analyze(*args, **kwargs)
-
-    def close(self) -> None:
-        pass                                  # the session's analyzer outlives this test
 
 
 class StillCamera:

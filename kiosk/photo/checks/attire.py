@@ -18,12 +18,13 @@ from numpy.typing import NDArray
 
 from kiosk.message import Message
 from kiosk.photo.arrays import Floats
-from kiosk.photo.checks.common import delta_e_2000, failed, judge_max, judge_min, passed, unknown
+from kiosk.photo.checks.common import NO_FACE, delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.photo.measures import hair as hair_measure
 from kiosk.photo.measures import headwear as headwear_measure
 from kiosk.photo.measures import jewelry as jewelry_measure
+from kiosk.photo.measures.head import HeadView
 
 CONTRAST = Message("衣服颜色与背景太接近：请换一件颜色不同的上衣", "Your clothes are too close to the backdrop colour: please wear a different colour")
 PATTERN = Message("衣服图案太花（条纹/格子）：请换一件素色上衣", "Your clothes have a busy pattern (stripes, checks): please wear plain clothes")
@@ -87,17 +88,19 @@ def _unsure(rule: str, value: float | str, limit: str, message: Message) -> Chec
     return CheckResult(rule, Status.UNKNOWN, shown, limit, message, severity=0.5)
 
 
-def _head_unmeasurable(ctx: CheckContext) -> str | None:
-    """Why the head measures cannot be trusted on this frame (None: they can).
+def _head(ctx: CheckContext, rule: str, limit: str, message: Message, *,
+          no_face: Message = NO_FACE) -> HeadView | CheckResult:
+    """The head view the head measures work in, or the rule's verdict when they cannot be
+    trusted on this frame: ``unknown`` without a face, unsure when the head is turned or tilted.
 
     Their regions are placed for a head facing the camera; a turned or tilted head moves the
     crown, ears and lobes out of them (the booth corrects the pose first)."""
     if ctx.face is None or ctx.head is None:
-        return "no face"
+        return unknown(rule, limit, no_face)
     f, t = ctx.face, ctx.t
     if abs(f.yaw) > t.head_measure_max_yaw or abs(f.roll) > t.head_measure_max_roll:
-        return "head turned or tilted"
-    return None
+        return _unsure(rule, "head turned or tilted", limit, message)
+    return ctx.head
 
 
 def headwear(ctx: CheckContext) -> CheckResult:
@@ -106,13 +109,10 @@ def headwear(ctx: CheckContext) -> CheckResult:
     t = ctx.t
     limit = (f"crown contrast ≥ {t.headwear_fail_contrast:g} fail; ≤ {t.headwear_pass_contrast:g} "
              f"with ≤ {t.headwear_pass_foreign:g} of it neither skin nor hair pass")
-    why = _head_unmeasurable(ctx)
-    if why == "no face":
-        return unknown("attire.headwear", limit)
-    if why:
-        return _unsure("attire.headwear", why, limit, HEADWEAR)
-    assert ctx.head is not None              # _head_unmeasurable: there is a head
-    m = headwear_measure.measure(ctx.head)
+    head = _head(ctx, "attire.headwear", limit, HEADWEAR)
+    if isinstance(head, CheckResult):
+        return head
+    m = headwear_measure.measure(head)
     if m.crown_px < t.headwear_min_crown_px:
         return _unsure("attire.headwear", "top of the head not in view", limit, HEADWEAR)
     if m.contrast >= t.headwear_fail_contrast:
@@ -134,13 +134,10 @@ def jewelry(ctx: CheckContext) -> CheckResult:
     so without a clear find the student confirms."""
     t = ctx.t
     limit = f"earring blob ≥ {t.earring_fail_px} px or chain ≥ {t.necklace_fail_px} px (96 px face) fail"
-    why = _head_unmeasurable(ctx)
-    if why == "no face":
-        return unknown("attire.jewelry", limit)
-    if why:
-        return _unsure("attire.jewelry", why, limit, JEWELRY)
-    assert ctx.head is not None              # _head_unmeasurable: there is a head
-    m = jewelry_measure.measure(ctx.head)
+    head = _head(ctx, "attire.jewelry", limit, JEWELRY)
+    if isinstance(head, CheckResult):
+        return head
+    m = jewelry_measure.measure(head)
     value = f"earring {m.earring_px} px, chain {m.necklace_px} px"
     if m.earring_px >= t.earring_fail_px or m.necklace_px >= t.necklace_fail_px:
         worst = max(m.earring_px / t.earring_fail_px, m.necklace_px / t.necklace_fail_px)
@@ -153,13 +150,10 @@ def hair(ctx: CheckContext) -> CheckResult:
     t = ctx.t
     limit = (f"an ear ≥ {t.ear_cover_fail:g} covered or brow skin < {t.brow_skin_fail:g} fail; "
              f"brow skin ≥ {t.brow_skin_pass:g} and ear skin ≥ {t.ear_skin_pass:g} pass")
-    why = _head_unmeasurable(ctx)
-    if why == "no face":
-        return unknown("occlusion.hair", limit, HAIR)
-    if why:
-        return _unsure("occlusion.hair", why, limit, HAIR)
-    assert ctx.head is not None              # _head_unmeasurable: there is a head
-    m = hair_measure.measure(ctx.head)
+    head = _head(ctx, "occlusion.hair", limit, HAIR, no_face=HAIR)
+    if isinstance(head, CheckResult):
+        return head
+    m = hair_measure.measure(head)
     value = (f"brow skin {m.brow_skin:.2f}; ear skin {m.ears[0].skin:.2f}/{m.ears[1].skin:.2f}, "
              f"covered {m.ears[0].hair:.2f}/{m.ears[1].hair:.2f}")
     brows_seen = m.brow_skin == m.brow_skin            # not NaN
