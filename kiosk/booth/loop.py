@@ -457,9 +457,9 @@ class Booth:
                 self.running = False
                 continue
             if self.session.state is State.TECHNICIAN and self.technician.mode is not None:
-                from kiosk.technician import screens as technician
+                from kiosk.technician import screens as technician_screens
 
-                if technician.handle(ev, self):        # True: leave technician mode
+                if technician_screens.handle(ev, self):   # True: leave technician mode
                     self.rig.events.post(s.TECHNICIAN_EXIT)
             elif ev.type == pygame.KEYDOWN:
                 typing = self.session.state is State.IDENTIFY and bool(self.session.data.keypad)
@@ -536,10 +536,10 @@ class Booth:
 
     def _enter_technician(self) -> None:
         """Technician mode: made on first entry, back at its PIN page on every entry."""
-        from kiosk.technician import screens as technician
+        from kiosk.technician import screens as technician_screens
 
         try:
-            self.technician.mode = technician.mode_of(self)
+            self.technician.mode = technician_screens.mode_of(self)
         except Exception:                # a technician bug must not take the booth down
             log.exception("technician mode failed to open")
             self.technician.mode = None
