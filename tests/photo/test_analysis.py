@@ -109,3 +109,30 @@ def test_scene_body_continues_smoothly_below_the_photo():
     # neighbouring columns of the extension differ by less than a grey level on average
     # (smooth cloth; repeating the last row gave 4.3)
     assert np.abs(np.diff(inner, axis=1)).mean() < 1.0
+
+
+def test_silhouette_blobs_and_their_areas_whatever_the_count(scenes):
+    """One blob is counted without a pass over the labels, several label by label, reused
+    buffers or not: the same labels and areas as counting every label."""
+    import cv2
+
+    from kiosk.photo.analysis import _blobs
+
+    _, a, _ = scenes(face="hopper", second_face=True)
+    person = a.mask_small
+    assert person is not None
+    h, w = person.shape
+    quarters = person.copy()                  # cut in four: several blobs
+    quarters[:, w // 2 - 2:w // 2 + 2] = 0
+    quarters[h // 2 - 2:h // 2 + 2, :] = 0
+    empty = np.zeros_like(person)
+    buffers = (np.empty(person.shape, np.uint8), np.empty(person.shape, np.int32))
+    counts = set()
+    for mask in (person, quarters, empty):
+        expected_n, expected = cv2.connectedComponents((mask >= 0.5).astype(np.uint8), connectivity=8)
+        for bufs in (None, buffers):
+            n, labels, areas = _blobs(mask, bufs)
+            assert n == expected_n and np.array_equal(labels, expected)
+            assert areas.tolist() == np.bincount(expected.ravel(), minlength=n).tolist()
+        counts.add(n)
+    assert {1, 2} <= counts and max(counts) >= 4    # nobody, one blob and several: all tried
