@@ -31,14 +31,18 @@ Post = Callable[[Any], None]
 
 MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 
-#: Live guidance runs Pose (for the shoulders only, slower than the two essential models
-#: together) on one preview frame in this many and reuses the last shoulder measurement in
-#: between; the full-range face detector (the people count) likewise. At 15 analysed frames/s
-#: a shoulder measurement is at most 2 s old (shoulders move slowly; every still of the burst
-#: measures them again) and a newcomer is counted within a second. bench/live.py prints what
-#: they cost, amortised.
-LIVE_POSE_EVERY = 30
-LIVE_DETECT_EVERY = 15
+#: Live guidance runs Pose (for the shoulders only, as slow as the two essential models
+#: together) on one preview frame in this many while the shoulders pass, and reuses the last
+#: measurement in between: at 12 analysed frames/s it is at most 5 s old (shoulders move
+#: slowly; every still of the burst measures them again). While they fail or are not seen,
+#: the student is being told about them: measured again every ``LIVE_POSE_RECHECK`` frames
+#: (≈ 1.3 s), so the instruction goes away soon after they are level.
+LIVE_POSE_EVERY = 60
+LIVE_POSE_RECHECK = 15
+#: The full-range face detector (the people count) runs on one frame in this many: a newcomer
+#: is counted within 2–3 s; the capture counts again on every still. bench/live.py prints what
+#: these cost, amortised.
+LIVE_DETECT_EVERY = 30
 #: The pixel rules (backdrop, clothes, light, glasses) are judged on one frame in this many
 #: (kiosk.booth.workers.LiveChecks).
 LIVE_PIXEL_EVERY = 15
@@ -253,7 +257,8 @@ def guide_frame(analyzer, frame: np.ndarray, config, still_size: tuple[int, int]
     from kiosk.photo.crop import plan_crop
 
     t0 = time.perf_counter()
-    analysis = analyzer.analyze(frame, source_size=still_size)
+    analysis = analyzer.analyze(frame, source_size=still_size,
+                                pose_every=None if checks is None else checks.pose_every)
     t1 = time.perf_counter()
     plan = plan_crop(analysis)
     t2 = time.perf_counter()
@@ -276,13 +281,21 @@ class LiveChecks:
     def __init__(self, pixel_every: int | None = None) -> None:
         self.pixel_every = max(1, int(LIVE_PIXEL_EVERY if pixel_every is None else pixel_every))
         self._held: tuple | None = None      # (frame size, {rule id: result}, age in frames)
+        self.shoulders_pass = False          # pose.shoulders passed on the last frame
 
     def reset(self) -> None:
         """Forget the held results (a new student, a new mode)."""
         self._held = None
+        self.shoulders_pass = False
+
+    @property
+    def pose_every(self) -> int:
+        """How old the shoulders may be (frames): older while they pass (see LIVE_POSE_EVERY)."""
+        return LIVE_POSE_EVERY if self.shoulders_pass else LIVE_POSE_RECHECK
 
     def __call__(self, analysis, plan, config) -> list:
         from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks
+        from kiosk.photo.checks.result import Status
 
         size = analysis.size
         held = self._held
@@ -296,6 +309,7 @@ class LiveChecks:
             pixel = {i: by_id[i] for i in PIXEL_RULE_IDS}
         self._held = (size, pixel, age)
         by_id.update(pixel)
+        self.shoulders_pass = by_id["pose.shoulders"].status is Status.PASS
         return [by_id[i] for i in LIVE_RULE_IDS]
 
 

@@ -393,10 +393,13 @@ class Analyzer:
         self._closed = True
 
     def analyze(self, rgb: RGB, *, shoulders: bool = True,
-                source_size: tuple[int, int] | None = None) -> Analysis:
+                source_size: tuple[int, int] | None = None,
+                pose_every: int | None = None) -> Analysis:
         """Analyse one RGB uint8 frame (H×W×3, any size).
 
         ``shoulders=False`` skips Pose (a file's checks never look at the shoulders).
+        ``pose_every`` overrides the Analyzer's for this frame (live guidance measures the
+        shoulders more often while they are what the student is told to fix).
         ``source_size`` (w, h): this frame is a scaled-down preview of a still of that size
         (the crop planner then knows how many camera pixels a crop really has).
         """
@@ -420,7 +423,8 @@ class Analyzer:
         shoulder_pts = None
         if shoulders:
             last = self._last_shoulders
-            if last is not None and last[0] == (w, h) and last[2] + 1 < self.pose_every:
+            every = self.pose_every if pose_every is None else max(1, int(pose_every))
+            if last is not None and last[0] == (w, h) and last[2] + 1 < every:
                 shoulder_pts, age = last[1], last[2] + 1      # recent enough: reuse it
             else:
                 pose_job = self._helper().submit(self._measure_shoulders, work, inv)

@@ -215,3 +215,26 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     assert [a.shoulders_age for a, *_ in runs] == [i % LIVE_POSE_EVERY for i in range(n)]
     shoulders = [{r.id: r for r in res}["pose.shoulders"].status for _, _, res, _ in runs]
     assert shoulders == [Status.PASS] * len(runs)
+
+
+def test_live_path_measures_failing_shoulders_again_sooner():
+    # While the shoulders fail, the student is being told to level them: Pose runs every
+    # LIVE_POSE_RECHECK frames; once they pass, every LIVE_POSE_EVERY.
+    from kiosk.booth.workers import LIVE_POSE_EVERY, LIVE_POSE_RECHECK, LiveChecks, guide_frame, live_analyzer
+    from kiosk.sim.scenes import compose_scene
+    assert LIVE_POSE_RECHECK < LIVE_POSE_EVERY
+    leaning = compose_scene("hopper", "blue", size=(640, 480), roll_deg=12)
+    level = compose_scene("hopper", "blue", size=(640, 480))
+    checks = LiveChecks()
+    with live_analyzer() as tracker:
+        n = LIVE_POSE_RECHECK + 2
+        runs = [guide_frame(tracker, leaning, _config(), (4056, 3040), checks) for _ in range(n)]
+        assert all({r.id: r for r in res}["pose.shoulders"].status is Status.FAIL for _, _, res, _ in runs)
+        assert [a.shoulders_age for a, *_ in runs] == [i % LIVE_POSE_RECHECK for i in range(n)]
+        # levelled: the next measurement finds it at once, and is then kept longer
+        runs = [guide_frame(tracker, level, _config(), (4056, 3040), checks)
+                for _ in range(LIVE_POSE_RECHECK + 1)]
+        ages = [a.shoulders_age for a, *_ in runs]
+        fresh = ages.index(0)
+        assert fresh < LIVE_POSE_RECHECK and checks.pose_every == LIVE_POSE_EVERY
+        assert ages[fresh:] == list(range(len(ages) - fresh))
