@@ -43,9 +43,11 @@ LIVE_POSE_RECHECK = 15
 #: is counted within 2–3 s; the capture counts again on every still. bench/live.py prints what
 #: these cost, amortised.
 LIVE_DETECT_EVERY = 30
-#: The pixel rules (backdrop, clothes, light, glasses) are judged on one frame in this many
-#: (kiosk.booth.workers.LiveChecks).
-LIVE_PIXEL_EVERY = 15
+#: The pixel rules (backdrop, clothes, light, glasses) are judged again after this many frames
+#: while they pass, after ``LIVE_PIXEL_RECHECK`` while they fail (kiosk.booth.workers.LiveChecks):
+#: at 12 analysed frames/s a passing result is at most 2.5 s old, a failing one 1.2 s.
+LIVE_PIXEL_EVERY = 30
+LIVE_PIXEL_RECHECK = 15
 
 
 def camera_message(exc: BaseException) -> Message:
@@ -272,20 +274,24 @@ class LiveChecks:
 
     The geometry rules (people, layout, pose, eyes, mouth: what a student changes from one
     moment to the next) are judged on every frame. The pixel rules (backdrop, clothes, light,
-    glasses, sharpness, colour) are judged on one frame in ``pixel_every`` and held in
-    between: they change when the booth's light or the student's clothes do, not as the head
-    moves; a held result is at most ``pixel_every - 1`` frames old. A capture still needs every
-    rule to pass on every still of the burst (the validator has the last word).
+    glasses, sharpness, colour) are held between measurements, each rule with its own age:
+    a pass for ``pixel_every`` frames (they change when the booth's light or the student's
+    clothes do, not as the head moves), anything else for ``pixel_recheck`` (the student is
+    being told about it: the instruction must go soon after it is fixed). A capture still needs
+    every rule to pass on every still of the burst (the validator has the last word).
     """
 
-    def __init__(self, pixel_every: int | None = None) -> None:
+    def __init__(self, pixel_every: int | None = None, pixel_recheck: int | None = None) -> None:
         self.pixel_every = max(1, int(LIVE_PIXEL_EVERY if pixel_every is None else pixel_every))
-        self._held: tuple | None = None      # (frame size, {rule id: result}, age in frames)
+        recheck = LIVE_PIXEL_RECHECK if pixel_recheck is None else pixel_recheck
+        self.pixel_recheck = max(1, min(int(recheck), self.pixel_every))
+        self._size: tuple[int, int] | None = None
+        self._held: dict[str, tuple[Any, int]] = {}   # pixel rule id → (result, age in frames)
         self.shoulders_pass = False          # pose.shoulders passed on the last frame
 
     def reset(self) -> None:
         """Forget the held results (a new student, a new mode)."""
-        self._held = None
+        self._held = {}
         self.shoulders_pass = False
 
     @property
@@ -293,22 +299,34 @@ class LiveChecks:
         """How old the shoulders may be (frames): older while they pass (see LIVE_POSE_EVERY)."""
         return LIVE_POSE_EVERY if self.shoulders_pass else LIVE_POSE_RECHECK
 
+    def due(self, rule: str) -> bool:
+        """Whether the pixel rule ``rule`` is judged again on the next frame."""
+        from kiosk.photo.checks.result import Status
+
+        held = self._held.get(rule)
+        if held is None:
+            return True
+        result, age = held
+        keep = self.pixel_every if result.status is Status.PASS else self.pixel_recheck
+        return age + 1 >= keep
+
     def __call__(self, analysis, plan, config) -> list:
         from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks
         from kiosk.photo.checks.result import Status
 
-        size = analysis.size
-        held = self._held
-        if held is not None and held[0] == size and held[2] + 1 < self.pixel_every:
-            ids, pixel, age = GEOMETRY_RULE_IDS, held[1], held[2] + 1
-        else:
-            ids, pixel, age = LIVE_RULE_IDS, None, 0
+        if analysis.size != self._size:          # another stream: nothing held applies
+            self._size, self._held = analysis.size, {}
+        due = {i for i in PIXEL_RULE_IDS if self.due(i)}
+        ids = [i for i in LIVE_RULE_IDS if i in GEOMETRY_RULE_IDS or i in due]
         fresh = run_checks(analysis, config, crop=plan, ids=ids, view_scale=live_view_scale(plan))
         by_id = {r.id: r for r in fresh}
-        if pixel is None:
-            pixel = {i: by_id[i] for i in PIXEL_RULE_IDS}
-        self._held = (size, pixel, age)
-        by_id.update(pixel)
+        for i in PIXEL_RULE_IDS:
+            if i in due:
+                self._held[i] = (by_id[i], 0)
+            else:
+                result, age = self._held[i]
+                self._held[i] = (result, age + 1)
+                by_id[i] = result
         self.shoulders_pass = by_id["pose.shoulders"].status is Status.PASS
         return [by_id[i] for i in LIVE_RULE_IDS]
 

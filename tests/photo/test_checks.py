@@ -217,6 +217,33 @@ def test_live_path_judges_a_preview_like_the_still(scenes):
     assert shoulders == [Status.PASS] * len(runs)
 
 
+def test_live_path_judges_a_failing_pixel_rule_again_sooner_than_passing_ones():
+    # A pixel rule the student is told about (sunglasses) is judged again after
+    # LIVE_PIXEL_RECHECK frames, the passing ones are held for LIVE_PIXEL_EVERY.
+    from kiosk.booth.workers import LIVE_PIXEL_EVERY, LIVE_PIXEL_RECHECK, LiveChecks, guide_frame, live_analyzer
+    from kiosk.photo.checks import PIXEL_RULE_IDS
+    from kiosk.sim.scenes import compose_scene
+    assert LIVE_PIXEL_RECHECK < LIVE_PIXEL_EVERY
+    dark = compose_scene("hopper", "blue", size=(640, 480), sunglasses=True)
+    clear = compose_scene("hopper", "blue", size=(640, 480))
+    checks = LiveChecks()
+    statuses = []
+    with live_analyzer() as tracker:
+        for n in range(1, LIVE_PIXEL_EVERY + 1):
+            frame = dark if n <= 2 else clear          # the student takes them off at once
+            _, _, results, _ = guide_frame(tracker, frame, _config(), (4056, 3040), checks)
+            statuses.append({r.id: r.status for r in results}["glasses.tinted"])
+            if n < LIVE_PIXEL_RECHECK:
+                assert not any(checks.due(i) for i in PIXEL_RULE_IDS)
+            if n == LIVE_PIXEL_RECHECK:                  # due: judged on the next frame
+                assert checks.due("glasses.tinted") and checks.due("attire.headwear")  # her cap
+                assert not checks.due("background.uniform")
+        assert checks.due("background.uniform")
+    # held while they were on, and for LIVE_PIXEL_RECHECK - 1 frames after: then judged again
+    assert statuses[0] is Status.FAIL
+    assert statuses == [Status.FAIL] * LIVE_PIXEL_RECHECK + [Status.PASS] * (LIVE_PIXEL_EVERY - LIVE_PIXEL_RECHECK)
+
+
 def test_live_path_measures_failing_shoulders_again_sooner():
     # While the shoulders fail, the student is being told to level them: Pose runs every
     # LIVE_POSE_RECHECK frames; once they pass, every LIVE_POSE_EVERY.
