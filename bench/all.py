@@ -93,9 +93,11 @@ def main() -> int:
     live = _json_of("live.py")
     print(f"live path: {live['live_ms']} ms/frame against a floor of {live['floor_ms']} ms "
           f"= {live['live_ratio']} × (models {live['live_models_ms']}, crop "
-          f"{live['live_crop_ms']}, checks {live['live_checks_ms']}; pose 1 in "
-          f"{live['pose_every']}, face detection 1 in {live['detect_every']}, pixel rules 1 in "
-          f"{live['pixel_every']}); {_load()}")
+          f"{live['live_crop_ms']}, checks {live['live_checks_ms']}; CPU time "
+          f"{live['live_cpu_ratio']} ×; pose 1 in {live['pose_every']} ({live['pose_recheck']} "
+          f"while the shoulders fail), face detection 1 in {live['detect_every']}, each pixel "
+          f"rule again after {live['pixel_every']} frames ({live['pixel_recheck']} while it "
+          f"fails)); {_load()}")
     loop = _json_of("booth.py", "--loop-only")
     print(f"guidance loop: screen {loop['screen_fps']} fps (target {loop['target_fps']}), "
           f"analysis {loop['analysed_fps']} frames/s, hint latency median "
