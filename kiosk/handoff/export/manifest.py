@@ -189,7 +189,9 @@ class Manifest:
         head = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))[:-1]
         yield f'{head},"photos":['.encode("utf-8")
         for n, e in enumerate(self.sorted_entries()):
-            text = serialized.pop(e.student_id) if drop else serialized[e.student_id]
+            text = serialized[e.student_id]
+            if drop:
+                del serialized[e.student_id]
             yield (("," if n else "") + text).encode("utf-8")
         yield b"]}"
 
