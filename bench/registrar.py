@@ -81,6 +81,27 @@ def engine_photos(count: int = 4):
     return made
 
 
+def cpu_per_photo(photos, n: int = 60) -> float:
+    """CPU milliseconds (all threads of this process) of one photo's verify with image checks,
+    as a worker does it (OpenCV on one thread, the analyser made once and warmed up)."""
+    import cv2
+
+    from kiosk.photo.analysis import Analyzer
+    from kiosk.photo.verify import verify_bytes
+    cv2.setNumThreads(1)
+    config, analyzer = Config(), Analyzer()
+    try:
+        for jpeg, *_ in photos:
+            verify_bytes(jpeg, key=KEY, analyzer=analyzer, config=config, path="x.jpg")
+        t = time.process_time()
+        for k in range(n):
+            verify_bytes(photos[k % len(photos)][0], key=KEY, analyzer=analyzer, config=config,
+                         path="x.jpg")
+        return (time.process_time() - t) / n * 1e3
+    finally:
+        analyzer.close()
+
+
 def strip_comment(data: bytes) -> bytes:
     return b"".join(data[s.start:s.end] for s in read_segments(data) if s.marker != COM)
 
@@ -140,9 +161,12 @@ def _tree_rss_kib(root: int) -> tuple[int, int]:
     return sum(sizes), max(sizes, default=0)
 
 
-def run(args: list[str]) -> tuple[float, float, float, int]:
+def run(args: list[str]) -> tuple[float, float, float, int, float]:
     """Seconds, peak MiB of the whole process tree (the command and its workers, sampled
-    every 50 ms), peak MiB of its largest process, and exit status of ``kiosk`` with ``args``."""
+    every 50 ms), peak MiB of its largest process, exit status of ``kiosk`` with ``args``, and
+    the CPU seconds of the whole tree (start-up and model loading included)."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -157,15 +181,19 @@ def run(args: list[str]) -> tuple[float, float, float, int]:
         time.sleep(0.05)
     seconds = time.perf_counter() - t
     reader.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         print(b"".join(stderr)[-2000:].decode(errors="replace"), file=sys.stderr)
-    return seconds, peak_tree / 1024, peak_one / 1024, proc.returncode
+    return seconds, peak_tree / 1024, peak_one / 1024, proc.returncode, cpu
 
 
-def report(what: str, n: int, secs: float, mib: float, one: float, code: int) -> None:
+def report(what: str, n: int, secs: float, mib: float, one: float, code: int,
+           cpu: float) -> None:
     print(f"{what:<22}{n:>6,} photos {secs:7.1f} s {n / max(secs, 1e-9):7.1f} photos/s  "
           f"peak {mib:5.0f} MiB all processes ({one:.0f} the largest)  exit {code}  "
-          f"load {_load()}", flush=True)
+          f"CPU {cpu:.1f} s = {cpu / max(n, 1) * 1e3:.1f} ms a photo  load {_load()}",
+          flush=True)
 
 
 def _load() -> str:
@@ -197,18 +225,21 @@ def main() -> int:
             print(f"class of {args.photos:,} photos in {args.photos // PER_FOLDER} folders built "
                   f"in {built:.1f} s ({len(photos)} engine photos re-sealed)", flush=True)
         if verify_files:
-            secs, mib, one, code = run(["registrar", "verify", str(tmp / "usb"), "--key",
+            secs, mib, one, code, cpu = run(["registrar", "verify", str(tmp / "usb"), "--key",
                                         str(key), "--no-image-checks", *jobs])
-            report("verify, file rules:", args.photos, secs, mib, one, code)
+            report("verify, file rules:", args.photos, secs, mib, one, code, cpu)
         if not args.merge_only:
+            ms = cpu_per_photo(photos)
+            print(f"verify with image checks, one photo in one process: {ms:.1f} ms of CPU "
+                  f"(≈ {2000 / ms:.0f} photos/s on 2 idle cores)  load {_load()}", flush=True)
             build_class(tmp / "small", args.image_photos, photos)
-            secs, mib, one, code = run(["registrar", "verify", str(tmp / "small"), "--key",
+            secs, mib, one, code, cpu = run(["registrar", "verify", str(tmp / "small"), "--key",
                                         str(key), *jobs])
-            report("verify, image checks:", args.image_photos, secs, mib, one, code)
+            report("verify, image checks:", args.image_photos, secs, mib, one, code, cpu)
         if not args.image_only:
-            secs, mib, one, code = run(["registrar", "merge", str(tmp / "usb"), "--out",
+            secs, mib, one, code, cpu = run(["registrar", "merge", str(tmp / "usb"), "--out",
                                         str(tmp / "batch"), "--key", str(key), *jobs])
-            report("merge:", args.photos, secs, mib, one, code)
+            report("merge:", args.photos, secs, mib, one, code, cpu)
             size = sum(p.stat().st_size for p in (tmp / "batch").iterdir()) / 2**20
             print(f"  batch: {sum(1 for _ in (tmp / 'batch').glob('*.jpg')):,} photos, "
                   f"{size:.0f} MiB with index.html "

@@ -1,6 +1,6 @@
 """Benchmark: does Save slow down as the spool fills? Save time at 10, 1,000 and 10,000 photos.
 
-    .venv/bin/python bench/save.py [--sizes 10,1000,10000] [--saves 5]
+    .venv/bin/python bench/save.py [--sizes 10,1000,10000] [--saves 5] [--today 0]
 
 For each size N a spool is filled with N photos of N different students, already exported on
 earlier days (a booth keeps exported photos for ``export.retention_days``; a class photographed
@@ -13,7 +13,10 @@ folder standing in for the stick (today's folder: photo, manifests, contact shee
 booth's purge of expired items (``export.retention_days``). Printed: the median Save time and
 its two parts, wall and CPU time of this process (the CPU time does not grow with the
 machine's load; the wall time includes the fsyncs). The photos are real sealed booth files (the astronaut's
-face, each student sealed with their own identity).
+face, each student sealed with their own identity). ``--today N`` first puts N photos of
+today on the stick: what a Save still rewrites whole is today's folder's manifests and
+contact sheet, so its cost follows the photos of that folder (one booth, one day), not the
+spool.
 """
 
 from __future__ import annotations
@@ -54,6 +57,20 @@ def base_picture() -> np.ndarray:
     return np.asarray(Image.fromarray(face).resize((480, 640), Image.Resampling.LANCZOS))
 
 
+def fill_today(spool: Spool, usb: Path, status: ProbedStatus, n: int, jpeg: bytes) -> None:
+    """N photos saved earlier today and already on the stick, in today's folder (the folder
+    each Save rewrites the manifests and contact sheet of); fsync off while filling only."""
+    real_fsync = os.fsync
+    os.fsync = lambda fd: None
+    try:
+        for i in range(n):
+            spool.add(student(200_000 + i), jpeg, {"verdict": "pass", "checks": []})
+        assert export_pending(spool, usb, booth_id="bench", template="{id_number}.jpg",
+                              status=status).ok
+    finally:
+        os.fsync = real_fsync
+
+
 def fill(spool: Spool, n: int, jpeg: bytes) -> None:
     """N exported photos, 500 a day over earlier days; fsync off while filling only."""
     real_fsync = os.fsync
@@ -73,11 +90,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,1000,10000")
     ap.add_argument("--saves", type=int, default=5)
+    ap.add_argument("--today", type=int, default=0,
+                    help="photos already on the stick in today's folder (default none)")
     args = ap.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} "
           f"on {os.cpu_count()} cores")
     picture = base_picture()
     filler, _ = encode_and_seal(picture, student(0), key=KEY)
+    print(f"today's folder on the stick starts with {args.today} photos")
     print(f"{'photos in spool':>16} {'open (index)':>13} {'Save median':>12} {'add':>8} "
           f"{'export':>8} {'Save CPU':>9} {'add CPU':>8} {'exp. CPU':>8}  load")
     for n in [int(s) for s in args.sizes.split(",")]:
@@ -90,6 +110,7 @@ def main() -> int:
             spool.pending()                                   # the booth's first look at boot
             opened = time.perf_counter() - t
             status = ProbedStatus(True, str(usb), 10**10, False, "ext4")
+            fill_today(spool, usb, status, args.today, filler)
             saves, adds, exports = [], [], []
             cpu_saves, cpu_adds, cpu_exports = [], [], []
             for k in range(args.saves):

@@ -51,9 +51,30 @@ log = logging.getLogger(__name__)
 CONFLICTS_CSV = "conflicts.csv"
 
 
-@dataclass
+@dataclass(slots=True)
+class Take:
+    """What merge keeps of a manifest entry while it chooses (the full entry is read again
+    for the winners only): a few short strings per photo of the class."""
+
+    student_id: str
+    name: str
+    id_number: str
+    file: str
+    captured_at: str
+    verdict: str
+    sha256: str
+    booth_id: str
+    history: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, e: mf.Entry) -> "Take":
+        return cls(e.student_id, e.name, e.id_number, e.file, e.captured_at, e.verdict,
+                   e.sha256, e.booth_id, list(e.history))
+
+
+@dataclass(slots=True)
 class Candidate:
-    entry: mf.Entry
+    entry: Take
     folder: Path
     sealed_at: str | None = None        # the capture time sealed in the file (with the key)
     thumb: tuple[int, int] | None = None    # where its thumbnail waits in the merge's spill
@@ -225,7 +246,7 @@ def _candidate(folder: Path, entry: mf.Entry, checked, key, report: MergeReport,
         found = [p for p in row.problems if "sealed identity" in p]
         report.rejected.append((where, "; ".join(found) or "the sealed identity differs"))
         return None
-    return Candidate(entry, folder, sealed_at=checked.sealed_at if key is not None else None,
+    return Candidate(Take.of(entry), folder, sealed_at=checked.sealed_at if key is not None else None,
                      thumb=spill.put(checked.thumb) if checked.thumb else None)
 
 

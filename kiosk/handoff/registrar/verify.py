@@ -232,9 +232,13 @@ def iter_checked(folders: list[Path], *, key: bytes | None, analyzer=None, confi
     if image_checks and analyzer is None and (jobs <= 1 or total <= 1):
         results = _with_own_analyzer(loaded, key, config, thumbs, progress)
     try:
-        for folder, manifest, problems in loaded:
+        for i, (folder, manifest, problems) in enumerate(loaded):
             pairs = [(entry, next(results)) for entry in manifest.sorted_entries()]
+            # the tasks have all left for this folder: its manifest is the caller's alone now
+            # (a class of 10,000 is not kept whole while the later folders are checked)
+            loaded[i] = (folder, mf.Manifest(manifest.booth_id, manifest.day), problems)
             yield folder, manifest, problems, pairs
+            del manifest, pairs
     finally:
         if progress is not None:
             progress.close()
