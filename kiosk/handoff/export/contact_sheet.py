@@ -114,24 +114,39 @@ def render_chunks(entries: list[Entry], folder: Path, *, title: str, subtitle: s
                   thumbs: dict[str, str]) -> Iterator[bytes]:
     """:func:`render` one card at a time, for writing straight to the file: a batch of
     10,000 students is 74 MB of thumbnails, which need never be in memory as one page."""
-    esc = html.escape
-    n_warn = sum(1 for e in entries if e.verdict != "pass" or e.warnings)
+    n_warn = sum(1 for e in entries if counts_as_warned(e))
     n_look = sum(1 for e in entries if e.needs_look)
-    yield (
+    yield page_head(title=title, subtitle=subtitle, count=len(entries), n_warn=n_warn,
+                    n_look=n_look)
+    for e in entries:
+        yield card(e, thumb_for(e, folder, thumbs)).encode("utf-8")
+    yield PAGE_TAIL
+
+
+PAGE_TAIL = b"</div></body></html>\n"
+
+
+def counts_as_warned(e: Entry) -> bool:
+    """The entry counts among the page's "with warnings"."""
+    return e.verdict != "pass" or bool(e.warnings)
+
+
+def page_head(*, title: str, subtitle: str, count: int, n_warn: int, n_look: int) -> bytes:
+    """The page up to its first card (then the cards, then :data:`PAGE_TAIL`)."""
+    esc = html.escape
+    return (
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "img-src data:; style-src 'unsafe-inline'\">"
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{esc(title)}</h1>"
-        f'<div class="meta">{esc(subtitle)} · 共 {len(entries)} 张 photos · '
+        f'<div class="meta">{esc(subtitle)} · 共 {count} 张 photos · '
         f"有警告 with warnings: {n_warn} · 需人工复核 needs a look: {n_look}</div>"
         '<div class="grid">').encode("utf-8")
-    for e in entries:
-        yield _card(e, thumb_for(e, folder, thumbs)).encode("utf-8")
-    yield b"</div></body></html>\n"
 
 
-def _card(e: Entry, uri: str | None) -> str:
+def card(e: Entry, uri: str | None) -> str:
+    """One student's card (``uri``: the thumbnail, None when there is none)."""
     esc = html.escape
     cls = "fail" if e.verdict == "fail" else ("look" if e.needs_look else (
         "warn" if e.verdict == "warn" or e.warnings else "pass"))

@@ -30,6 +30,7 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import chain
 from pathlib import Path
 
 from kiosk.handoff.export import contact_sheet, naming
@@ -288,38 +289,17 @@ class _Spill:
         return self._file.read(where[1]).decode("utf-8")
 
 
-class _Spilled(dict):
-    """A dict of texts whose values wait in a :class:`_Spill` (only their places are here)."""
-
-    def __init__(self, spill: _Spill) -> None:
-        super().__init__()
-        self._spill = spill
-
-    def place(self, key: str, where: tuple[int, int]) -> None:
-        dict.__setitem__(self, key, where)
-
-    def __setitem__(self, key: str, text: str) -> None:
-        dict.__setitem__(self, key, self._spill.put(text))
-
-    def __getitem__(self, key: str) -> str:
-        return self._spill.get(dict.__getitem__(self, key))
-
-
-_PASS = {"status": "pass"}      # what the contact sheet needs of a passed check (shared)
-
-
 def _write_batch(out: Path, winners: list[Candidate], report: MergeReport,
                  spill: _Spill) -> None:
     """Write the batch. The candidates carry no check results (10,000 students' results are
     hundreds of MB as objects): each source folder's manifest is read again, one at a time,
-    for its winners' full entries, which are kept only as their JSON text (in the spill) plus
-    a slim entry (its warnings, and one shared stand-in per passed check) for the CSV and
-    contact sheet. The manifest and the contact sheet are written chunk by chunk."""
+    for its winners' full entries. Each winner's three pieces (its JSON entry, its CSV row and
+    its contact-sheet card) are made at once and wait in the spill; only their places and the
+    batch's order are kept, and the three files are then written piece by piece."""
     out.mkdir(parents=True, exist_ok=True)
-    batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
-    thumbs = _Spilled(spill)
-    serialized = _Spilled(spill)
+    pieces: list[tuple[tuple[str, str], tuple[int, int], tuple[int, int], tuple[int, int]]] = []
     owners: dict[str, str] = {}
+    n_warn = n_look = 0
     winners = sorted(winners, key=lambda w: (str(w.folder), w.entry.student_id))
     source, full = None, None
     for w in winners:
@@ -352,23 +332,30 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport,
         entry.history = sorted([*entry.history,
                                 *(h for h in w.entry.history if h.get("sha256") not in seen)],
                                key=lambda h: str(h.get("captured_at", "")))
-        serialized[entry.student_id] = json.dumps(entry.to_dict(), ensure_ascii=False,
-                                                  separators=(",", ":"))
-        n_pass = sum(1 for c in entry.checks if c.get("status") == "pass")
-        entry.checks = [_PASS] * n_pass + entry.warnings
-        batch.entries[entry.student_id] = entry
-        if w.thumb:
-            thumbs.place(entry.sha256, w.thumb)
+        as_json = spill.put(json.dumps(entry.to_dict(), ensure_ascii=False,
+                                       separators=(",", ":")))
+        thumbs = {entry.sha256: spill.get(w.thumb)} if w.thumb else {}
+        card = contact_sheet.card(entry, contact_sheet.thumb_for(entry, out, thumbs))
+        pieces.append(((entry.class_name, entry.student_id), as_json,
+                       spill.put(mf.csv_line(entry)), spill.put(card)))
+        n_warn += contact_sheet.counts_as_warned(entry)
+        n_look += bool(entry.needs_look)
         w.thumb = None
         report.merged += 1
     full = None
     fsync_dir(out)
-    write_atomic(out / mf.MANIFEST_JSON, batch.json_chunks(serialized))
-    write_atomic(out / mf.MANIFEST_CSV, batch.to_csv())
-    write_atomic(out / mf.INDEX_HTML, contact_sheet.render_chunks(
-        batch.sorted_entries(), out, title="毕业照合并批次 Merged graduation photos",
+    pieces.sort(key=lambda p: p[0])           # the order of Manifest.sorted_entries()
+    batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
+    write_atomic(out / mf.MANIFEST_JSON,
+                 batch.json_chunks_of(len(pieces), (spill.get(p[1]) for p in pieces)))
+    write_atomic(out / mf.MANIFEST_CSV,
+                 chain([mf.csv_head()], (spill.get(p[2]).encode("utf-8") for p in pieces)))
+    head = contact_sheet.page_head(
+        title="毕业照合并批次 Merged graduation photos",
         subtitle=f"{len(report.sources)} 个导出 exports · 冲突 conflicts: {len(report.conflicts)}",
-        thumbs=thumbs))
+        count=len(pieces), n_warn=n_warn, n_look=n_look)
+    write_atomic(out / mf.INDEX_HTML, chain([head], (spill.get(p[3]).encode("utf-8")
+                                                     for p in pieces), [contact_sheet.PAGE_TAIL]))
     write_atomic(out / CONFLICTS_CSV, _conflicts_csv(report))
 
 
