@@ -270,10 +270,10 @@ def estimate_quality(data: bytes | JpegInfo) -> int | None:
 
 
 @functools.lru_cache(maxsize=2)
-def _ijg_tables(max_value: int) -> tuple[np.ndarray, np.ndarray]:
+def _ijg_tables(max_value: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """:func:`ijg_table` of the standard tables for every quality 1–100 (rows), made once:
     the registrar estimates the quality of every photo of a class."""
-    tables = []
+    tables: list[NDArray[np.int64]] = []
     for base in (STD_LUMINANCE, STD_CHROMINANCE):
         t = np.stack([ijg_table(base, q, max_value=max_value) for q in range(1, 101)])
         t.flags.writeable = False
