@@ -21,8 +21,10 @@ number per student wins), so it also holds after a crash between the two steps.
 
 The spool keeps an index in memory: every item is read once (at the first look), then the
 instance updates the index with its own changes, so a Save costs the same with 10,000 items as
-with 10. The index is re-read when the items folder changed under it (another instance). One
-booth process owns its spool.
+with 10: the pending items are kept apart (``pending()`` never walks the exported ones) and the
+exported ones in the order they will expire (``purge()`` looks only at those due). The index
+is re-read when the items folder changed under it (another instance). One booth process owns
+its spool.
 
 Example::
 
@@ -36,6 +38,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 import logging
 import os
@@ -185,6 +188,8 @@ class Spool:
         self._takes: dict[str, dict[str, SpoolItem]] = {}   # student number -> id -> item
         self._index_key: tuple | None = None          # the items folder's state when read
         self._last_seq = 0
+        self._pending: dict[str, SpoolItem] = {}      # student number -> newest, not exported
+        self._expiry: list[tuple[float, str]] = []    # heap of (exported_at, item id)
 
     # --- adding ---------------------------------------------------------------------------
     def add(self, student: Student, jpeg: bytes, record: dict) -> str:
@@ -294,6 +299,17 @@ class Spool:
         self._takes.setdefault(sid, {})[item.id] = item
         if sid not in self._latest or self._latest[sid].seq <= item.seq:
             self._latest[sid] = item
+        self._refresh(sid)
+        if item.exported is not None:
+            heapq.heappush(self._expiry, (_exported_at(item), item.id))
+
+    def _refresh(self, sid: str) -> None:
+        """Keep ``_pending`` true for one student after their items changed."""
+        latest = self._latest.get(sid)
+        if latest is not None and latest.exported is None:
+            self._pending[sid] = latest
+        else:
+            self._pending.pop(sid, None)
 
     def _forget(self, item_id: str) -> None:
         item = self._index.pop(item_id, None)
@@ -309,6 +325,7 @@ class Spool:
             rest = list(takes.values())
             if rest:
                 self._latest[sid] = max(rest, key=lambda i: i.seq)
+        self._refresh(sid)
 
     # --- reading --------------------------------------------------------------------------
     def _item_names(self) -> list[str]:
@@ -351,8 +368,7 @@ class Spool:
         """Items still to be exported, oldest first."""
         with self._lock:
             self._sync()
-            return sorted((i for i in self._latest.values() if i.exported is None),
-                          key=lambda i: i.seq)
+            return sorted(self._pending.values(), key=lambda i: i.seq)
 
     def get(self, item_id: str) -> SpoolItem:
         with self._lock:
@@ -377,6 +393,8 @@ class Spool:
             item = self._index.get(item_id)
             if item is not None:
                 item.exported = doc
+                self._refresh(item.student.student_id)
+                heapq.heappush(self._expiry, (_exported_at(item), item.id))
         return True
 
     def purge(self, retention_days: float) -> int:
@@ -389,11 +407,16 @@ class Spool:
         gone = 0
         with self._lock:
             self._sync()
-            for item in list(self._index.values()):
-                if item.exported is not None and \
-                        float(item.exported.get("exported_at", 0)) <= limit:
+            while self._expiry and self._expiry[0][0] <= limit:
+                _, item_id = heapq.heappop(self._expiry)
+                item = self._index.get(item_id)
+                # entries of items gone or read again since are stale: skip them
+                if item is not None and item.exported is not None and \
+                        _exported_at(item) <= limit:
                     self._delete(item.folder)
                     gone += 1
+            if gone:
+                self._index_key = self._folder_key()      # our own deletions, known
         if gone:
             log.info("purged %d exported item(s) older than %g days", gone, retention_days)
         return gone
@@ -442,6 +465,14 @@ class Spool:
         self._forget(folder.name)
         fsync_dir(folder.parent)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _exported_at(item: SpoolItem) -> float:
+    """When the item went to a stick; a damaged time never expires (kept, not guessed)."""
+    try:
+        return float((item.exported or {}).get("exported_at", 0))
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def _summary(item: SpoolItem) -> dict[str, Any]:

@@ -18,6 +18,7 @@ factor from the luminance (and chrominance) quantisation tables the way common t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -261,14 +262,23 @@ def estimate_quality(data: bytes | JpegInfo) -> int | None:
     if luma is None:
         return None
     max_value = 32767 if luma.max() > 255 else 255
-    best, best_err = None, None
-    for q in range(1, 101):
-        err = int(np.abs(ijg_table(STD_LUMINANCE, q, max_value=max_value) - luma).sum())
-        if chroma is not None:
-            err += int(np.abs(ijg_table(STD_CHROMINANCE, q, max_value=max_value) - chroma).sum())
-        if best_err is None or err <= best_err:     # ties: the higher quality
-            best, best_err = q, err
-    return best
+    luma_tables, chroma_tables = _ijg_tables(max_value)
+    err = np.abs(luma_tables - luma).sum(axis=1)
+    if chroma is not None:
+        err += np.abs(chroma_tables - chroma).sum(axis=1)
+    return 100 - int(np.argmin(err[::-1]))     # ties: the higher quality
+
+
+@functools.lru_cache(maxsize=2)
+def _ijg_tables(max_value: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`ijg_table` of the standard tables for every quality 1–100 (rows), made once:
+    the registrar estimates the quality of every photo of a class."""
+    tables: list[NDArray[np.int64]] = []
+    for base in (STD_LUMINANCE, STD_CHROMINANCE):
+        t = np.stack([ijg_table(base, q, max_value=max_value) for q in range(1, 101)])
+        t.flags.writeable = False
+        tables.append(t)
+    return tables[0], tables[1]
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 After every kill, before the next run recovers, the parent looks at the stick exactly as a
 registrar would find it if it were pulled at that instant: every row of every manifest names a
-file whose checksum matches and that verifies, every photo is listed (or announced as staged by
+file whose checksum matches and that verifies (``manifest.csv``'s rows too, which may be one
+step behind ``manifest.json``, never more), every photo is listed (or announced as staged by
 an unfinished export), and no temporary file looks like a photo. Then the next run recovers and
 resumes, and at the end nothing the booth confirmed was lost and nothing is duplicated.
 
@@ -17,7 +18,9 @@ recipe in kiosk.handoff.export.durable.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import os
 import random
@@ -32,6 +35,7 @@ from handoff_fixtures import make_student, sealed_photo, verifies
 
 from kiosk.handoff.export import manifest as mf
 from kiosk.handoff.export.durable import TEMP_PREFIX, sha256_bytes
+from kiosk.handoff.registrar.verify import verify_export
 from kiosk.handoff.spool import Spool
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -93,6 +97,22 @@ def check_invariants(state: Path, usb: Path, journal: Path, by_id: dict, *, fina
             data = (folder / e["file"]).read_bytes()
             assert sha256_bytes(data) == e["sha256"], f"{e['file']}: checksum mismatch"
             assert verifies(data, by_id[e["student_id"]])
+        # manifest.csv too (a registrar may read only it): every row's file is there with its
+        # checksum, whether the CSV equals the JSON or is one step behind it
+        csv_path = folder / mf.MANIFEST_CSV
+        if csv_path.exists():
+            rows = list(csv.reader(io.StringIO(csv_path.read_text("utf-8-sig"))))[1:]
+            for r in rows:
+                data = (folder / r[5]).read_bytes()
+                assert sha256_bytes(data) == r[-1], f"{r[5]}: checksum mismatch (manifest.csv)"
+            by_sid = {e["student_id"]: e for e in doc["photos"]}
+            for r in rows:
+                sid = mf._from_cell(r[0])
+                assert sid in by_sid and by_sid[sid]["id_number"] == mf._from_cell(r[2]), \
+                    "manifest.csv lists a student manifest.json does not"
+        if final:
+            assert [c.notes for c in verify_export(folder, key=None)] == [[]]
+            assert not verify_export(folder, key=None)[0].problems
     # 4. an item marked exported is really on the stick with its checksum
     for item in items.values():
         if item.exported is not None:

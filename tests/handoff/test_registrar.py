@@ -86,6 +86,41 @@ def test_verify_finds_every_kind_of_damage(tmp_path, people):
     assert not fc.ok
 
 
+def test_a_csv_one_step_behind_is_a_note_and_a_stale_checksum_a_problem(tmp_path, people):
+    """manifest.json is authoritative: a manifest.csv left one export step behind (the booth
+    cut between writing the two) only earns a note while each of its rows still matches its
+    file; a CSV row whose file now holds other bytes is a problem."""
+    a, b, c, _ = people
+    when = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)
+    spool = Spool(tmp_path / "state")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    status = ProbedStatus(True, str(usb), 10**9, False, "vfat")
+
+    def save(student, variant, minutes):
+        rec = record()
+        rec["captured_at"] = (when + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+        spool.add(student, sealed_photo(student, variant, captured_at=when + timedelta(
+            minutes=minutes)), rec)
+        assert export_pending(spool, usb, booth_id="b1", template="{id_number}.jpg",
+                              status=status).ok
+
+    save(a, 1, 0)
+    save(b, 2, 1)
+    folder = next(usb.rglob("manifest.json")).parent
+    earlier_csv = (folder / "manifest.csv").read_bytes()
+    save(c, 3, 2)                                          # a new student: one step on
+    (folder / "manifest.csv").write_bytes(earlier_csv)
+    [fc] = verify_export(usb, key=KEY)
+    assert fc.ok and not fc.problems
+    assert len(fc.notes) == 1 and "one step behind" in fc.notes[0]
+    save(a, 4, 3)                                          # a's retake replaces a's file
+    (folder / "manifest.csv").write_bytes(earlier_csv)     # a row with a's old checksum
+    [fc] = verify_export(usb, key=KEY)
+    assert not fc.ok and any("manifest.csv" in p and "disagree" in p for p in fc.problems)
+    assert not fc.notes
+
+
 def test_merge_newest_wins_and_conflicts_listed(tmp_path, people):
     a, b, c, d = people
     early = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)

@@ -106,6 +106,40 @@ def test_retention_purges_only_old_exported_items(tmp_path, students):
     assert spool.purge(retention_days=7) == 0 and spool.get(b).exported is None
 
 
+def test_the_index_stays_true_through_retakes_exports_and_purges(tmp_path, students):
+    """pending() and purge() work from the index kept in memory: after retakes, exports and
+    purges it answers what a spool opened afresh from the card answers."""
+    clock = Clock()
+    spool = Spool(tmp_path, clock=clock)
+    a1 = spool.add(students[0], photo_jpeg(1), record())
+    b = spool.add(students[1], photo_jpeg(2), record())
+    spool.mark_exported(a1, path="x/a.jpg", sha256=spool.get(a1).sha256)
+    clock.t += 86400
+    a2 = spool.add(students[0], photo_jpeg(3), record())       # a retake after the export
+    assert [i.id for i in spool.pending()] == [b, a2]
+    spool.mark_exported(b, path="x/b.jpg", sha256=spool.get(b).sha256)
+    assert [i.id for i in spool.pending()] == [a2]
+    assert [i.id for i in Spool(tmp_path, clock=clock).pending()] == [a2]
+    clock.t += 6.5 * 86400                  # a1 exported 7.5 days ago, b 6.5 days ago
+    assert spool.purge(retention_days=7) == 1 and not (spool.items_dir / a1).exists()
+    assert [i.id for i in spool.pending()] == [a2]
+    clock.t += 86400
+    assert spool.purge(retention_days=7) == 1 and not (spool.items_dir / b).exists()
+    fresh = Spool(tmp_path, clock=clock)
+    assert [i.id for i in fresh.items()] == [i.id for i in spool.items()] == [a2]
+
+
+def test_a_damaged_export_time_is_kept_not_purged(tmp_path, students):
+    clock = Clock()
+    a = Spool(tmp_path, clock=clock).add(students[0], photo_jpeg(), record())
+    (tmp_path / "spool" / "items" / a / "exported.json").write_text(
+        json.dumps({"path": "x/a.jpg", "sha256": "-", "exported_at": "soon"}))
+    spool = Spool(tmp_path, clock=clock)
+    clock.t += 365 * 86400
+    assert spool.purge(retention_days=7) == 0 and (spool.items_dir / a).exists()
+    assert spool.pending() == []
+
+
 def test_record_for_an_engine_result():
     from kiosk.message import Message
     from kiosk.photo.checks.result import CheckResult, Status

@@ -17,7 +17,7 @@ import io
 import json
 import logging
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from PIL import Image
 
@@ -106,35 +106,70 @@ align-items:center;justify-content:center;color:#c00}
 def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
            thumbs: dict[str, str]) -> bytes:
     """The contact sheet for ``entries`` whose files are in ``folder``."""
-    esc = html.escape
-    n_warn = sum(1 for e in entries if e.verdict != "pass" or e.warnings)
+    return b"".join(render_chunks(entries, folder, title=title, subtitle=subtitle,
+                                  thumbs=thumbs))
+
+
+def render_chunks(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
+                  thumbs: dict[str, str]) -> Iterator[bytes]:
+    """:func:`render` one card at a time, for writing straight to the file: a batch of
+    10,000 students is 74 MB of thumbnails, which need never be in memory as one page."""
+    n_warn = sum(1 for e in entries if counts_as_warned(e))
     n_look = sum(1 for e in entries if e.needs_look)
-    cards = []
+    yield page_head(title=title, subtitle=subtitle, count=len(entries), n_warn=n_warn,
+                    n_look=n_look)
     for e in entries:
-        cls = "fail" if e.verdict == "fail" else ("look" if e.needs_look else (
-            "warn" if e.verdict == "warn" or e.warnings else "pass"))
-        uri = thumb_for(e, folder, thumbs)
-        img = (f'<img src="{esc(uri)}" alt="{esc(e.name)}">' if uri
-               else '<div class="noimg">无照片 missing</div>')
-        warnings = "".join(
-            f'<li>{esc(str(c.get("id", "")))}: {esc(_msg(c, "zh"))} / {esc(_msg(c, "en"))}</li>'
-            for c in e.warnings)
-        hist = (f'<div class="hist">重拍 retakes: {len(e.history)}</div>' if e.history else "")
-        look = (' <span class="look-badge">需人工复核 Needs a look</span>' if e.needs_look else "")
-        confirmed = "".join(
-            f'<li>{esc(str(c.get("id", "")))}: '
-            f'{"例外 exception" if c.get("exception") else "学生已确认 confirmed by the student"}'
-            f' {esc(str(c.get("at", "")))}<br>“{esc(str(c.get("zh", "")))} / '
-            f'{esc(str(c.get("en", "")))}”</li>' for c in e.confirmed)
-        unconfirmed = [w for w in e.needs_look if "not confirmed" in w]
-        confirmed += "".join(f"<li>{esc(w)}</li>" for w in unconfirmed)
-        backdrop = (f'<div>背景 backdrop: {esc(standard.BACKGROUND_NAMES_ZH[e.backdrop])} '
-                    f'{esc(e.backdrop)}</div>' if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
-        n_pass = sum(1 for c in e.checks if c.get("status") == "pass")
-        summary = (f'<div class="sum">检查 checks: {len(e.checks)} 项，通过 passed {n_pass}'
-                   f'，警告 warnings {len(e.warnings)}</div>' if e.checks else "")
-        cards.append(
-            f'<div class="card {cls}">{img}'
+        yield card(e, thumb_for(e, folder, thumbs)).encode("utf-8")
+    yield PAGE_TAIL
+
+
+PAGE_TAIL = b"</div></body></html>\n"
+
+
+def counts_as_warned(e: Entry) -> bool:
+    """The entry counts among the page's "with warnings"."""
+    return e.verdict != "pass" or bool(e.warnings)
+
+
+def page_head(*, title: str, subtitle: str, count: int, n_warn: int, n_look: int) -> bytes:
+    """The page up to its first card (then the cards, then :data:`PAGE_TAIL`)."""
+    esc = html.escape
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1>"
+        f'<div class="meta">{esc(subtitle)} · 共 {count} 张 photos · '
+        f"有警告 with warnings: {n_warn} · 需人工复核 needs a look: {n_look}</div>"
+        '<div class="grid">').encode("utf-8")
+
+
+def card(e: Entry, uri: str | None) -> str:
+    """One student's card (``uri``: the thumbnail, None when there is none)."""
+    esc = html.escape
+    cls = "fail" if e.verdict == "fail" else ("look" if e.needs_look else (
+        "warn" if e.verdict == "warn" or e.warnings else "pass"))
+    img = (f'<img src="{esc(uri)}" alt="{esc(e.name)}">' if uri
+           else '<div class="noimg">无照片 missing</div>')
+    warnings = "".join(
+        f'<li>{esc(str(c.get("id", "")))}: {esc(_msg(c, "zh"))} / {esc(_msg(c, "en"))}</li>'
+        for c in e.warnings)
+    hist = (f'<div class="hist">重拍 retakes: {len(e.history)}</div>' if e.history else "")
+    look = (' <span class="look-badge">需人工复核 Needs a look</span>' if e.needs_look else "")
+    confirmed = "".join(
+        f'<li>{esc(str(c.get("id", "")))}: '
+        f'{"例外 exception" if c.get("exception") else "学生已确认 confirmed by the student"}'
+        f' {esc(str(c.get("at", "")))}<br>“{esc(str(c.get("zh", "")))} / '
+        f'{esc(str(c.get("en", "")))}”</li>' for c in e.confirmed)
+    unconfirmed = [w for w in e.needs_look if "not confirmed" in w]
+    confirmed += "".join(f"<li>{esc(w)}</li>" for w in unconfirmed)
+    backdrop = (f'<div>背景 backdrop: {esc(standard.BACKGROUND_NAMES_ZH[e.backdrop])} '
+                f'{esc(e.backdrop)}</div>' if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
+    n_pass = sum(1 for c in e.checks if c.get("status") == "pass")
+    summary = (f'<div class="sum">检查 checks: {len(e.checks)} 项，通过 passed {n_pass}'
+               f'，警告 warnings {len(e.warnings)}</div>' if e.checks else "")
+    return (f'<div class="card {cls}">{img}'
             f'<div class="name">{esc(e.name)}</div>'
             f'<div>学号 {esc(e.student_id)}</div>'
             f'<div>身份证号 {esc(_masked(e.id_number))}</div>'
@@ -144,16 +179,6 @@ def render(entries: list[Entry], folder: Path, *, title: str, subtitle: str,
             f'<div><span class="badge">{esc(STATUS_TEXT.get(e.verdict, e.verdict))}</span>{look}</div>'
             + summary + (f'<ul class="c">{confirmed}</ul>' if confirmed else "")
             + (f'<ul class="w">{warnings}</ul>' if warnings else "") + hist + "</div>")
-    page = (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "img-src data:; style-src 'unsafe-inline'\">"
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{esc(title)}</h1>"
-        f'<div class="meta">{esc(subtitle)} · 共 {len(entries)} 张 photos · '
-        f"有警告 with warnings: {n_warn} · 需人工复核 needs a look: {n_look}</div>"
-        f'<div class="grid">{"".join(cards)}</div></body></html>\n')
-    return page.encode("utf-8")
 
 
 def _msg(check: dict, lang: str) -> str:

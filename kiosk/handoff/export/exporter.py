@@ -24,7 +24,15 @@ from pathlib import Path, PurePosixPath
 
 from kiosk.handoff.export import contact_sheet, naming, stick
 from kiosk.handoff.export import manifest as mf
-from kiosk.handoff.export.durable import read_uncached, real_dir, remove_temp_files, sha256_bytes, write_atomic
+from kiosk.handoff.export.durable import (
+    MAX_MANIFEST_BYTES,
+    read_regular,
+    read_uncached,
+    real_dir,
+    remove_temp_files,
+    sha256_bytes,
+    write_atomic,
+)
 from kiosk.handoff.spool import Spool, SpoolError, SpoolItem
 from kiosk.message import Message
 
@@ -123,8 +131,11 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
                    booth_id: str, template: str, report: ExportReport) -> None:
     """Export ``items`` into one folder so that the stick is consistent at every instant.
 
-    Every row of ``manifest.json`` names a file whose checksum matches it, at any moment a
-    stick may be pulled (or the booth killed). A photo is never written under a name the
+    Every row of ``manifest.json`` and of ``manifest.csv`` names a file whose checksum matches
+    it, at any moment a stick may be pulled (or the booth killed): the two are written one
+    right after the other (JSON first, the authoritative one) with no photo changed in
+    between, and a CSV left one step behind by an earlier cut is brought level before any
+    photo is touched, so the CSV is never more than one step behind. A photo is never written under a name the
     manifest lists for other bytes: the manifest first announces the names about to be written
     (``staged``, which the registrar's tools ignore), then the files are written, then the
     manifest lists them. A retake of a photo already on the stick goes through a second name
@@ -136,6 +147,7 @@ def _export_folder(spool: Spool, root: Path, rel: PurePosixPath, items: list[Spo
     manifest, problems = mf.load(folder, booth_id=booth_id, day=rel.name)
     for p in problems:
         log.warning("export folder %s: %s", rel, p)
+    _align_csv(folder, manifest)
     _remove_leftover_staged(folder, manifest)
     thumbs = contact_sheet.load_thumbs(folder)
     direct: list[tuple[SpoolItem, bytes, str]] = []      # written straight to their name
@@ -232,6 +244,21 @@ def _holds(folder: Path, name: str, sha256: str) -> bool:
         return sha256_bytes(read_uncached(naming.inside(folder, name))) == sha256
     except (OSError, naming.UnsafeName):
         return False
+
+
+def _align_csv(folder: Path, manifest: mf.Manifest) -> None:
+    """Rewrite ``manifest.csv`` from the manifest when an export cut between the two
+    manifests left it one step behind: the photos its stale rows name may be replaced next."""
+    path = folder / mf.MANIFEST_CSV
+    if not manifest.entries and not os.path.lexists(path):
+        return
+    csv_bytes = manifest.to_csv()
+    try:
+        if read_regular(path, MAX_MANIFEST_BYTES) == csv_bytes:
+            return
+    except OSError:
+        pass                                      # missing, or not a regular file: rewrite
+    write_atomic(path, csv_bytes)
 
 
 def _remove_leftover_staged(folder: Path, manifest: mf.Manifest) -> None:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from kiosk import __version__
 from kiosk.handoff.export.durable import MAX_MANIFEST_BYTES, read_regular
@@ -180,33 +180,58 @@ class Manifest:
     def json_chunks(self, serialized: dict[str, str]):
         """:meth:`to_json` with ``serialized`` entries, in chunks, each entry's text dropped
         from ``serialized`` once written (a batch of 10,000 is never in memory twice)."""
-        doc = json.loads(Manifest(self.booth_id, self.day, staged=self.staged).to_json())
-        doc["count"] = len(self.entries)
-        return self._json_chunks(doc, serialized, drop=True)
+        def texts():
+            for e in self.sorted_entries():
+                yield serialized[e.student_id]
+                del serialized[e.student_id]
+        return self.json_chunks_of(len(self.entries), texts())
 
-    def _json_chunks(self, doc: dict, serialized: dict[str, str], drop: bool = False):
+    def json_chunks_of(self, count: int, texts) -> Iterator[bytes]:
+        """The manifest's JSON in chunks, its ``count`` entries given as their JSON ``texts``
+        in order (:meth:`sorted_entries`'), not as this manifest's own entries."""
+        doc = json.loads(Manifest(self.booth_id, self.day, staged=self.staged).to_json())
+        doc["count"] = count
+        doc.pop("photos", None)
+        head = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))[:-1]
+        yield f'{head},"photos":['.encode("utf-8")
+        for n, text in enumerate(texts):
+            yield (("," if n else "") + text).encode("utf-8")
+        yield b"]}"
+
+    def _json_chunks(self, doc: dict, serialized: dict[str, str]):
         doc = {k: v for k, v in doc.items() if k != "photos"}
         head = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))[:-1]
         yield f'{head},"photos":['.encode("utf-8")
         for n, e in enumerate(self.sorted_entries()):
-            text = serialized.pop(e.student_id) if drop else serialized[e.student_id]
-            yield (("," if n else "") + text).encode("utf-8")
+            yield (("," if n else "") + serialized[e.student_id]).encode("utf-8")
         yield b"]}"
 
     def to_csv(self) -> bytes:
-        out = io.StringIO()
-        writer = SafeCsvWriter(out, lineterminator="\r\n")
-        writer.writerow(CSV_HEADER)
-        for e in self.sorted_entries():
-            warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
-            look = f"{NEEDS_LOOK}: " + "; ".join(e.needs_look) if e.needs_look else ""
-            backdrop = (f"{standard.BACKGROUND_NAMES_ZH[e.backdrop]} {e.backdrop}"
-                        if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
-            writer.writerow([_as_text(e.student_id), e.name, _as_text(e.id_number),
-                             e.college, e.class_name, e.file, e.captured_at,
-                             VERDICT_ZH.get(e.verdict, e.verdict), warn_ids, e.booth_id,
-                             backdrop, look, e.sha256])
-        return out.getvalue().encode("utf-8-sig")
+        return b"".join([csv_head(), *(csv_line(e).encode("utf-8")
+                                       for e in self.sorted_entries())])
+
+
+def csv_head() -> bytes:
+    """``manifest.csv`` up to its first row: the byte-order mark and the header."""
+    return ("\ufeff" + _csv_text(CSV_HEADER)).encode("utf-8")
+
+
+def csv_line(e: Entry) -> str:
+    """The entry's row of ``manifest.csv`` (the file is :func:`csv_head` and the rows)."""
+    warn_ids = ";".join(str(c.get("id", "")) for c in e.warnings)
+    look = f"{NEEDS_LOOK}: " + "; ".join(e.needs_look) if e.needs_look else ""
+    backdrop = (f"{standard.BACKGROUND_NAMES_ZH[e.backdrop]} {e.backdrop}"
+                if e.backdrop in standard.BACKGROUND_NAMES_ZH else "")
+    return _csv_text([_as_text(e.student_id), e.name, _as_text(e.id_number),
+                      e.college, e.class_name, e.file, e.captured_at,
+                      VERDICT_ZH.get(e.verdict, e.verdict), warn_ids, e.booth_id,
+                      backdrop, look, e.sha256])
+
+
+def _csv_text(row: list) -> str:
+    out = io.StringIO()
+    SafeCsvWriter(out, lineterminator="\r\n").writerow(row)
+    return out.getvalue()
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -111,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                   "problems": r.problems}, ensure_ascii=False))
             # problems of the folder itself (stray photos, a manifest.csv that disagrees) are
             # no student's row: stderr, so stdout stays one object per student
-            for p in fc.problems:
+            for p in [*fc.problems, *fc.notes]:
                 print(f"kiosk: {term(fc.folder)}: {term(p)}", file=sys.stderr)
             continue
         print_folder(fc)
@@ -139,6 +139,8 @@ def print_folder(fc) -> None:
             print(f"  ? {term(r.student_id)}: 需人工复核 needs a look: {term(why)}")
     for p in fc.problems:
         print(f"  ! {term(p)}")
+    for note in fc.notes:
+        print(f"  ? {term(note)}")
 
 
 def _masked(id_number: str) -> str:

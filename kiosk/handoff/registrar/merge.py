@@ -16,8 +16,10 @@ Rules:
 
 The batch folder gets the winning photos, ``manifest.json``, ``manifest.csv``, ``index.html``
 (same formats as a booth export) and ``conflicts.csv``. The photos are checked by every core;
-only their small results are kept (no photo bytes), so memory grows with the workers, not
-with the class.
+only their small results are kept (no photo bytes); the texts that grow with the class (the
+thumbnails, each winner's full manifest entry) wait in a temporary file, not in memory, and
+the manifest and contact sheet are written to their files piece by piece, so memory grows
+with the workers, not with the class.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import chain
 from pathlib import Path
 
 from kiosk.handoff.export import contact_sheet, naming
@@ -48,12 +52,33 @@ log = logging.getLogger(__name__)
 CONFLICTS_CSV = "conflicts.csv"
 
 
-@dataclass
+@dataclass(slots=True)
+class Take:
+    """What merge keeps of a manifest entry while it chooses (the full entry is read again
+    for the winners only): a few short strings per photo of the class."""
+
+    student_id: str
+    name: str
+    id_number: str
+    file: str
+    captured_at: str
+    verdict: str
+    sha256: str
+    booth_id: str
+    history: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, e: mf.Entry) -> "Take":
+        return cls(e.student_id, e.name, e.id_number, e.file, e.captured_at, e.verdict,
+                   e.sha256, e.booth_id, list(e.history))
+
+
+@dataclass(slots=True)
 class Candidate:
-    entry: mf.Entry
+    entry: Take
     folder: Path
     sealed_at: str | None = None        # the capture time sealed in the file (with the key)
-    thumb: str | None = None
+    thumb: tuple[int, int] | None = None    # where its thumbnail waits in the merge's spill
 
     @property
     def where(self) -> str:
@@ -112,6 +137,14 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
     out = Path(out)
     earlier = _earlier_batch_files(out)
     report = MergeReport(out)
+    with _Spill() as spill:
+        _merge(paths, out, earlier, report, spill, key=key, analyzer=analyzer, config=config,
+               jobs=jobs, progress=progress)
+    return report
+
+
+def _merge(paths, out: Path, earlier: list[str], report: MergeReport, spill: "_Spill", *,
+           key, analyzer, config, jobs: int, progress: bool) -> None:
     candidates: dict[str, list[Candidate]] = {}
     folders: list[Path] = []
     seen: set[Path] = set()
@@ -130,7 +163,7 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
         for p in problems:
             report.rejected.append((str(folder / mf.MANIFEST_JSON), p))
         for entry, checked in pairs:
-            cand = _candidate(folder, entry, checked, key, report)
+            cand = _candidate(folder, entry, checked, key, report, spill)
             if cand is not None:
                 candidates.setdefault(entry.student_id, []).append(cand)
     winners: list[Candidate] = []
@@ -159,13 +192,12 @@ def merge_exports(paths: list[str | Path], out: str | Path, *, key: bytes | None
                 ws[0].entry.student_id, "ID number reused", ws[0].where,
                 [w.where for w in ws[1:]],
                 f"{mf_mask(number)} under " + ", ".join(w.entry.student_id for w in ws)))
-    _write_batch(out, winners, report)
+    _write_batch(out, winners, report, spill)
     kept = {w.entry.file.lower() for w in winners} | {n.lower() for n in BATCH_FILES}
     for name in earlier:
         # only photos of the earlier batch: never the batch's own files, whatever a manifest says
         if name.lower() not in kept and name.lower().endswith((".jpg", ".jpeg")):
             naming.inside(out, name).unlink(missing_ok=True)
-    return report
 
 
 def _earlier_batch_files(out: Path) -> list[str]:
@@ -194,7 +226,8 @@ def mf_mask(number: str) -> str:
     return mask_id_number(number)
 
 
-def _candidate(folder: Path, entry: mf.Entry, checked, key, report: MergeReport):
+def _candidate(folder: Path, entry: mf.Entry, checked, key, report: MergeReport,
+               spill: "_Spill"):
     """The entry as a candidate, or ``None`` with the reason in ``report.rejected``."""
     where = f"{folder}/{entry.file}"
     row = checked.row
@@ -214,8 +247,8 @@ def _candidate(folder: Path, entry: mf.Entry, checked, key, report: MergeReport)
         found = [p for p in row.problems if "sealed identity" in p]
         report.rejected.append((where, "; ".join(found) or "the sealed identity differs"))
         return None
-    return Candidate(entry, folder, sealed_at=checked.sealed_at if key is not None else None,
-                     thumb=checked.thumb)
+    return Candidate(Take.of(entry), folder, sealed_at=checked.sealed_at if key is not None else None,
+                     thumb=spill.put(checked.thumb) if checked.thumb else None)
 
 
 def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
@@ -231,26 +264,42 @@ def _history(best: Candidate, cands: list[Candidate]) -> list[dict]:
     return sorted(history, key=lambda h: str(h.get("captured_at", "")))
 
 
-class _UsedOnce(dict):
-    """Thumbnails handed to the contact sheet and dropped as each card takes its copy."""
+class _Spill:
+    """Texts that grow with the class, kept in an unnamed temporary file instead of memory
+    (10,000 thumbnails are 74 MB; 10,000 full manifest entries tens of MB more)."""
 
-    def __getitem__(self, key):
-        return self.pop(key)
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="kiosk-merge-")
+
+    def __enter__(self) -> "_Spill":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+    def put(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8")
+        self._file.seek(0, io.SEEK_END)
+        offset = self._file.tell()
+        self._file.write(data)
+        return offset, len(data)
+
+    def get(self, where: tuple[int, int]) -> str:
+        self._file.seek(where[0])
+        return self._file.read(where[1]).decode("utf-8")
 
 
-_PASS = {"status": "pass"}      # what the contact sheet needs of a passed check (shared)
-
-
-def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> None:
+def _write_batch(out: Path, winners: list[Candidate], report: MergeReport,
+                 spill: _Spill) -> None:
     """Write the batch. The candidates carry no check results (10,000 students' results are
     hundreds of MB as objects): each source folder's manifest is read again, one at a time,
-    for its winners' full entries, which are kept only as their JSON text plus a slim entry
-    (its warnings, and one shared stand-in per passed check) for the CSV and contact sheet."""
+    for its winners' full entries. Each winner's three pieces (its JSON entry, its CSV row and
+    its contact-sheet card) are made at once and wait in the spill; only their places and the
+    batch's order are kept, and the three files are then written piece by piece."""
     out.mkdir(parents=True, exist_ok=True)
-    batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
-    thumbs: dict[str, str] = {}
-    serialized: dict[str, str] = {}
+    pieces: list[tuple[tuple[str, str], tuple[int, int], tuple[int, int], tuple[int, int]]] = []
     owners: dict[str, str] = {}
+    n_warn = n_look = 0
     winners = sorted(winners, key=lambda w: (str(w.folder), w.entry.student_id))
     source, full = None, None
     for w in winners:
@@ -283,23 +332,30 @@ def _write_batch(out: Path, winners: list[Candidate], report: MergeReport) -> No
         entry.history = sorted([*entry.history,
                                 *(h for h in w.entry.history if h.get("sha256") not in seen)],
                                key=lambda h: str(h.get("captured_at", "")))
-        serialized[entry.student_id] = json.dumps(entry.to_dict(), ensure_ascii=False,
-                                                  separators=(",", ":"))
-        n_pass = sum(1 for c in entry.checks if c.get("status") == "pass")
-        entry.checks = [_PASS] * n_pass + entry.warnings
-        batch.entries[entry.student_id] = entry
-        if w.thumb:
-            thumbs[entry.sha256] = w.thumb
+        as_json = spill.put(json.dumps(entry.to_dict(), ensure_ascii=False,
+                                       separators=(",", ":")))
+        thumbs = {entry.sha256: spill.get(w.thumb)} if w.thumb else {}
+        card = contact_sheet.card(entry, contact_sheet.thumb_for(entry, out, thumbs))
+        pieces.append(((entry.class_name, entry.student_id), as_json,
+                       spill.put(mf.csv_line(entry)), spill.put(card)))
+        n_warn += contact_sheet.counts_as_warned(entry)
+        n_look += bool(entry.needs_look)
         w.thumb = None
         report.merged += 1
     full = None
     fsync_dir(out)
-    write_atomic(out / mf.MANIFEST_JSON, batch.json_chunks(serialized))
-    write_atomic(out / mf.MANIFEST_CSV, batch.to_csv())
-    write_atomic(out / mf.INDEX_HTML, contact_sheet.render(
-        batch.sorted_entries(), out, title="毕业照合并批次 Merged graduation photos",
+    pieces.sort(key=lambda p: p[0])           # the order of Manifest.sorted_entries()
+    batch = mf.Manifest(booth_id=BATCH_ID, day=date.today().isoformat())
+    write_atomic(out / mf.MANIFEST_JSON,
+                 batch.json_chunks_of(len(pieces), (spill.get(p[1]) for p in pieces)))
+    write_atomic(out / mf.MANIFEST_CSV,
+                 chain([mf.csv_head()], (spill.get(p[2]).encode("utf-8") for p in pieces)))
+    head = contact_sheet.page_head(
+        title="毕业照合并批次 Merged graduation photos",
         subtitle=f"{len(report.sources)} 个导出 exports · 冲突 conflicts: {len(report.conflicts)}",
-        thumbs=_UsedOnce(thumbs)))
+        count=len(pieces), n_warn=n_warn, n_look=n_look)
+    write_atomic(out / mf.INDEX_HTML, chain([head], (spill.get(p[3]).encode("utf-8")
+                                                     for p in pieces), [contact_sheet.PAGE_TAIL]))
     write_atomic(out / CONFLICTS_CSV, _conflicts_csv(report))
 
 

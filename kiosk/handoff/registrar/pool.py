@@ -40,7 +40,11 @@ def _init_worker(image_checks: bool, context: dict) -> None:
     _WORKER.update(context)
     _WORKER["analyzer"] = None
     if image_checks:
+        import cv2
+
         from kiosk.photo.analysis import Analyzer
+        # one worker per core already: OpenCV's own threads would only contend with the others
+        cv2.setNumThreads(1)
         _WORKER["analyzer"] = Analyzer()
 
 

@@ -13,8 +13,9 @@ For each export folder (one with a ``manifest.json``) and each student in it:
   be the sealed one; every disagreement is reported.
 
 Photos on the stick that no manifest names (except names an unfinished export announced as
-``staged``), a ``manifest.csv`` that disagrees with ``manifest.json``, and duplicate entries
-are reported too; so is every photo the manifest marks "需人工复核 / needs a look" (a rule the
+``staged``), a ``manifest.csv`` that disagrees with ``manifest.json`` (which is authoritative:
+a CSV merely one export step behind, every row of it matching its file, is only a note), and
+duplicate entries are reported too; so is every photo the manifest marks "需人工复核 / needs a look" (a rule the
 booth could not decide, confirmed by the student): a warning, with the reasons, for a person to
 check. The photos are checked by every core (:mod:`kiosk.handoff.registrar.pool`).
 """
@@ -83,6 +84,7 @@ class FolderCheck:
     folder: Path
     rows: list[StudentRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # worth knowing, not a failure
 
     @property
     def ok(self) -> bool:
@@ -230,9 +232,13 @@ def iter_checked(folders: list[Path], *, key: bytes | None, analyzer=None, confi
     if image_checks and analyzer is None and (jobs <= 1 or total <= 1):
         results = _with_own_analyzer(loaded, key, config, thumbs, progress)
     try:
-        for folder, manifest, problems in loaded:
+        for i, (folder, manifest, problems) in enumerate(loaded):
             pairs = [(entry, next(results)) for entry in manifest.sorted_entries()]
+            # the tasks have all left for this folder: its manifest is the caller's alone now
+            # (a class of 10,000 is not kept whole while the later folders are checked)
+            loaded[i] = (folder, mf.Manifest(manifest.booth_id, manifest.day), problems)
             yield folder, manifest, problems, pairs
+            del manifest, pairs
     finally:
         if progress is not None:
             progress.close()
@@ -275,7 +281,9 @@ def verify_export(path: str | Path, *, key: bytes | None, analyzer=None, config=
             check.problems.append("manifest.json missing")
         check.rows = [c.row for _, c in pairs]
         check.problems.extend(_unlisted(folder, manifest))
-        check.problems.extend(_csv_disagreements(folder, manifest))
+        csv_problems, csv_notes = _csv_disagreements(folder, manifest)
+        check.problems.extend(csv_problems)
+        check.notes.extend(csv_notes)
         checks.append(check)
     return checks
 
@@ -297,27 +305,53 @@ def _unlisted(folder: Path, manifest: mf.Manifest) -> list[str]:
     return found
 
 
-def _csv_disagreements(folder: Path, manifest: mf.Manifest) -> list[str]:
+def _csv_disagreements(folder: Path, manifest: mf.Manifest) -> tuple[list[str], list[str]]:
+    """(problems, notes) of ``manifest.csv`` against ``manifest.json``, which is authoritative.
+
+    The booth writes ``manifest.json`` first and ``manifest.csv`` right after it, at every step
+    of an export, and changes no photo in between: a stick pulled (or a booth killed) at that
+    instant holds a CSV one step behind, whose every row still names its file with the right
+    checksum. That is a note, not a failure; any other difference is a problem.
+    """
     path = folder / mf.MANIFEST_CSV
     if not _regular(path):
-        return ["manifest.csv missing"]
+        return ["manifest.csv missing"], []
     try:
         text = read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return [f"manifest.csv unreadable: {exc}"]
+        return [f"manifest.csv unreadable: {exc}"], []
     headers = ([mf.spreadsheet_cell(h) for h in mf.CSV_HEADER],
                [mf.spreadsheet_cell(h) for h in mf.CSV_HEADER_V1])     # before 背景, 人工复核
     if not rows or rows[0] not in headers:
-        return ["manifest.csv has an unexpected header"]
+        return ["manifest.csv has an unexpected header"], []
     in_csv = {(mf._from_cell(r[0]), mf._from_cell(r[1]), mf._from_cell(r[2]),
                mf._from_cell(r[5]), mf._from_cell(r[-1]))
               for r in rows[1:] if len(r) == len(rows[0])}
     in_json = {(e.student_id, e.name, e.id_number, e.file, e.sha256)
                for e in manifest.entries.values()}
-    if in_csv != in_json:
-        return ["manifest.csv 与 manifest.json 不一致 / manifest.csv and manifest.json disagree"]
-    return []
+    if in_csv == in_json:
+        return [], []
+    if len(in_csv) == len(rows) - 1 and all(_one_step_behind(folder, manifest, row)
+                                            for row in in_csv - in_json):
+        return [], ["manifest.csv 落后于 manifest.json 一步（导出被中断；以 manifest.json 为准，"
+                    "下次导出会重写）/ manifest.csv is one step behind manifest.json (an export "
+                    "was cut short; manifest.json is authoritative, the next export rewrites "
+                    "it); every row of it matches its file"]
+    return ["manifest.csv 与 manifest.json 不一致 / manifest.csv and manifest.json disagree"], []
+
+
+def _one_step_behind(folder: Path, manifest: mf.Manifest, row: tuple[str, ...]) -> bool:
+    """A CSV row the JSON no longer has is an earlier step of the same student (same name and
+    ID-card number; the booth never changes those) whose file still holds its checksum."""
+    student_id, name, id_number, file, sha256 = row
+    entry = manifest.entries.get(student_id)
+    if entry is None or (entry.name, entry.id_number) != (name, id_number):
+        return False
+    try:
+        return sha256_bytes(read_regular(inside(folder, file), MAX_PHOTO_BYTES)) == sha256
+    except (OSError, UnsafeName):
+        return False
 
 
 def masked(id_number: str) -> str:
