@@ -257,6 +257,7 @@ class Director:
     last_hint: object = None
     entered: float = 0.0
     done_at: float | None = None
+    walked_up: bool = False                          # the visit has begun
     hints_seen: list[str] = field(default_factory=list)
     hint_ids: list = field(default_factory=list)     # rule id of each hint shown (None = all pass)
     retakes_wanted: int = 0                          # the student asks for this many retakes
@@ -288,9 +289,13 @@ class Director:
         self.shot_pending = f"{len(self.shots) + 1:02d}_{state.value}"
         self.actions = []
         if state is State.ATTRACT:
-            if self.done_at is None:        # walks up and touches the screen
+            if self.done_at is None and not self.walked_up:   # walks up and touches the screen
+                self.walked_up = True
                 self.script.set_phase("walk_up")
                 self.at(2.5, self.touch_screen)
+            elif self.done_at is None:      # back mid-visit (a screen timed out): it is over
+                log.warning("the visit went back to the attract screen unfinished")
+                self.done_at = booth.clock()
         elif state is State.IDENTIFY:       # holds the phone's QR code up to the camera
             self.at(1.5, lambda: self.script.set_phase("qr"))
         elif state is State.CONFIRM:
