@@ -13,7 +13,9 @@ photograph composed into the booth scene by kiosk.sim.scenes; see :data:`STUDENT
 2. presses the confirm button (through MockFactory: the pin is driven low, then high) on the
    confirm and reminders screens;
 3. is guided live from a bad pose into a good one: too far from the camera, then too far to
-   the side, then with the head tilted, then right — the booth captures by itself;
+   the side, then with the head tilted, then right — each fault held until the booth's hint
+   for it is on screen (:data:`GUIDED_FAULTS`), so a slow machine changes nothing but the
+   time it takes; the booth captures by itself;
 4. presses confirm on the review screen (when the camera could not decide a point, such as
    jewellery, the screen lists it: the student confirms it first, then uses the photo); the
    photo is spooled, exported to the USB folder and verified there with the registrar's tool
@@ -55,21 +57,41 @@ SCREEN_SIZE = (1280, 800)
 MAX_RUN_S = 150.0
 GUIDANCE_SHOTS = 6
 
-# The student's moves in live guidance, seconds after guidance starts: compose_scene arguments.
+
+@dataclass(frozen=True)
+class Fault:
+    """A bad pose the scripted student holds until the booth has told them about it."""
+    what: str
+    pose: dict[str, float]              # compose_scene arguments
+    hint_id: str                        # the rule of the hint that tells them ...
+    words: tuple[str, ...] = ()         # ... with one of these in its English text (if given)
+    way_out: tuple[dict[str, float], ...] = ()   # in-between poses on the way to the next pose
+
+    def told_by(self, hint_id: str | None, text: str) -> bool:
+        return hint_id == self.hint_id and (not self.words or any(w in text for w in self.words))
+
+
+# Live guidance, the first time: the student stands wrong in three ways, one after the other,
+# holds each until the booth's hint for it is on screen, then corrects it. The way out of each
+# fault never passes through a good pose (to the side before coming closer, the head tilted
+# before stepping to the middle), so the booth has nothing to capture before the end. Nothing
+# waits on the clock: however slow the machine, each fault is told before it is corrected.
 # A photograph cannot turn its head, so "head turned" is a tilted head (pose.roll).
-GUIDED_MOVES = (
-    (0.0, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),    # too far away
-    (2.5, {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}),
-    (3.3, {"dx": 0.40, "dy": 0.0, "scale": 0.6, "roll_deg": 0.0}),     # (never passing through a
-    (4.3, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     #  good pose on the way)
-    (6.8, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # too far to the side
-    (7.5, {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
-    (8.5, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),     # head tilted
-    (11.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}),
-    (12.0, {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}),     # right: hold still
+TOO_FAR: dict[str, float] = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
+GUIDED_FAULTS = (
+    Fault("too far away", TOO_FAR, "crop", ("closer",),
+          way_out=({"dx": 0.40, "dy": 0.0, "scale": 0.6, "roll_deg": 0.0},)),
+    Fault("too far to the side", {"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0},
+          "crop", ("left", "right"),
+          way_out=({"dx": 0.40, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0},)),
+    Fault("head tilted", {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 14.0}, "pose.roll"),
 )
+STANDING_RIGHT: dict[str, float] = {"dx": 0.0, "dy": 0.0, "scale": 1.0, "roll_deg": 0.0}
+#: Each leg of a move (pose to in-between pose, …) takes this long in camera time: the
+#: student's own pace, which only shapes the in-between frames, never what is told when.
+MOVE_LEG_S = 1.0
 # Walking up and showing the phone: still too far away, so nothing passes before guidance.
-QR_POSE: dict[str, Any] = {"dx": 0.05, "dy": 0.02, "scale": 0.6, "roll_deg": 0.0}
+QR_POSE: dict[str, Any] = TOO_FAR
 
 
 @dataclass(frozen=True)
@@ -147,34 +169,62 @@ def hold_up_phone(frame: np.ndarray, qr: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Script:
-    """What the camera films, by booth state: the fake camera's scene callable."""
+    """What the camera films, by booth state: the fake camera's scene callable.
+
+    Called on the camera's thread; the Director (the booth's loop thread) changes the phase and,
+    in guided phase, moves the student on once told (:meth:`correct`)."""
     qr: np.ndarray
     student: Student = BAREHEADED
     backdrop: str = "blue"
     size: tuple[int, int] = (1440, 1080)
     phase: str = "walk_up"
-    phase_started: float = 0.0       # in camera time
     camera_time: float = 0.0
+    step: int = 0                    # guided: the fault held (GUIDED_FAULTS index; past: right)
+    # guided: (camera time it began, ScriptedScene) of the move under way or the pose held
+    _leg: tuple[float, Any] | None = None
 
     @property
     def face(self) -> str:
         return self.student.face
 
+    @property
+    def fault(self) -> Fault | None:
+        """Guided: the fault the student holds now (None: standing right)."""
+        return GUIDED_FAULTS[self.step] if self.step < len(GUIDED_FAULTS) else None
+
     def set_phase(self, phase: str) -> None:
-        if phase != self.phase:
-            self.phase, self.phase_started = phase, self.camera_time
+        self.phase = phase
 
     def become(self, student: Student) -> None:
         """The scene shows ``student`` from now on (a cap taken off, in the simulation)."""
         self.student = student
-        self._guided = None
+        self.step, self._leg = 0, None
+
+    def in_place(self) -> bool:
+        """Guided: the last move is over, the student holds the pose."""
+        leg = self._leg
+        return leg is not None and self.camera_time - leg[0] >= leg[1].keyframes[-1][0]
+
+    def correct(self) -> None:
+        """Told about the fault held: move through its way out to the next pose, and hold it."""
+        fault = self.fault
+        assert fault is not None, "standing right: nothing to correct"
+        self.step += 1
+        nxt = self.fault
+        poses = (fault.pose, *fault.way_out, nxt.pose if nxt else STANDING_RIGHT)
+        self._leg = (self.camera_time, self._scene([(i * MOVE_LEG_S, p) for i, p in enumerate(poses)]))
 
     def _pose(self, pose: dict) -> dict:
         return {**pose, "roll_deg": pose.get("roll_deg", 0.0) + self.student.roll_deg}
 
+    def _scene(self, keyframes: list[tuple[float, dict]]) -> Any:
+        from kiosk.sim.scripted import ScriptedScene
+
+        return ScriptedScene([(t, self._pose(p)) for t, p in keyframes], face=self.face,
+                             backdrop=self.backdrop, size=self.size)
+
     def __call__(self, t: float) -> np.ndarray:
         from kiosk.sim.scenes import compose_scene
-        from kiosk.sim.scripted import ScriptedScene
 
         self.camera_time = t
         common: dict[str, Any] = dict(face=self.face, backdrop=self.backdrop, size=self.size)
@@ -183,13 +233,11 @@ class Script:
         if self.phase == "qr":
             return hold_up_phone(compose_scene(**common, **self._pose(QR_POSE)), self.qr)
         if self.phase == "guided":
-            scene = self._guided or ScriptedScene([(t0, self._pose(p)) for t0, p in GUIDED_MOVES],
-                                                  **common)
-            self._guided = scene
-            return scene(t - self.phase_started)
+            if self._leg is None:        # walks in with the first fault
+                self._leg = (t, self._scene([(0.0, GUIDED_FAULTS[self.step].pose)]))
+            started, scene = self._leg
+            return scene(t - started)
         return compose_scene(**common, **self._pose({}))      # standing right
-
-    _guided: Any = None
 
 
 @dataclass
@@ -209,6 +257,7 @@ class Director:
     last_hint: object = None
     entered: float = 0.0
     done_at: float | None = None
+    walked_up: bool = False                          # the visit has begun
     hints_seen: list[str] = field(default_factory=list)
     hint_ids: list = field(default_factory=list)     # rule id of each hint shown (None = all pass)
     retakes_wanted: int = 0                          # the student asks for this many retakes
@@ -217,6 +266,7 @@ class Director:
     told_to_take_off_at: float | None = None         # the headwear instruction first shown
     captured_faces: list = field(default_factory=list)   # the face filmed at each capture
     confirmed: list = field(default_factory=list)    # rules the student confirmed on review
+    corrected: list[str] = field(default_factory=list)  # faults told and corrected, in order
 
     def at(self, delay: float, fn) -> None:
         self.actions.append((self.booth.clock() + delay, fn))
@@ -239,9 +289,13 @@ class Director:
         self.shot_pending = f"{len(self.shots) + 1:02d}_{state.value}"
         self.actions = []
         if state is State.ATTRACT:
-            if self.done_at is None:        # walks up and touches the screen
+            if self.done_at is None and not self.walked_up:   # walks up and touches the screen
+                self.walked_up = True
                 self.script.set_phase("walk_up")
                 self.at(2.5, self.touch_screen)
+            elif self.done_at is None:      # back mid-visit (a screen timed out): it is over
+                log.warning("the visit went back to the attract screen unfinished")
+                self.done_at = booth.clock()
         elif state is State.IDENTIFY:       # holds the phone's QR code up to the camera
             self.at(1.5, lambda: self.script.set_phase("qr"))
         elif state is State.CONFIRM:
@@ -295,6 +349,12 @@ class Director:
                     and self.told_to_take_off_at is None:
                 self.told_to_take_off_at = now
                 self.at(CAP_OFF_AFTER_S, self._take_off_cap)
+            fault = self.script.fault if self.script.phase == "guided" else None
+            if fault is not None and self.script.in_place() \
+                    and fault.told_by(view.hint_id, view.message.en):
+                log.info("the student, %s, is told %r and corrects it", fault.what, view.message.en)
+                self.corrected.append(fault.what)
+                self.script.correct()
             if view.message != self.last_hint:
                 self.last_hint = view.message
                 self.hints_seen.append(view.message.en)
@@ -366,6 +426,7 @@ class Outcome:
     captured_faces: list = field(default_factory=list)   # the face filmed at each capture
     told_to_take_off_at: float | None = None             # the cap instruction first shown
     confirmed: list = field(default_factory=list)        # rules the student confirmed on review
+    corrected: list = field(default_factory=list)        # faults told, then corrected, in order
     light_levels: list = field(default_factory=list)     # left panel's PWM values, in order
     confirm_presses: int = 0                             # confirm button presses (MockFactory pin)
     stats: object = None
@@ -453,6 +514,7 @@ def simulate(usb_dir: str | os.PathLike, *, screenshots: str | os.PathLike | Non
         demo_folder=demo, hint_ids=director.hint_ids, light_levels=lights_seen,
         student=student, captured_faces=director.captured_faces,
         told_to_take_off_at=director.told_to_take_off_at, confirmed=director.confirmed,
+        corrected=director.corrected,
         confirm_presses=presses, stats=stats)
 
 

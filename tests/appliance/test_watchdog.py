@@ -51,19 +51,46 @@ def notify_socket(tmp_path, monkeypatch):
     sock.close()
 
 
-class Datagrams:
-    """What arrived on the socket, each with the time it was read."""
+TICK_S = 0.1              # watchdog time per loop tick
+CAP_S = 60.0              # real seconds, against a hang only
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+
+class SteppedLoop:
+    """The booth's loop, ticked by the test, and what arrived on the socket at each tick.
+
+    The watchdog gate's clock is the test's: each tick is ``TICK_S`` of watchdog time, however
+    long the machine takes to run it. The loop, the camera's thread and the socket are real;
+    what is asserted depends on ticks and frames, never on the machine's speed.
+    """
+
+    def __init__(self, booth: Booth, sock: socket.socket) -> None:
+        self.booth, self.sock = booth, sock
+        self.now = 0.0
         self.log: list[tuple[float, str]] = []
+        booth.timing.watchdog.clock = lambda: self.now
 
-    def drain(self) -> None:
+    def tick(self) -> None:
+        self.now += TICK_S
+        self.booth.step()
         while True:
             try:
-                self.log.append((time.monotonic(), self.sock.recv(4096).decode()))
+                self.log.append((self.now, self.sock.recv(4096).decode()))
             except BlockingIOError:
                 return
+
+    def tick_with_a_new_frame(self) -> None:
+        """Waits (really) for the camera's next preview frame, then ticks: a healthy booth."""
+        feed = self.booth.feed
+        seq = feed.latest()[1]
+        with feed.new_frame:
+            assert feed.new_frame.wait_for(lambda: feed.seq != seq, CAP_S), "no camera frame"
+        self.tick()
+
+    def tick_until(self, cond) -> None:
+        end = time.monotonic() + CAP_S
+        while not cond():
+            assert time.monotonic() < end, "never happened"
+            self.tick()
 
     def times(self, message: str, since: float = 0.0) -> list[float]:
         return [t for t, m in self.log if m == message and t >= since]
@@ -93,27 +120,21 @@ def booth(tmp_path, notify_socket):
         devices.close()
 
 
-def run_loop(booth: Booth, datagrams: Datagrams, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        booth.step()
-        datagrams.drain()
-
-
 def test_ready_then_pings_while_healthy_and_none_once_frames_stop(booth, notify_socket):
-    got = Datagrams(notify_socket)
+    from kiosk.booth.session import State
+
+    loop = SteppedLoop(booth, notify_socket)
     # before start: the loop may tick, but no camera frame has arrived: no READY, no pings
     for _ in range(5):
-        booth.step()
-    got.drain()
-    assert got.times("READY=1") == [] and got.times("WATCHDOG=1") == []
+        loop.tick()
+    assert loop.times("READY=1") == [] and loop.times("WATCHDOG=1") == []
 
     booth.start()
-    run_loop(booth, got, 3.0)
+    for _ in range(30):                                     # 3 s, a new frame at every tick
+        loop.tick_with_a_new_frame()
     assert booth.feed.frames > 0
-    assert len(got.times("READY=1")) == 1
-    ready_at = got.times("READY=1")[0]
-    pings = got.times("WATCHDOG=1")
+    [ready_at] = loop.times("READY=1")
+    pings = loop.times("WATCHDOG=1")
     assert pings and pings[0] >= ready_at                   # READY first, then the watchdog
     healthy = [t for t in pings if t >= ready_at + 0.5]
     # a pet every WatchdogSec/4: about 4 a second; never a gap near WatchdogSec
@@ -122,15 +143,16 @@ def test_ready_then_pings_while_healthy_and_none_once_frames_stop(booth, notify_
 
     # the camera hangs: the loop keeps ticking (the failsafe screen is drawn), pings stop
     booth.rig.devices.camera.fault = "hung"
-    hung_at = time.monotonic()
-    run_loop(booth, got, 2.5)
-    late = got.times("WATCHDOG=1", since=hung_at + WATCHDOG_S)
+    loop.tick_until(lambda: booth.session.state is State.FAILSAFE)
+    noticed_at = loop.now                   # (a frame read before the hang has landed by now)
+    for _ in range(25):
+        loop.tick()
+    late = loop.times("WATCHDOG=1", since=noticed_at + WATCHDOG_S)
     assert late == [], "pings went on without frames: systemd's watchdog would never fire"
-    assert len(got.times("READY=1")) == 1
+    assert len(loop.times("READY=1")) == 1
 
     # frames come back (a re-plugged USB camera, or the restarted one): pings resume
     booth.rig.devices.camera.fault = None
-    back_at = time.monotonic()
-    run_loop(booth, got, 4.0)
-    assert got.times("WATCHDOG=1", since=back_at), "pings did not resume with the frames"
-    assert len(got.times("READY=1")) == 1                   # READY is sent once per start
+    back_at = loop.now
+    loop.tick_until(lambda: loop.times("WATCHDOG=1", since=back_at) != [])
+    assert len(loop.times("READY=1")) == 1                  # READY is sent once per start

@@ -96,10 +96,10 @@ def test_missing_camera_keeps_the_failsafe_up_and_ready_waits_for_frames(tmp_pat
 
         devices.camera.fault = None          # the camera is connected
         assert run_for(booth, 60.0, until=lambda: booth.feed.frames > 0)
-        run_for(booth, 0.5)
+        assert run_for(booth, 60.0, until=lambda: booth.timing.heartbeat.ready_sent)
         sent = received(notify_socket)
         assert sent.count("READY=1") == 1
-        assert run_for(booth, 3.0, until=lambda: booth.session.state is State.ATTRACT)
+        assert run_for(booth, 60.0, until=lambda: booth.session.state is State.ATTRACT)
         assert not booth.rig.starter.is_alive()
     finally:
         booth.stop()

@@ -233,23 +233,36 @@ def test_ready_and_watchdog_only_while_frames_arrive(make_booth, monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", "/run/test-notify")
     monkeypatch.setenv("WATCHDOG_USEC", "800000")           # max age 0.4 s, pet every 0.2 s
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    sent: list[str] = []
-    service = ServiceManager(notify=lambda m: sent.append(m) or True)
+    now = [0.0]                                             # the watchdog's clock: 0.1 s a tick
+    sent: list[tuple[float, str]] = []
+    service = ServiceManager(notify=lambda m: sent.append((now[0], m)) or True)
     config = Config()
     config.devices.capture_timeout_s = 0.3
     booth = make_booth(config=config, service=service, start=True)
     assert isinstance(booth.timing.watchdog, WatchdogGate)
-    assert step_until(booth, lambda: sent.count("WATCHDOG=1") >= 3, 60)
-    assert "READY=1" in sent and sent.index("READY=1") < sent.index("WATCHDOG=1")
-    booth.rig.devices.camera.fault = "hung"
-    time.sleep(0.6)                                          # (the test waits, not the loop)
-    steps(booth, 5)
-    pets = sent.count("WATCHDOG=1")
-    end = time.monotonic() + 1.5
-    while time.monotonic() < end:
+    booth.timing.watchdog.clock = lambda: now[0]
+
+    def tick(*, new_frame: bool) -> None:
+        if new_frame:                                       # (the test waits, not the loop)
+            seq = booth.feed.latest()[1]
+            with booth.feed.new_frame:
+                assert booth.feed.new_frame.wait_for(lambda: booth.feed.seq != seq, 60)
+        now[0] += 0.1
         booth.step()
-    assert sent.count("WATCHDOG=1") == pets                 # frames stopped: no more pets
-    assert any(m.startswith("STATUS=state: failsafe") for m in sent)
+
+    def said(message: str, since: float = 0.0) -> list[float]:
+        return [t for t, m in sent if m == message and t >= since]
+
+    while len(said("WATCHDOG=1")) < 3:
+        tick(new_frame=True)
+    messages = [m for _, m in sent]
+    assert "READY=1" in messages and messages.index("READY=1") < messages.index("WATCHDOG=1")
+    booth.rig.devices.camera.fault = "hung"
+    assert step_until(booth, lambda: any(m.startswith("STATUS=state: failsafe") for _, m in sent), 60)
+    stopped = now[0]                        # frames stopped: the newest is older than this
+    for _ in range(15):
+        tick(new_frame=False)
+    assert said("WATCHDOG=1", since=stopped + booth.timing.watchdog.max_age + 0.05) == []
     booth.rig.devices.camera.fault = None
 
 

@@ -7,14 +7,18 @@ import pytest
 
 from kiosk.cli import main as kiosk_main
 from kiosk.config import Config
-from kiosk.sim.simulator import DEMO_STUDENT, simulate
+from kiosk.sim.simulator import DEMO_STUDENT, GUIDED_FAULTS, simulate
+
+# A cap against a hang only: the scripted student waits for what the booth shows, never for the
+# clock, so a visit that passes ends long before this, however busy the machine.
+CAP_S = 900
 
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
     root = tmp_path_factory.mktemp("sim")
     return simulate(root / "usb", screenshots=root / "shots", headless=True,
-                    demo_dir=root / "demo", max_seconds=150)
+                    demo_dir=root / "demo", max_seconds=CAP_S)
 
 
 def test_the_visit_goes_through_every_state_in_order(outcome):
@@ -39,6 +43,13 @@ def test_the_student_was_guided_from_bad_poses_into_a_good_one(outcome):
     assert ids.index("pose.roll") > ids.index("crop")
     assert any("closer" in h for h in outcome.hints)
     assert any("right" in h or "left" in h for h in outcome.hints)
+    # each fault was told (in this order) before the student corrected it ...
+    assert outcome.corrected == [f.what for f in GUIDED_FAULTS]
+    said = iter(zip(ids, outcome.hints))
+    for fault in GUIDED_FAULTS:
+        assert any(fault.told_by(i, h) for i, h in said), fault.what
+    # ... and "hold still" came only once the last one was corrected (no good pose on the way)
+    assert ids.index(None) > ids.index("pose.roll")
 
 
 def test_lights_and_buttons_went_through_mockfactory(outcome):
@@ -71,7 +82,8 @@ def test_timings_are_recorded(outcome):
 
 def test_a_retake_replaces_the_photo(tmp_path):
     """Review → retake → guidance → capture → review → accept: one file on the stick."""
-    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", retakes=1)
+    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", retakes=1,
+                   max_seconds=CAP_S)
     assert out.states[out.states.index("review"):] == ["review", "guidance", "capture", "review",
                                                        "save", "done"]
     assert out.verdict in ("pass", "warn")
@@ -116,7 +128,8 @@ def test_the_student_in_a_cap_is_told_to_take_it_off_and_refused_until_she_does(
     taken while it is on; once it is off (the scene shows the bareheaded student) the visit
     ends with a photo of the bareheaded student."""
     from kiosk.sim.simulator import BAREHEADED, IN_A_CAP
-    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", student="cap")
+    out = simulate(tmp_path / "usb", headless=True, demo_dir=tmp_path / "demo", student="cap",
+                   max_seconds=CAP_S)
     assert "attire.headwear" in out.hint_ids                  # told, live, to take it off
     assert out.told_to_take_off_at is not None
     assert IN_A_CAP.face not in out.captured_faces            # never captured in the cap
