@@ -39,6 +39,10 @@ MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 #: (≈ 1.3 s), so the instruction goes away soon after they are level.
 LIVE_POSE_EVERY = 60
 LIVE_POSE_RECHECK = 15
+#: ... and on the very next frame when the head has tilted by this many degrees since failing
+#: shoulders were measured: a student straightening up straightens the head too, and an old
+#: "level your shoulders" must not outlive the fix (it did, for a second or more).
+LIVE_POSE_MOVED_DEG = 3.0
 #: The full-range face detector (the people count) runs on one frame in this many: a newcomer
 #: is counted within 2–3 s; the capture counts again on every still. bench/live.py prints what
 #: these cost, amortised.
@@ -288,16 +292,22 @@ class LiveChecks:
         self._size: tuple[int, int] | None = None
         self._held: dict[str, tuple[Any, int]] = {}   # pixel rule id → (result, age in frames)
         self.shoulders_pass = False          # pose.shoulders passed on the last frame
+        self.moved_since_pose = False        # the head tilted since the shoulders were measured
+        self._roll_at_pose: float | None = None
 
     def reset(self) -> None:
         """Forget the held results (a new student, a new mode)."""
         self._held = {}
         self.shoulders_pass = False
+        self.moved_since_pose, self._roll_at_pose = False, None
 
     @property
     def pose_every(self) -> int:
-        """How old the shoulders may be (frames): older while they pass (see LIVE_POSE_EVERY)."""
-        return LIVE_POSE_EVERY if self.shoulders_pass else LIVE_POSE_RECHECK
+        """How old the shoulders may be (frames): older while they pass (see LIVE_POSE_EVERY),
+        none at all once the student has moved since failing ones were measured."""
+        if self.shoulders_pass:
+            return LIVE_POSE_EVERY
+        return 1 if self.moved_since_pose else LIVE_POSE_RECHECK
 
     def due(self, rule: str) -> bool:
         """Whether the pixel rule ``rule`` is judged again on the next frame."""
@@ -328,7 +338,15 @@ class LiveChecks:
                 self._held[i] = (result, age + 1)
                 by_id[i] = result
         self.shoulders_pass = by_id["pose.shoulders"].status is Status.PASS
+        self._note_head_tilt(analysis)
         return [by_id[i] for i in LIVE_RULE_IDS]
+
+    def _note_head_tilt(self, analysis) -> None:
+        roll = None if analysis.face is None else analysis.face.roll
+        if analysis.shoulders_age == 0:
+            self._roll_at_pose = roll
+        self.moved_since_pose = (roll is not None and self._roll_at_pose is not None
+                                 and abs(roll - self._roll_at_pose) >= LIVE_POSE_MOVED_DEG)
 
 
 def live_view_scale(plan) -> float:

@@ -246,7 +246,8 @@ def test_live_path_judges_a_failing_pixel_rule_again_sooner_than_passing_ones():
 
 def test_live_path_measures_failing_shoulders_again_sooner():
     # While the shoulders fail, the student is being told to level them: Pose runs every
-    # LIVE_POSE_RECHECK frames; once they pass, every LIVE_POSE_EVERY.
+    # LIVE_POSE_RECHECK frames, and on the next frame once the head has tilted by
+    # LIVE_POSE_MOVED_DEG since; once they pass, every LIVE_POSE_EVERY.
     from kiosk.booth.workers import LIVE_POSE_EVERY, LIVE_POSE_RECHECK, LiveChecks, guide_frame, live_analyzer
     from kiosk.sim.scenes import compose_scene
     assert LIVE_POSE_RECHECK < LIVE_POSE_EVERY
@@ -258,10 +259,12 @@ def test_live_path_measures_failing_shoulders_again_sooner():
         runs = [guide_frame(tracker, leaning, _config(), (4056, 3040), checks) for _ in range(n)]
         assert all({r.id: r for r in res}["pose.shoulders"].status is Status.FAIL for _, _, res, _ in runs)
         assert [a.shoulders_age for a, *_ in runs] == [i % LIVE_POSE_RECHECK for i in range(n)]
-        # levelled: the next measurement finds it at once, and is then kept longer
+        # levelled: the head straightened by 12° since the shoulders were measured, so they are
+        # measured again on the very next frame (no stale "level your shoulders"), and kept longer
         runs = [guide_frame(tracker, level, _config(), (4056, 3040), checks)
                 for _ in range(LIVE_POSE_RECHECK + 1)]
         ages = [a.shoulders_age for a, *_ in runs]
+        assert ages[0] > 0
         fresh = ages.index(0)
-        assert fresh < LIVE_POSE_RECHECK and checks.pose_every == LIVE_POSE_EVERY
+        assert fresh == 1 and checks.pose_every == LIVE_POSE_EVERY
         assert ages[fresh:] == list(range(len(ages) - fresh))
