@@ -59,6 +59,11 @@ def _memo(v: HeadView, key: str, make: Callable[[], T]) -> T:
     return cast(T, v.__dict__[key])
 
 
+def grown_oval(v: HeadView, grow: float) -> Mask:
+    """The face oval grown by ``grow`` face widths (several regions leave it out: made once)."""
+    return _memo(v, f"_oval_{grow}", lambda: v.polygon(v.lm[list(A.FACE_OVAL)], grow=grow * v.fw))
+
+
 def skin_like(v: HeadView) -> Mask:
     """H×W: skin-coloured pixels (as close to the cheeks' colour as the cheeks are)."""
     return _memo(v, "_skin_like", lambda: v.skin_distance2 <= v.skin_tolerance ** 2)
@@ -69,7 +74,7 @@ def temples(v: HeadView, lower: bool = False) -> Mask:
     to the mouth), where hair shows that a cap or a band leaves uncovered."""
     lm = v.lm
     out = np.zeros(v.shape, bool)
-    grown = v.polygon(lm[list(A.FACE_OVAL)], grow=0.03 * v.fw)
+    grown = grown_oval(v, 0.03)
     for side, sign in (("right", -1), ("left", 1)):
         edge = lm[EAR_CONTOUR[side][0], 0]
         x0, x1 = sorted((edge - sign * 0.02 * v.fw, edge + sign * 0.25 * v.fw))
@@ -149,7 +154,7 @@ def ear(v: HeadView, side: str) -> Mask:
     y0 = lm[[33, 263], 1].mean() - 0.02 * v.fw
     y1 = lm[NOSE_BOTTOM, 1]
     band = v.polygon(np.concatenate([contour, outer[::-1]]))
-    grown = v.polygon(lm[list(A.FACE_OVAL)], grow=0.02 * v.fw)
+    grown = grown_oval(v, 0.02)
     return band & v.rows(y0, y1) & ~grown
 
 
@@ -161,7 +166,7 @@ def lobe(v: HeadView, side: str) -> Mask:
     x0, x1 = sorted((edge - sign * 0.04 * v.fw, edge + sign * 0.20 * v.fw))
     y0 = lm[NOSE_BOTTOM, 1]
     y1 = lm[MOUTH_CORNER[side], 1] + 0.30 * v.fw
-    grown = v.polygon(lm[list(A.FACE_OVAL)], grow=0.02 * v.fw)
+    grown = grown_oval(v, 0.02)
     return v.cols(x0, x1) & v.rows(y0, y1) & ~grown
 
 
@@ -170,5 +175,5 @@ def neck(v: HeadView) -> Mask:
     lm = v.lm
     chin = lm[A.CHIN, 1]
     x0, x1 = lm[172, 0], lm[397, 0]
-    grown = v.polygon(lm[list(A.FACE_OVAL)], grow=0.03 * v.fw)
+    grown = grown_oval(v, 0.03)
     return v.cols(x0, x1) & v.rows(chin, chin + 0.55 * v.fw) & ~grown & v.person
