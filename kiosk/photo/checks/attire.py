@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from kiosk.message import Message
 from kiosk.photo.arrays import Floats
-from kiosk.photo.checks.common import NO_FACE, delta_e_2000, failed, judge_max, judge_min, passed, unknown
+from kiosk.photo.checks.common import NO_FACE, delta_e_2000_pixels, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.photo.measures import hair as hair_measure
@@ -48,7 +48,7 @@ def contrast(ctx: CheckContext) -> CheckResult:
     if cloth.shape[0] < 50 or bg is None:
         return unknown("attire.contrast", limit, NO_CLOTHES)
     # the share of clothing that looks like the backdrop matters, not only the median colour
-    de = delta_e_2000(cloth[:: max(1, cloth.shape[0] // 4000)], bg)
+    de = delta_e_2000_pixels(cloth[:: max(1, cloth.shape[0] // 4000)], bg)
     value = float(np.percentile(de, 25))
     return judge_min("attire.contrast", value, ctx.t.attire_min_delta_e, limit, CONTRAST)
 
