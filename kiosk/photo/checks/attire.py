@@ -43,12 +43,14 @@ def contrast(ctx: CheckContext) -> CheckResult:
     limit = f"ΔE00 clothing–backdrop ≥ {ctx.t.attire_min_delta_e:g}"
     if ctx.face is None:
         return unknown("attire.contrast", limit)
-    cloth = ctx.lab[ctx.clothing]
+    cloth = np.flatnonzero(ctx.clothing)
     bg = _backdrop_lab(ctx)
-    if cloth.shape[0] < 50 or bg is None:
+    if cloth.size < 50 or bg is None:
         return unknown("attire.contrast", limit, NO_CLOTHES)
-    # the share of clothing that looks like the backdrop matters, not only the median colour
-    de = delta_e_2000_pixels(cloth[:: max(1, cloth.shape[0] // 4000)], bg)
+    # the share of clothing that looks like the backdrop matters, not only the median colour;
+    # a few thousand of its pixels tell it (only those are fetched)
+    sample = ctx.lab.reshape(-1, 3)[cloth[:: max(1, cloth.size // 4000)]]
+    de = delta_e_2000_pixels(sample, bg)
     value = float(np.percentile(de, 25))
     return judge_min("attire.contrast", value, ctx.t.attire_min_delta_e, limit, CONTRAST)
 
