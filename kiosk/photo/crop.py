@@ -172,61 +172,33 @@ def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, he
 
     All heights at once (one row each): 121 tops over the free range, then 41 finer tops
     around each row's best one. Ties go to the first height, as in a loop over the heights.
-
-    Face width and centring depend on the height alone, so they bound what a row can reach:
-    the row with the highest bound is searched first, then only the rows whose bound reaches
-    its result (a row below cannot be the best one). Each row is computed exactly as in a
-    search of all rows, so the result is the same (0.5 ms a preview frame instead of 0.8).
     """
     heights = np.asarray(heights, np.float64)[:, None]
     s = OUT_H / heights
     bw = heights * ASPECT
     x0 = np.clip(cx - bw / 2, 0, w - bw)
     room = np.maximum(h - heights, 0.0)               # 0 when the box is the frame's full height
-    # every row's tops at once: np.linspace takes another (exact) path for all rows when one
-    # row's step is zero, so the rows are never spaced apart from each other
     ys = np.linspace(0.0, room[:, 0], 121, axis=1)
-    d = ys[:, 1] - ys[:, 0]
-    norm = _normalised({"face_width": _margin(_BANDS["face_width"], fw * s),
-                        "centered": _margin(_BANDS["centered"], (cx - x0) * s)})
-    bound = np.minimum(norm["face_width"], norm["centered"])[:, 0]
-    zero_step = bool((d == 0).any())
-    if not (np.isfinite(bound).all() and ((d == 0) | (d > 1e-9)).all()):
-        rows = np.arange(heights.shape[0])            # nothing to bound safely: every row
-    else:
-        first = int(np.argmax(bound))
-        reach = _rows(top, eye, np.array([first]), ys, d, s, room, bound, zero_step)[0][0]
-        rows = np.flatnonzero(bound >= reach) if np.isfinite(reach) else np.arange(heights.shape[0])
-    values, tops = _rows(top, eye, rows, ys, d, s, room, bound, zero_step)
+    worst = _worst(top, eye, fw, cx, ys, s, x0)
+    i = np.argmax(worst, axis=1)
+    d = ys[:, 1:2] - ys[:, 0:1]
+    yi = ys[np.arange(ys.shape[0]), i][:, None]
+    yf = np.clip(np.linspace(yi[:, 0] - d[:, 0], yi[:, 0] + d[:, 0], 41, axis=1), 0, room)
+    wf = _worst(top, eye, fw, cx, yf, s, x0)
+    j = np.argmax(wf, axis=1)
+    values = wf[np.arange(wf.shape[0]), j]
     r = int(np.argmax(values))
-    cand = (float(heights[rows[r], 0]), float(tops[r]), float(values[r]))
+    cand = (float(heights[r, 0]), float(yf[r, j[r]]), float(values[r]))
     if best is None or cand[2] > best[2]:
         best = cand
     return best
 
 
-def _rows(top: float, eye: float, rows: NDArray[np.intp], ys: Floats, d: Floats, s: Floats,
-          room: Floats, bound: Floats, zero_step: bool) -> tuple[Floats, Floats]:
-    """The best worst margin of each of ``rows`` of the grid, and the top that reaches it."""
-    ys, d, s, room, bound = ys[rows], d[rows], s[rows], room[rows], bound[rows][:, None]
-    worst = _worst(top, eye, ys, s, bound)
-    i = np.argmax(worst, axis=1)
-    n = rows.size
-    yi = ys[np.arange(n), i]
-    lo, hi = yi - d, yi + d
-    if zero_step and not (d == 0).any():              # the path np.linspace takes for all rows
-        lo, hi = np.append(lo, 0.0), np.append(hi, 0.0)
-    yf = np.clip(np.linspace(lo, hi, 41, axis=1)[:n], 0, room)
-    wf = _worst(top, eye, yf, s, bound)
-    j = np.argmax(wf, axis=1)
-    return wf[np.arange(n), j], yf[np.arange(n), j]
-
-
-def _worst(top: float, eye: float, ys: Floats, s: Floats, bound: Floats) -> Floats:
-    """The worst normalised margin of each box top ``ys``; ``bound``: face width and centring."""
-    m = _normalised({"head_top": _margin(_BANDS["head_top"], (top - ys) * s),
-                     "eyes": _margin(_BANDS["eyes"], (eye - ys) * s)})
-    worst: Floats = np.minimum(np.minimum(m["head_top"], m["eyes"]), bound)
+def _worst(top: float, eye: float, fw: float, cx: float, ys: Floats, s: Floats,
+           x0: Floats) -> Floats:
+    m = _normalised(_margins((top - ys) * s, (eye - ys) * s, fw * s, (cx - x0) * s))
+    worst: Floats = np.minimum(np.minimum(m["head_top"], m["eyes"]),
+                               np.minimum(m["face_width"], m["centered"]))
     return worst
 
 
