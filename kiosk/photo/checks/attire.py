@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from kiosk.message import Message
 from kiosk.photo.arrays import Floats
-from kiosk.photo.checks.common import NO_FACE, delta_e_2000_pixels, failed, judge_max, judge_min, passed, unknown
+from kiosk.photo.checks.common import NO_FACE, delta_e_2000, failed, judge_max, judge_min, passed, unknown
 from kiosk.photo.checks.context import CheckContext
 from kiosk.photo.checks.result import CheckResult, Status
 from kiosk.photo.measures import hair as hair_measure
@@ -50,7 +50,7 @@ def contrast(ctx: CheckContext) -> CheckResult:
     # the share of clothing that looks like the backdrop matters, not only the median colour;
     # a few thousand of its pixels tell it (only those are fetched)
     sample = ctx.lab.reshape(-1, 3)[cloth[:: max(1, cloth.size // 4000)]]
-    de = delta_e_2000_pixels(sample, bg)
+    de = delta_e_2000(sample, bg)
     value = float(np.percentile(de, 25))
     return judge_min("attire.contrast", value, ctx.t.attire_min_delta_e, limit, CONTRAST)
 

@@ -110,22 +110,3 @@ def delta_e_2000(lab1: ArrayLike, lab2: ArrayLike) -> Floats:
     de: Floats = np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
     return de
 
-
-def delta_e_2000_pixels(pixels: Floats, ref: ArrayLike) -> Floats:
-    """:func:`delta_e_2000` of each pixel of ``pixels`` (N×3 L*a*b*) from one colour ``ref``,
-    each distinct colour computed once: a backdrop or a garment has far fewer distinct colours
-    than pixels, and the formula is the dear part. The same numbers as computing every pixel
-    (the grouping is checked: colours that merely share a key are computed one by one)."""
-    px = np.ascontiguousarray(pixels)
-    if px.dtype != np.float32 or px.ndim != 2 or px.shape[0] < 64:
-        return delta_e_2000(px, ref)
-    bits = px.view(np.uint32).astype(np.uint64)
-    key = (bits[:, 0] << np.uint64(32)) ^ (bits[:, 1] << np.uint64(16)) ^ bits[:, 2]
-    keys, inverse = np.unique(key, return_inverse=True)
-    distinct = np.empty((keys.size, 3), np.float32)
-    distinct[inverse.ravel()] = px                       # one pixel of each key
-    inverse = inverse.ravel()
-    if not np.array_equal(distinct[inverse], px):        # two colours with one key
-        return delta_e_2000(px, ref)
-    de: Floats = delta_e_2000(distinct, ref)[inverse]
-    return de

@@ -24,7 +24,7 @@ import numpy as np
 
 from kiosk.photo import standard
 from kiosk.photo.arrays import Floats, Mask
-from kiosk.photo.checks.common import delta_e_2000, delta_e_2000_pixels, srgb_to_lab
+from kiosk.photo.checks.common import delta_e_2000, srgb_to_lab
 
 #: The standard's three backdrop colours in CIELAB, in the standard's order.
 REFERENCE_LAB: dict[str, Floats] = {name: srgb_to_lab(rgb)
@@ -136,7 +136,7 @@ def clutter_fraction(lab: Floats, mask: Mask, median: Floats, delta_e: float, *,
     bg = mask[::step, ::step]
     foreign = np.zeros(bg.shape, np.uint8)
     # the colour difference only where it counts (the backdrop), not on the person
-    foreign[bg] = delta_e_2000_pixels(lab[::step, ::step][bg], median) > delta_e
+    foreign[bg] = delta_e_2000(lab[::step, ::step][bg], median) > delta_e
     blobs = cv2.morphologyEx(foreign, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return float(blobs.sum()) / max(int(bg.sum()), 1)
 
