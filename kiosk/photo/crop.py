@@ -6,6 +6,7 @@ rule) the face centred within ±12 px. A crop is a box of aspect 3:4 scaled unif
 the box has two free numbers, its top ``y0`` and its height, since its left edge centres the face.
 :func:`plan_crop` picks the box whose worst band margin, each normalised by the band's half
 width, is the largest: not "inside the bands", but as far inside all of them as the frame allows.
+Of every whole-pixel box that can be cut, exactly: one closed-form top per height, every height.
 
 Two rules are never bent: the crop never upsamples the camera image (the box is at least
 480×640 camera pixels), and it never leaves the frame. When no box satisfies all bands,
@@ -131,21 +132,11 @@ def plan_crop(analysis: Analysis) -> CropPlan:
     if bh_max < bh_min:
         return CropPlan(ok=False, frame_size=(w, h), problem=STEP_BACK)
 
-    best = _search(top, eye, fw, cx, w, h, np.linspace(bh_min, bh_max, 160), None)
-    # refine around the best height
-    step = (bh_max - bh_min) / 159 if bh_max > bh_min else 0.0
-    lo, hi = max(bh_min, best[0] - 2 * step), min(bh_max, best[0] + 2 * step)
-    best = _search(top, eye, fw, cx, w, h, np.linspace(lo, hi, 41), best)
-    bh, y0 = best[0], best[1]
-
-    # integer box with an exact 3:4 aspect (height a multiple of 4), inside the frame
-    bh_i = int(np.floor(bh / 4) * 4)
-    if bh_i < bh_min:
-        bh_i = int(np.ceil(bh_min / 4) * 4)
-    bh_i = min(bh_i, (h // 4) * 4, (int(w / ASPECT) // 4) * 4)
+    # every box that can be cut: a height a multiple of 4 (an exact 3:4 aspect), inside the frame
+    lo, hi = int(np.ceil(bh_min / 4) * 4), min((h // 4) * 4, (int(w / ASPECT) // 4) * 4)
+    heights = np.arange(lo, hi + 1, 4, dtype=np.float64) if lo <= hi else np.array([hi], np.float64)
+    bh_i, y0_i, x0_i = _best_box(top, eye, fw, cx, w, h, heights)
     bw_i = bh_i * OUT_W // OUT_H
-    y0_i = int(np.clip(round(y0), 0, h - bh_i))
-    x0_i = int(np.clip(round(cx - bw_i / 2), 0, w - bw_i))
     s = OUT_H / bh_i
     predicted = {
         "head_top": (top - y0_i) * s,
@@ -163,34 +154,36 @@ def plan_crop(analysis: Analysis) -> CropPlan:
     return plan
 
 
-Best = tuple[float, float, float]        # (box height, box top, worst normalised margin)
+def _best_box(top: float, eye: float, fw: float, cx: float, w: int, h: int,
+              heights: Floats) -> tuple[int, int, int]:
+    """The best whole-pixel box (height, top, left) of the box heights ``heights``.
 
-
-def _search(top: float, eye: float, fw: float, cx: float, w: float, h: float, heights: Floats,
-            best: Best | None) -> Best:
-    """Grid search over box heights × box tops; returns (height, top, worst normalised margin).
-
-    All heights at once (one row each): 121 tops over the free range, then 41 finer tops
-    around each row's best one. Ties go to the first height, as in a loop over the heights.
+    For one height, the left edge centres the face as far as the frame allows, the face width
+    and centring do not depend on the box's top, and the head top's and eye line's margins
+    are tents in it (each falls off linearly from its band's middle): the best top is where
+    the two tents cross, kept inside the frame, and of the two whole pixels around it the
+    better (the lower of two tents is concave). Ties go to the smallest box.
     """
-    heights = np.asarray(heights, np.float64)[:, None]
     s = OUT_H / heights
-    bw = heights * ASPECT
-    x0 = np.clip(cx - bw / 2, 0, w - bw)
-    room = np.maximum(h - heights, 0.0)               # 0 when the box is the frame's full height
-    ys = np.linspace(0.0, room[:, 0], 121, axis=1)
-    worst = _worst(top, eye, fw, cx, ys, s, x0)
-    i = np.argmax(worst, axis=1)
-    d = ys[:, 1:2] - ys[:, 0:1]
-    yi = ys[np.arange(ys.shape[0]), i][:, None]
-    yf = np.clip(np.linspace(yi[:, 0] - d[:, 0], yi[:, 0] + d[:, 0], 41, axis=1), 0, room)
-    wf = _worst(top, eye, fw, cx, yf, s, x0)
-    j = np.argmax(wf, axis=1)
-    values = wf[np.arange(wf.shape[0]), j]
-    r = int(np.argmax(values))
-    cand = (float(heights[r, 0]), float(yf[r, j[r]]), float(values[r]))
-    if best is None or cand[2] > best[2]:
-        best = cand
+    bw = heights * OUT_W // OUT_H
+    x0 = np.clip(np.round(cx - bw / 2), 0, w - bw)
+    room = h - heights
+    y = _best_top(top, eye, s, room)
+    below, above = np.clip(np.floor(y), 0, room), np.clip(np.ceil(y), 0, room)
+    worst_below, worst_above = _worst(top, eye, fw, cx, below, s, x0), _worst(top, eye, fw, cx, above, s, x0)
+    ys = np.where(worst_above > worst_below, above, below)
+    i = int(np.argmax(np.maximum(worst_below, worst_above)))
+    return int(heights[i]), int(ys[i]), int(x0[i])
+
+
+def _best_top(top: float, eye: float, s: Floats, room: Floats) -> Floats:
+    """The box top (frame pixels, within 0…``room``) that puts head top and eye line deepest
+    into their bands at ``s`` output pixels per frame pixel: where their two tents cross."""
+    head, eyes = _BANDS["head_top"], _BANDS["eyes"]
+    y_head = top - head.middle / s                    # the top that puts the head top mid-band
+    y_eyes = eye - eyes.middle / s
+    half_head, half_eyes = (head.hi - head.lo) / 2, (eyes.hi - eyes.lo) / 2
+    best: Floats = np.clip((half_eyes * y_head + half_head * y_eyes) / (half_head + half_eyes), 0.0, room)
     return best
 
 

@@ -36,7 +36,7 @@ def _states():
         GuideState("move_left", {"dx": -0.4}),
         GuideState("move_right", {"dx": 0.4}),
         GuideState("closer", {"scale": 0.5}),
-        GuideState("further", {"scale": 1.8}),
+        GuideState("further", {"scale": 2.0, "dy": 0.1}),
         GuideState("lower", {"dy": -0.15}),
         GuideState("higher", {"dy": 0.3}),
         GuideState("tilt", {"roll_deg": 9.0}),

@@ -99,7 +99,7 @@ def test_spoken_text_drops_explanations_in_brackets():
 
 
 STATES_WITH_FAULTS = [
-    {}, {"dx": 0.4}, {"dx": -0.4}, {"scale": 0.5}, {"scale": 1.8}, {"dy": -0.15}, {"dy": 0.3},
+    {}, {"dx": 0.4}, {"dx": -0.4}, {"scale": 0.5}, {"scale": 2.0, "dy": 0.1}, {"dy": -0.15}, {"dy": 0.3},
     {"roll_deg": 9.0}, {"sunglasses": True}, {"glare": True}, {"second_face": True},
     {"side_dark": 0.7}, {"exposure": 0.35}, {"red_eye": True}, {"backdrop": "white"},
 ]
