@@ -14,6 +14,7 @@ never a dead thread.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -32,26 +33,53 @@ Post = Callable[[Any], None]
 MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 
 #: Live guidance runs Pose (for the shoulders only, as slow as the two essential models
-#: together) on one preview frame in this many while the shoulders pass, and reuses the last
-#: measurement in between: at 12 analysed frames/s it is at most 5 s old (shoulders move
-#: slowly; every still of the burst measures them again). While they fail or are not seen,
-#: the student is being told about them: measured again every ``LIVE_POSE_RECHECK`` frames
-#: (≈ 1.3 s), so the instruction goes away soon after they are level.
-LIVE_POSE_EVERY = 60
+#: together) on one preview frame in this many while the shoulders pass and the student holds
+#: still, and reuses the last measurement in between: at 15 analysed frames/s it is at most
+#: 8 s old. Shoulders do not tilt on their own: the head moves with them, and once it has
+#: moved (LIVE_HEAD_MOVED_*) they are measured again on the very next frame; every still of
+#: the burst measures them too. While they fail or are not seen, the student is being told
+#: about them: measured again every ``LIVE_POSE_RECHECK`` frames (1 s), so the instruction
+#: goes away soon after they are level.
+LIVE_POSE_EVERY = 120
 LIVE_POSE_RECHECK = 15
-#: ... and on the very next frame when the head has tilted by this many degrees since failing
-#: shoulders were measured: a student straightening up straightens the head too, and an old
-#: "level your shoulders" must not outlive the fix (it did, for a second or more).
-LIVE_POSE_MOVED_DEG = 3.0
 #: The full-range face detector (the people count) runs on one frame in this many: a newcomer
 #: is counted within 2–3 s; the capture counts again on every still. bench/live.py prints what
 #: these cost, amortised.
 LIVE_DETECT_EVERY = 30
 #: The pixel rules (backdrop, clothes, light, glasses) are judged again after this many frames
-#: while they pass, after ``LIVE_PIXEL_RECHECK`` while they fail (kiosk.booth.workers.LiveChecks):
-#: at 12 analysed frames/s a passing result is at most 2.5 s old, a failing one 1.2 s.
-LIVE_PIXEL_EVERY = 30
+#: while nothing is on screen about them, after ``LIVE_PIXEL_RECHECK`` while they block (the
+#: student is told about them; kiosk.booth.workers.LiveChecks), and on the next frame once the
+#: head has moved since (the crop moved with it: other backdrop, other clothes in view). At 15
+#: analysed frames/s a result held while the student holds still is at most 4 s old, a
+#: blocking one 1 s.
+LIVE_PIXEL_EVERY = 60
 LIVE_PIXEL_RECHECK = 15
+#: The head has moved since a measurement when it has tilted by this many degrees, or its face
+#: centre has shifted by this many face widths: a student straightening up straightens the
+#: head too (an old "level your shoulders" must not outlive the fix: it did, for a second or
+#: more), one who shifts on the stool may have dropped a shoulder, and the crop follows the
+#: face. A student holding still sways by a tenth of a face width or less.
+LIVE_HEAD_MOVED_DEG = 3.0
+LIVE_HEAD_MOVED_FACES = 0.5
+
+#: Where the head is, for :func:`head_moved`: roll (degrees), face centre x, eye line y, face width.
+HeadPlace = tuple[float, float, float, float]
+
+
+def head_place(analysis) -> HeadPlace | None:
+    face = analysis.face
+    return None if face is None else (face.roll, face.face_center_x, face.eye_line_y, face.face_width)
+
+
+def head_moved(now: HeadPlace | None, then: HeadPlace | None) -> bool:
+    """Whether the head has moved (LIVE_HEAD_MOVED_*) from ``then`` to ``now``; a face that has
+    appeared since has moved, one that is gone has not (nothing to judge)."""
+    if now is None:
+        return False
+    if then is None:
+        return True
+    return (abs(now[0] - then[0]) >= LIVE_HEAD_MOVED_DEG
+            or math.hypot(now[1] - then[1], now[2] - then[2]) >= LIVE_HEAD_MOVED_FACES * then[3])
 
 
 def camera_message(exc: BaseException) -> Message:
@@ -279,10 +307,12 @@ class LiveChecks:
     The geometry rules (people, layout, pose, eyes, mouth: what a student changes from one
     moment to the next) are judged on every frame. The pixel rules (backdrop, clothes, light,
     glasses, sharpness, colour) are held between measurements, each rule with its own age:
-    a pass for ``pixel_every`` frames (they change when the booth's light or the student's
-    clothes do, not as the head moves), anything else for ``pixel_recheck`` (the student is
-    being told about it: the instruction must go soon after it is fixed). A capture still needs
-    every rule to pass on every still of the burst (the validator has the last word).
+    a blocking result for ``pixel_recheck`` frames (the student is being told about it: the
+    instruction must go soon after it is fixed), any other for ``pixel_every`` (a pass, or an
+    unknown the student will confirm at the review: nothing is on screen about it, and these
+    change when the booth's light or the student's clothes do), and none once the head has
+    moved since it was judged (:func:`head_moved`). A capture still needs every rule to pass
+    on every still of the burst (the validator has the last word).
     """
 
     def __init__(self, pixel_every: int | None = None, pixel_recheck: int | None = None) -> None:
@@ -290,35 +320,39 @@ class LiveChecks:
         recheck = LIVE_PIXEL_RECHECK if pixel_recheck is None else pixel_recheck
         self.pixel_recheck = max(1, min(int(recheck), self.pixel_every))
         self._size: tuple[int, int] | None = None
-        self._held: dict[str, tuple[Any, int]] = {}   # pixel rule id → (result, age in frames)
+        # pixel rule id → (result, age in frames, where the head was when it was judged)
+        self._held: dict[str, tuple[Any, int, HeadPlace | None]] = {}
         self.shoulders_pass = False          # pose.shoulders passed on the last frame
-        self.moved_since_pose = False        # the head tilted since the shoulders were measured
-        self._roll_at_pose: float | None = None
+        self._head: HeadPlace | None = None  # where the head was on the last frame
+        self._head_at_pose: HeadPlace | None = None
 
     def reset(self) -> None:
         """Forget the held results (a new student, a new mode)."""
         self._held = {}
         self.shoulders_pass = False
-        self.moved_since_pose, self._roll_at_pose = False, None
+        self._head = self._head_at_pose = None
+
+    @property
+    def moved_since_pose(self) -> bool:
+        """The head has moved since the shoulders were measured."""
+        return head_moved(self._head, self._head_at_pose)
 
     @property
     def pose_every(self) -> int:
-        """How old the shoulders may be (frames): older while they pass (see LIVE_POSE_EVERY),
-        none at all once the student has moved since failing ones were measured."""
-        if self.shoulders_pass:
-            return LIVE_POSE_EVERY
-        return 1 if self.moved_since_pose else LIVE_POSE_RECHECK
+        """How old the shoulders may be (frames): none at all once the head has moved since they
+        were measured, else older while they pass (LIVE_POSE_EVERY) than while they fail."""
+        if self.moved_since_pose:
+            return 1
+        return LIVE_POSE_EVERY if self.shoulders_pass else LIVE_POSE_RECHECK
 
     def due(self, rule: str) -> bool:
         """Whether the pixel rule ``rule`` is judged again on the next frame."""
-        from kiosk.photo.checks.result import Status
-
         held = self._held.get(rule)
         if held is None:
             return True
-        result, age = held
-        keep = self.pixel_every if result.status is Status.PASS else self.pixel_recheck
-        return age + 1 >= keep
+        result, age, head = held
+        keep = self.pixel_recheck if result.blocking else self.pixel_every
+        return age + 1 >= keep or head_moved(self._head, head)
 
     def __call__(self, analysis, plan, config) -> list:
         from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks
@@ -330,23 +364,19 @@ class LiveChecks:
         ids = [i for i in LIVE_RULE_IDS if i in GEOMETRY_RULE_IDS or i in due]
         fresh = run_checks(analysis, config, crop=plan, ids=ids, view_scale=live_view_scale(plan))
         by_id = {r.id: r for r in fresh}
+        head = head_place(analysis)
         for i in PIXEL_RULE_IDS:
             if i in due:
-                self._held[i] = (by_id[i], 0)
+                self._held[i] = (by_id[i], 0, head)
             else:
-                result, age = self._held[i]
-                self._held[i] = (result, age + 1)
+                result, age, then = self._held[i]
+                self._held[i] = (result, age + 1, then)
                 by_id[i] = result
         self.shoulders_pass = by_id["pose.shoulders"].status is Status.PASS
-        self._note_head_tilt(analysis)
-        return [by_id[i] for i in LIVE_RULE_IDS]
-
-    def _note_head_tilt(self, analysis) -> None:
-        roll = None if analysis.face is None else analysis.face.roll
+        self._head = head
         if analysis.shoulders_age == 0:
-            self._roll_at_pose = roll
-        self.moved_since_pose = (roll is not None and self._roll_at_pose is not None
-                                 and abs(roll - self._roll_at_pose) >= LIVE_POSE_MOVED_DEG)
+            self._head_at_pose = head
+        return [by_id[i] for i in LIVE_RULE_IDS]
 
 
 def live_view_scale(plan) -> float:
