@@ -620,26 +620,31 @@ def head_pose(landmarks: Floats, size: tuple[int, int]) -> tuple[float, float, f
 
 def _blobs(mask: NDArray[np.float32],
            buffers: tuple[NDArray[np.uint8], NDArray[np.int32]] | None = None
-           ) -> tuple[int, NDArray[np.int32], NDArray[np.intp]]:
+           ) -> tuple[int, NDArray[np.integer[Any]], NDArray[np.intp]]:
     """The silhouette (mask ≥ 0.5) labelled in 8-connected blobs: (count incl. background,
     labels, area of each label).
 
-    One blob (the usual frame: the person alone) has the silhouette's pixel count for its area;
-    only several are counted label by label (a pass over the whole label image: 0.8 ms of a
-    640×480 preview frame, and the cache the next frame's models then miss). ``buffers``
-    (uint8 and int32, the mask's shape) are written in place of new arrays: the command line
-    maps every big block afresh (kiosk.cli.tune_malloc), and a new label image a frame costs
-    its page faults every frame (0.6 ms of a preview frame)."""
+    The usual frame, the person alone, is one blob: counted by its outlines (the outer
+    borders of a two-level contour tree are one per 8-connected blob), it is its own label
+    image (0 background, 1 the blob) and has the silhouette's pixel count for its area. Only
+    several blobs are labelled, into a label image, and counted label by label: a 640×480
+    label image is 1.2 MB written a frame, which the next frame's models then miss in their
+    caches. ``buffers`` (uint8 and int32, the mask's shape) are written in place of new
+    arrays: the command line maps every big block afresh (kiosk.cli.tune_malloc), and a new
+    image a frame costs its page faults every frame (0.6 ms of a preview frame)."""
     inside_buf, labels_buf = buffers if buffers is not None else (None, None)
     inside = cv2.compare(mask, 0.5, cv2.CMP_GE, dst=inside_buf)  # type: ignore[call-overload]
-    n, labels = cv2.connectedComponents(inside, labels=labels_buf, connectivity=8, ltype=cv2.CV_32S)
-    if n <= 2:
+    np.bitwise_and(inside, 1, out=inside)                        # 0 / 1: the blob's label
+    _, tree = cv2.findContours(inside, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outer = 0 if tree is None else int(np.count_nonzero(tree[0][:, 3] == -1))
+    if outer <= 1:
         on = cv2.countNonZero(inside)
-        return n, cast(NDArray[np.int32], labels), np.array([inside.size - on, on][:n], dtype=np.intp)
+        return outer + 1, cast(NDArray[np.uint8], inside), np.array([inside.size - on, on][:outer + 1], dtype=np.intp)
+    n, labels = cv2.connectedComponents(inside, labels=labels_buf, connectivity=8, ltype=cv2.CV_32S)
     return n, cast(NDArray[np.int32], labels), np.bincount(labels.ravel(), minlength=n)
 
 
-def _label_at(labels: NDArray[np.int32], x: float, y: float) -> int:
+def _label_at(labels: NDArray[np.integer[Any]], x: float, y: float) -> int:
     """The label (of the labelled silhouette) under the point (x, y); 0 = background."""
     h, w = labels.shape
     xi, yi = int(np.clip(x, 0, w - 1)), int(np.clip(y, 0, h - 1))
@@ -647,7 +652,7 @@ def _label_at(labels: NDArray[np.int32], x: float, y: float) -> int:
 
 
 def _head_top(mask: NDArray[np.float32], face: FaceGeometry, scale: float,
-              labels: NDArray[np.int32]) -> tuple[float | None, bool]:
+              labels: NDArray[np.integer[Any]]) -> tuple[float | None, bool]:
     """Highest point of the person's silhouette above the face (hair included), frame pixels.
 
     Only the silhouette part connected to the face and within the face's columns counts, so a
