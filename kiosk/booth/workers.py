@@ -34,11 +34,11 @@ MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 
 #: Live guidance runs Pose (for the shoulders only, as slow as the two essential models
 #: together) on one preview frame in this many while the shoulders pass and the student holds
-#: still, and reuses the last measurement in between: at 15 analysed frames/s it is at most
-#: 8 s old. Shoulders do not tilt on their own: the head moves with them, and once it has
+#: still, and reuses the last measurement in between: at 12 analysed frames/s it is at most
+#: 10 s old. Shoulders do not tilt on their own: the head moves with them, and once it has
 #: moved (LIVE_HEAD_MOVED_*) they are measured again on the very next frame; every still of
 #: the burst measures them too. While they fail or are not seen, the student is being told
-#: about them: measured again every ``LIVE_POSE_RECHECK`` frames (1 s), so the instruction
+#: about them: measured again every ``LIVE_POSE_RECHECK`` frames (1.2 s), so the instruction
 #: goes away soon after they are level.
 LIVE_POSE_EVERY = 120
 LIVE_POSE_RECHECK = 15
@@ -49,16 +49,17 @@ LIVE_DETECT_EVERY = 30
 #: The pixel rules (backdrop, clothes, light, glasses) are judged again after this many frames
 #: while nothing is on screen about them, after ``LIVE_PIXEL_RECHECK`` while they block (the
 #: student is told about them; kiosk.booth.workers.LiveChecks), and on the next frame once the
-#: head has moved since (the crop moved with it: other backdrop, other clothes in view). At 15
-#: analysed frames/s a result held while the student holds still is at most 4 s old, a
-#: blocking one 1 s.
+#: head has moved since (the crop moved with it: other backdrop, other clothes in view). At 12
+#: analysed frames/s a result held while the student holds still is at most 5 s old, a
+#: blocking one 1.2 s.
 LIVE_PIXEL_EVERY = 60
 LIVE_PIXEL_RECHECK = 15
 #: The head has moved since a measurement when it has tilted by this many degrees, or its face
 #: centre has shifted by this many face widths: a student straightening up straightens the
 #: head too (an old "level your shoulders" must not outlive the fix: it did, for a second or
 #: more), one who shifts on the stool may have dropped a shoulder, and the crop follows the
-#: face. A student holding still sways by a tenth of a face width or less.
+#: face. Half a face width is a move, not the sway of someone holding still (bench/live.py's
+#: student sways by a tenth).
 LIVE_HEAD_MOVED_DEG = 3.0
 LIVE_HEAD_MOVED_FACES = 0.5
 
