@@ -627,7 +627,7 @@ def _blobs(mask: NDArray[np.float32],
     The usual frame, the person alone, is one blob: counted by its outlines (the outer
     borders of a two-level contour tree are one per 8-connected blob), it is its own label
     image (0 background, 1 the blob) and has the silhouette's pixel count for its area. Only
-    several blobs are labelled, into a label image, and counted label by label: a 640×480
+    several blobs are labelled, into a label image, with their areas: a 640×480
     label image is 1.2 MB written a frame, which the next frame's models then miss in their
     caches. ``buffers`` (uint8 and int32, the mask's shape) are written in place of new
     arrays: the command line maps every big block afresh (kiosk.cli.tune_malloc), and a new
@@ -640,8 +640,9 @@ def _blobs(mask: NDArray[np.float32],
     if outer <= 1:
         on = cv2.countNonZero(inside)
         return outer + 1, cast(NDArray[np.uint8], inside), np.array([inside.size - on, on][:outer + 1], dtype=np.intp)
-    n, labels = cv2.connectedComponents(inside, labels=labels_buf, connectivity=8, ltype=cv2.CV_32S)
-    return n, cast(NDArray[np.int32], labels), np.bincount(labels.ravel(), minlength=n)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, labels=labels_buf, connectivity=8,
+                                                           ltype=cv2.CV_32S)
+    return n, cast(NDArray[np.int32], labels), stats[:, cv2.CC_STAT_AREA].astype(np.intp)
 
 
 def _label_at(labels: NDArray[np.integer[Any]], x: float, y: float) -> int:
