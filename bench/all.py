@@ -97,7 +97,7 @@ def main() -> int:
           f"{live['live_cpu_ratio']} ×; pose 1 in {live['pose_every']} ({live['pose_recheck']} "
           f"while the shoulders fail), face detection 1 in {live['detect_every']}, each pixel "
           f"rule again after {live['pixel_every']} frames ({live['pixel_recheck']} while it "
-          f"blocks), both at once when the head has moved); {_load()}")
+          f"blocks), both within {live['moved_recheck']} once the head has moved); {_load()}")
     loop = _json_of("booth.py", "--loop-only")
     print(f"guidance loop: screen {loop['screen_fps']} fps (target {loop['target_fps']}), "
           f"analysis {loop['analysed_fps']} frames/s, hint latency median "

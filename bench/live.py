@@ -1,7 +1,7 @@
 """Live path against its floor: one 640×480 preview frame through guide_frame, and the two models
 it cannot do without, timed in the same run on the same frames.
 
-    .venv/bin/python bench/live.py [--cycles 9] [--cores 1] [--lean DEG] [--json]
+    .venv/bin/python bench/live.py [--cycles 9] [--cores 1] [--lean DEG] [--walk F] [--json]
 
 * floor: FaceMesh (refine_landmarks, video mode, one face) + SelfieSegmentation (model 0), raw
   mediapipe calls, nothing else;
@@ -12,8 +12,9 @@ it cannot do without, timed in the same run on the same frames.
 Frames: real photographs composed on the backdrop (kiosk.sim.scenes), drifting by a few pixels
 from frame to frame like a person holding still in front of the camera: less than the head
 movement after which the shoulders and the pixel rules are measured again at once
-(``LIVE_HEAD_MOVED_*``), which a student moving into place pays on top (``--lean 12``: leaning,
-so that the shoulders fail and Pose is run more often, as for a student being told about them).
+(``LIVE_HEAD_MOVED_*``), which a student moving into place pays on top (``--walk 0.25``: shifting
+sideways by a quarter of the frame width in 30 frames and back, again and again). ``--lean 12``: leaning,
+so that the shoulders fail and Pose is run more often, as for a student being told about them.
 Both are timed in cycles of
 as many frames as it takes for every amortised model to run once (Pose, FaceDetection), the
 floor and the live path alternating cycle by cycle so both see the same load; a cycle's figure
@@ -42,11 +43,19 @@ PREVIEW = (640, 480)
 STILL = (4056, 3040)
 
 
-def preview_frames(n: int = 30, face: str = "hopper", lean: float = 0.0) -> list:
+def preview_frames(n: int = 30, face: str = "hopper", lean: float = 0.0, walk: float = 0.0) -> list:
+    """``n`` frames of a student swaying on the spot, or with ``walk`` walking sideways over that
+    fraction of the frame width in 30 frames (2.5 s at 12 analysed frames/s) and back, again
+    and again."""
     from kiosk.sim.scenes import compose_scene
 
-    return [compose_scene(face, "blue", size=PREVIEW, dx=0.004 * (i % 10 - 5),
-                          dy=0.002 * (i % 7 - 3), roll_deg=lean) for i in range(n)]
+    def dx(i: int) -> float:
+        if walk:
+            return walk * (abs(i % 60 - 30) / 30 - 0.5)
+        return 0.004 * (i % 10 - 5)
+
+    return [compose_scene(face, "blue", size=PREVIEW, dx=dx(i), dy=0.002 * (i % 7 - 3), roll_deg=lean)
+            for i in range(n)]
 
 
 def pin_cores(n: int) -> str:
@@ -57,9 +66,10 @@ def pin_cores(n: int) -> str:
     return f"{n} core" + ("s" if n > 1 else "") + " (pinned)"
 
 
-def bench(cycles: int = 9, lean: float = 0.0) -> dict:
+def bench(cycles: int = 9, lean: float = 0.0, walk: float = 0.0) -> dict:
     from kiosk.booth.workers import (
         LIVE_DETECT_EVERY,
+        LIVE_MOVED_RECHECK,
         LIVE_PIXEL_EVERY,
         LIVE_PIXEL_RECHECK,
         LIVE_POSE_EVERY,
@@ -76,8 +86,8 @@ def bench(cycles: int = 9, lean: float = 0.0) -> dict:
     mp = load_solutions()
     config = Config()
     period = math.lcm(LIVE_POSE_EVERY, LIVE_POSE_RECHECK, LIVE_DETECT_EVERY, LIVE_PIXEL_EVERY,
-                      LIVE_PIXEL_RECHECK)
-    frames = preview_frames(period, lean=lean)
+                      LIVE_PIXEL_RECHECK, LIVE_MOVED_RECHECK)
+    frames = preview_frames(period, lean=lean, walk=walk)
     mesh = mp.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True)
     seg = mp.selfie_segmentation.SelfieSegmentation(model_selection=0)
     analyzer = live_analyzer()
@@ -129,7 +139,8 @@ def bench(cycles: int = 9, lean: float = 0.0) -> dict:
            "floor_cpu_ms": ms(floor_cpu), "live_cpu_ms": ms(live_cpu),
            "live_models_ms": ms(models), "live_crop_ms": ms(crop), "live_checks_ms": ms(checks),
            "pose_every": LIVE_POSE_EVERY, "pose_recheck": LIVE_POSE_RECHECK,
-           "detect_every": LIVE_DETECT_EVERY, "lean_deg": lean,
+           "detect_every": LIVE_DETECT_EVERY, "moved_recheck": LIVE_MOVED_RECHECK, "lean_deg": lean,
+           "walk": walk,
            "pose_runs_per_100": round(100 * runs["pose"] / (cycles * len(frames)), 1),
            "detect_runs_per_100": round(100 * runs["face_detection"] / (cycles * len(frames)), 1),
            "pixel_every": LIVE_PIXEL_EVERY, "pixel_recheck": LIVE_PIXEL_RECHECK,
@@ -158,13 +169,13 @@ def print_report(r: dict, cores: str) -> None:
           f"segmentation {r['model_segmentation_ms']:.2f}, face detection "
           f"{r['model_face_detection_ms']:.2f} [{r['detect_runs_per_100']:g} frames in 100], pose "
           f"{r['model_pose_ms']:.2f} [{r['pose_runs_per_100']:g} frames in 100: 1 in {r['pose_every']} "
-          f"while the shoulders pass, 1 in {r['pose_recheck']} while not, at once when the head "
-          f"has moved], "
+          f"while the shoulders pass and 1 in {r['moved_recheck']} once the head has moved, 1 in "
+          f"{r['pose_recheck']} while they fail (the next frame once it has moved)], "
           f"geometry {r['model_geometry_ms']:.2f})")
     print(f"    crop plan {r['live_crop_ms']:.2f}, checks {r['live_checks_ms']:.2f} "
           f"(judged on a {r['view']} crop; each pixel rule again after {r['pixel_every']} frames "
-          f"while nothing on screen is about it, {r['pixel_recheck']} while it blocks, at once when "
-          f"the head has moved)")
+          f"while nothing on screen is about it, {r['moved_recheck']} once the head has moved, "
+          f"{r['pixel_recheck']} while it blocks)")
     print(f"    costliest checks (ms): {r['costliest_checks']}")
 
 
@@ -174,6 +185,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=1, help="pin to this many cores (0: all)")
     ap.add_argument("--lean", type=float, default=0.0,
                     help="the student leans this many degrees (12: the shoulders fail)")
+    ap.add_argument("--walk", type=float, default=0.0,
+                    help="the student walks sideways over this fraction of the frame width and back")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     cores = pin_cores(args.cores)
@@ -181,7 +194,7 @@ def main(argv=None) -> int:
     tune_malloc()                   # as the booth runs (kiosk.cli.main), before any thread starts
     from kiosk.native_logs import hide_native_logs
     hide_native_logs()
-    r = bench(args.cycles, args.lean)
+    r = bench(args.cycles, args.lean, args.walk)
     if args.json:
         print(json.dumps(r))
     else:

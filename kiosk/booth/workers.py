@@ -36,10 +36,11 @@ MSG_WORKER_CRASHED = Message("内部错误", "Internal error")
 #: together) on one preview frame in this many while the shoulders pass and the student holds
 #: still, and reuses the last measurement in between: at 12 analysed frames/s it is at most
 #: 10 s old. Shoulders do not tilt on their own: the head moves with them, and once it has
-#: moved (LIVE_HEAD_MOVED_*) they are measured again on the very next frame; every still of
-#: the burst measures them too. While they fail or are not seen, the student is being told
-#: about them: measured again every ``LIVE_POSE_RECHECK`` frames (1.2 s), so the instruction
-#: goes away soon after they are level.
+#: moved (LIVE_HEAD_MOVED_*) they are measured again within ``LIVE_MOVED_RECHECK`` frames;
+#: every still of the burst measures them too. While they fail or are not seen, the
+#: student is being told about them: measured again every ``LIVE_POSE_RECHECK`` frames, and
+#: on the very next one once the head has moved, so the instruction goes away soon after they
+#: are level.
 LIVE_POSE_EVERY = 120
 LIVE_POSE_RECHECK = 15
 #: The full-range face detector (the people count) runs on one frame in this many: a newcomer
@@ -48,10 +49,10 @@ LIVE_POSE_RECHECK = 15
 LIVE_DETECT_EVERY = 30
 #: The pixel rules (backdrop, clothes, light, glasses) are judged again after this many frames
 #: while nothing is on screen about them, after ``LIVE_PIXEL_RECHECK`` while they block (the
-#: student is told about them; kiosk.booth.workers.LiveChecks), and on the next frame once the
-#: head has moved since (the crop moved with it: other backdrop, other clothes in view). At 12
-#: analysed frames/s a result held while the student holds still is at most 5 s old, a
-#: blocking one 1.2 s.
+#: student is told about them; kiosk.booth.workers.LiveChecks), and after ``LIVE_MOVED_RECHECK``
+#: once the head has moved since (the crop moved with it: other backdrop, other clothes in
+#: view). At 12 analysed frames/s a result held while the student holds still is at most 5 s
+#: old, a blocking one 1.2 s.
 LIVE_PIXEL_EVERY = 60
 LIVE_PIXEL_RECHECK = 15
 #: The head has moved since a measurement when it has tilted by this many degrees, or its face
@@ -62,6 +63,10 @@ LIVE_PIXEL_RECHECK = 15
 #: student sways by a tenth).
 LIVE_HEAD_MOVED_DEG = 3.0
 LIVE_HEAD_MOVED_FACES = 0.5
+#: Passing shoulders and pixel rules measured before the head moved are measured again within
+#: this many frames (2.5 s): a student moving into place pays the cadence these had before the
+#: head's moves were watched, one holding still a half (pixel rules) or a quarter (Pose) of it.
+LIVE_MOVED_RECHECK = 30
 
 #: Where the head is, for :func:`head_moved`: roll (degrees), face centre x, eye line y, face width.
 HeadPlace = tuple[float, float, float, float]
@@ -311,9 +316,10 @@ class LiveChecks:
     a blocking result for ``pixel_recheck`` frames (the student is being told about it: the
     instruction must go soon after it is fixed), any other for ``pixel_every`` (a pass, or an
     unknown the student will confirm at the review: nothing is on screen about it, and these
-    change when the booth's light or the student's clothes do), and none once the head has
-    moved since it was judged (:func:`head_moved`). A capture still needs every rule to pass
-    on every still of the burst (the validator has the last word).
+    change when the booth's light or the student's clothes do) while the head holds still, and
+    LIVE_MOVED_RECHECK once it has moved since the rule was judged (:func:`head_moved`: the
+    crop has moved with it). A capture still needs every rule to pass on every still of the
+    burst (the validator has the last word).
     """
 
     def __init__(self, pixel_every: int | None = None, pixel_recheck: int | None = None) -> None:
@@ -340,11 +346,13 @@ class LiveChecks:
 
     @property
     def pose_every(self) -> int:
-        """How old the shoulders may be (frames): none at all once the head has moved since they
-        were measured, else older while they pass (LIVE_POSE_EVERY) than while they fail."""
-        if self.moved_since_pose:
-            return 1
-        return LIVE_POSE_EVERY if self.shoulders_pass else LIVE_POSE_RECHECK
+        """How old the shoulders may be (frames): while they pass, LIVE_POSE_EVERY while the
+        head holds still and LIVE_MOVED_RECHECK once it has moved since they were measured;
+        while they fail, LIVE_POSE_RECHECK, and none at all once it has moved (a student
+        straightening up)."""
+        if not self.shoulders_pass:
+            return 1 if self.moved_since_pose else LIVE_POSE_RECHECK
+        return LIVE_MOVED_RECHECK if self.moved_since_pose else LIVE_POSE_EVERY
 
     def due(self, rule: str) -> bool:
         """Whether the pixel rule ``rule`` is judged again on the next frame."""
@@ -352,8 +360,11 @@ class LiveChecks:
         if held is None:
             return True
         result, age, head = held
-        keep = self.pixel_recheck if result.blocking else self.pixel_every
-        return age + 1 >= keep or head_moved(self._head, head)
+        if result.blocking:
+            keep = self.pixel_recheck
+        else:
+            keep = min(LIVE_MOVED_RECHECK, self.pixel_every) if head_moved(self._head, head) else self.pixel_every
+        return age + 1 >= keep
 
     def __call__(self, analysis, plan, config) -> list:
         from kiosk.photo.checks import GEOMETRY_RULE_IDS, LIVE_RULE_IDS, PIXEL_RULE_IDS, run_checks

@@ -249,32 +249,56 @@ def test_live_path_judges_a_failing_pixel_rule_again_sooner_than_passing_ones():
     assert statuses == [Status.FAIL] * LIVE_PIXEL_RECHECK + [Status.PASS] * (LIVE_PIXEL_EVERY - LIVE_PIXEL_RECHECK)
 
 
+def test_the_head_has_moved_when_it_tilts_or_shifts_enough():
+    from kiosk.booth.workers import LIVE_HEAD_MOVED_DEG, LIVE_HEAD_MOVED_FACES, head_moved
+    then = (1.0, 320.0, 200.0, 120.0)                 # roll, face centre x, eye line y, width
+    step = LIVE_HEAD_MOVED_FACES * 120.0
+    assert not head_moved(then, then)
+    assert not head_moved((1.0 + 0.9 * LIVE_HEAD_MOVED_DEG, 320.0 + 0.7 * step, 200.0 - 0.7 * step, 120.0), then)
+    assert head_moved((1.0 - LIVE_HEAD_MOVED_DEG, 320.0, 200.0, 120.0), then)       # tilted
+    assert head_moved((1.0, 320.0 + 0.75 * step, 200.0 + 0.75 * step, 120.0), then)  # shifted
+    assert head_moved(then, None)           # a face appeared since: measure it
+    assert not head_moved(None, then)       # gone: nothing to measure
+
+
 def test_live_path_measures_again_once_the_student_moves():
-    # Passing shoulders are kept for LIVE_POSE_EVERY frames while the student holds still
-    # (swaying by a few pixels), and measured again on the next frame once the head has
-    # shifted by LIVE_HEAD_MOVED_FACES face widths: shoulders do not move on their own. The
-    # pixel rules are judged again then too: the crop has moved with the face.
-    from kiosk.booth.workers import LIVE_HEAD_MOVED_FACES, LIVE_POSE_EVERY, LiveChecks, guide_frame, live_analyzer
+    # Passing shoulders and pixel rules are kept for LIVE_POSE_EVERY / LIVE_PIXEL_EVERY frames
+    # while the student holds still (swaying by a few pixels), but only LIVE_MOVED_RECHECK
+    # once the head has shifted by LIVE_HEAD_MOVED_FACES face widths since they were
+    # measured: shoulders do not move on their own, and the crop moves with the face.
+    from kiosk.booth.workers import (
+        LIVE_HEAD_MOVED_FACES,
+        LIVE_MOVED_RECHECK,
+        LIVE_PIXEL_EVERY,
+        LIVE_POSE_EVERY,
+        LiveChecks,
+        guide_frame,
+        live_analyzer,
+    )
     from kiosk.photo.checks import PIXEL_RULE_IDS
     from kiosk.sim.scenes import FACE_WIDTH_FRACTION, compose_scene
+    assert LIVE_MOVED_RECHECK < min(LIVE_PIXEL_EVERY, LIVE_POSE_EVERY)
     w, h = 640, 480
     sway = [compose_scene("hopper", "blue", size=(w, h), dx=0.004 * (i % 5 - 2)) for i in range(5)]
     shift = 1.2 * LIVE_HEAD_MOVED_FACES * FACE_WIDTH_FRACTION * h / w   # frame widths
     moved = compose_scene("hopper", "blue", size=(w, h), dx=shift)
-    checks = LiveChecks()
-    with live_analyzer() as tracker:
-        runs = [guide_frame(tracker, sway[i % 5], _config(), (4056, 3040), checks) for i in range(20)]
-        assert [a.shoulders_age for a, *_ in runs] == list(range(20))
-        assert checks.shoulders_pass and checks.pose_every == LIVE_POSE_EVERY
-        assert not any(checks.due(i) for i in PIXEL_RULE_IDS)
-        ages = []
-        for _ in range(4):
-            due = [checks.due(i) for i in PIXEL_RULE_IDS]
-            analysis, *_ = guide_frame(tracker, moved, _config(), (4056, 3040), checks)
-            ages.append(analysis.shoulders_age)
-            assert all(due) == (analysis.shoulders_age == 0)    # the pixel rules follow the crop
-    # (FaceMesh's tracker may need the first frame of a sudden jump to catch up)
-    assert ages[0] == 20 and 0 in ages[1:3] and ages[-1] < 3
+
+    def run(frames):
+        checks, ages, due = LiveChecks(), [], []
+        with live_analyzer() as tracker:
+            for frame in frames:
+                # (her cap, which fails, is judged every LIVE_PIXEL_RECHECK frames either way)
+                due.append(all(checks.due(i) for i in PIXEL_RULE_IDS if i != "attire.headwear"))
+                ages.append(guide_frame(tracker, frame, _config(), (4056, 3040), checks)[0].shoulders_age)
+        return checks, ages, due
+
+    n = LIVE_MOVED_RECHECK + 5
+    checks, ages, due = run([sway[i % 5] for i in range(n)])
+    assert ages == list(range(n)) and not any(due[1:])
+    assert checks.shoulders_pass and checks.pose_every == LIVE_POSE_EVERY
+    checks, ages, due = run([sway[i % 5] for i in range(3)] + [moved] * (n - 3))
+    assert ages == list(range(LIVE_MOVED_RECHECK)) + list(range(n - LIVE_MOVED_RECHECK))
+    assert [i for i, d in enumerate(due) if d] == [0, LIVE_MOVED_RECHECK]
 
 
 def test_live_path_measures_failing_shoulders_again_sooner():
