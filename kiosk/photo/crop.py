@@ -168,7 +168,7 @@ def _best_box(top: float, eye: float, fw: float, cx: float, w: int, h: int,
     bw = heights * OUT_W // OUT_H
     x0 = np.clip(np.round(cx - bw / 2), 0, w - bw)
     room = h - heights
-    y = _best_top(top, eye, s, room)
+    y = _best_top(top, eye, s)
     below, above = np.clip(np.floor(y), 0, room), np.clip(np.ceil(y), 0, room)
     worst_below, worst_above = _worst(top, eye, fw, cx, below, s, x0), _worst(top, eye, fw, cx, above, s, x0)
     ys = np.where(worst_above > worst_below, above, below)
@@ -176,14 +176,14 @@ def _best_box(top: float, eye: float, fw: float, cx: float, w: int, h: int,
     return int(heights[i]), int(ys[i]), int(x0[i])
 
 
-def _best_top(top: float, eye: float, s: Floats, room: Floats) -> Floats:
-    """The box top (frame pixels, within 0…``room``) that puts head top and eye line deepest
-    into their bands at ``s`` output pixels per frame pixel: where their two tents cross."""
+def _best_top(top: float, eye: float, s: Floats) -> Floats:
+    """The box top (frame pixels, the frame's edges aside) that puts head top and eye line
+    deepest into their bands at ``s`` output pixels per frame pixel: where their tents cross."""
     head, eyes = _BANDS["head_top"], _BANDS["eyes"]
     y_head = top - head.middle / s                    # the top that puts the head top mid-band
     y_eyes = eye - eyes.middle / s
     half_head, half_eyes = (head.hi - head.lo) / 2, (eyes.hi - eyes.lo) / 2
-    best: Floats = np.clip((half_eyes * y_head + half_head * y_eyes) / (half_head + half_eyes), 0.0, room)
+    best: Floats = (half_eyes * y_head + half_head * y_eyes) / (half_head + half_eyes)
     return best
 
 
